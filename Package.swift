@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "taskmon",
+    products: [
+        .executable(name: "taskmon", targets: ["taskmon"]),
+        .executable(name: "taskmon-bench", targets: ["taskmon-bench"]),
+        .library(name: "TaskmonKit", targets: ["TaskmonKit"]),
+        .library(name: "TaskmonScheduler", targets: ["TaskmonScheduler"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+    ],
+    targets: [
+        .target(name: "CTaskmonPOSIX"),
+        .target(name: "TaskmonKit"),
+        .target(
+            name: "TaskmonScheduler",
+            dependencies: [
+                "TaskmonKit",
+                "CTaskmonPOSIX",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "taskmon",
+            dependencies: [
+                "TaskmonKit",
+                "TaskmonScheduler",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "taskmon-bench",
+            dependencies: ["TaskmonKit", "TaskmonScheduler"]
+        ),
+        .testTarget(name: "TaskmonKitTests", dependencies: ["TaskmonKit"]),
+        .testTarget(name: "TaskmonSchedulerTests", dependencies: ["TaskmonScheduler", "TaskmonKit"]),
+    ]
+)

@@ -1,0 +1,74 @@
+import Foundation
+
+/// A job as a user describes it (`taskmon submit FILE`, the `submit` request, the Swift API).
+public struct JobSpec: Codable, Sendable, Equatable {
+    public var name: String?
+    public var description: String?
+    public var priority: JobPriority
+    /// Execution time limit per task, in seconds; queueing and setup do not count.
+    public var taskTimeout: Double?
+    /// How often an INTERRUPTED task is queued again.
+    public var maxInterruptedRetries: Int
+    /// The first FAILED task cancels the job's other unfinished tasks (reason CONSEQUENTIAL).
+    public var cancelOnTaskFailure: Bool
+    public var environment: EnvironmentSpec?
+    public var tasks: [TaskSpec]
+
+    /// Used when a spec does not say: documented in the README.
+    public static let defaultMaxInterruptedRetries = 3
+
+    public init(
+        name: String? = nil, description: String? = nil, priority: JobPriority = .normal,
+        taskTimeout: Double? = nil, maxInterruptedRetries: Int = JobSpec.defaultMaxInterruptedRetries,
+        cancelOnTaskFailure: Bool = false, environment: EnvironmentSpec? = nil, tasks: [TaskSpec]
+    ) {
+        self.name = name
+        self.description = description
+        self.priority = priority
+        self.taskTimeout = taskTimeout
+        self.maxInterruptedRetries = maxInterruptedRetries
+        self.cancelOnTaskFailure = cancelOnTaskFailure
+        self.environment = environment
+        self.tasks = tasks
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, priority
+        case taskTimeout = "task_timeout"
+        case maxInterruptedRetries = "max_interrupted_retries"
+        case cancelOnTaskFailure = "cancel_on_task_failure"
+        case environment, tasks
+    }
+}
+
+/// Commands run once per job around its tasks, plus env and cwd shared by all its tasks.
+public struct EnvironmentSpec: Codable, Sendable, Equatable {
+    /// Runs before the job's first task; when it fails every task is ENVIRONMENT_ERROR.
+    public var setup: [String]?
+    /// Runs after the job's last task, whatever the outcome.
+    public var teardown: [String]?
+    public var env: [String: String]
+    public var cwd: String?
+
+    public init(setup: [String]? = nil, teardown: [String]? = nil, env: [String: String] = [:], cwd: String? = nil) {
+        self.setup = setup
+        self.teardown = teardown
+        self.env = env
+        self.cwd = cwd
+    }
+}
+
+/// One command task: argv, plus env and cwd on top of the job's.
+public struct TaskSpec: Codable, Sendable, Equatable {
+    public var name: String?
+    public var command: [String]
+    public var env: [String: String]
+    public var cwd: String?
+
+    public init(name: String? = nil, command: [String], env: [String: String] = [:], cwd: String? = nil) {
+        self.name = name
+        self.command = command
+        self.env = env
+        self.cwd = cwd
+    }
+}

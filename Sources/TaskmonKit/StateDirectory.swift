@@ -1,0 +1,29 @@
+import Foundation
+
+/// Where a scheduler keeps its state and its socket, and how clients find it.
+public struct StateDirectory: Sendable, Equatable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = (path as NSString).standardizingPath
+    }
+
+    /// `--state-dir` when given, else `$TASKMON_STATE_DIR`, else `$XDG_STATE_HOME/taskmon`,
+    /// else `~/.local/state/taskmon`.
+    public static func resolve(_ explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) -> StateDirectory {
+        if let explicit, !explicit.isEmpty { return StateDirectory(path: explicit) }
+        if let fromEnv = environment["TASKMON_STATE_DIR"], !fromEnv.isEmpty { return StateDirectory(path: fromEnv) }
+        if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty { return StateDirectory(path: xdg + "/taskmon") }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return StateDirectory(path: home + "/.local/state/taskmon")
+    }
+
+    public var socketPath: String { path + "/scheduler.sock" }
+    public var databasePath: String { path + "/taskmon.db" }
+    public var lockPath: String { path + "/scheduler.lock" }
+    public var outputPath: String { path + "/output" }
+    public var logPath: String { path + "/scheduler.log" }
+
+    /// The folder holding one task's stdout, stderr and channel files.
+    public func taskFolder(job: JobID, task: TaskIndex) -> String { "\(outputPath)/\(job)/\(task)" }
+}

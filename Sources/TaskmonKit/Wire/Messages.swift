@@ -1,0 +1,224 @@
+import Foundation
+
+// Parameters and results of each request, in the protocol's snake_case.
+
+public struct HelloParams: Codable, Sendable {
+    public var version: Int
+    public var client: String
+    public init(version: Int = Wire.protocolVersion, client: String) {
+        self.version = version
+        self.client = client
+    }
+}
+
+public struct HelloResult: Codable, Sendable {
+    public var version: Int
+    public var schedulerPID: Int32
+    public var stateDirectory: String
+    public var slots: Int
+    public init(version: Int, schedulerPID: Int32, stateDirectory: String, slots: Int) {
+        self.version = version
+        self.schedulerPID = schedulerPID
+        self.stateDirectory = stateDirectory
+        self.slots = slots
+    }
+    enum CodingKeys: String, CodingKey {
+        case version
+        case schedulerPID = "scheduler_pid"
+        case stateDirectory = "state_dir"
+        case slots
+    }
+}
+
+public struct SubmitParams: Codable, Sendable {
+    public var spec: JobSpec
+    public init(spec: JobSpec) { self.spec = spec }
+}
+
+public struct SubmitResult: Codable, Sendable {
+    public var jobID: JobID
+    public var taskCount: Int
+    public init(jobID: JobID, taskCount: Int) {
+        self.jobID = jobID
+        self.taskCount = taskCount
+    }
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case taskCount = "task_count"
+    }
+}
+
+/// Cancel a whole job (no `task_id`) or one task.
+public struct CancelParams: Codable, Sendable {
+    public var jobID: JobID
+    public var taskID: TaskIndex?
+    public var message: String?
+    public init(jobID: JobID, taskID: TaskIndex? = nil, message: String? = nil) {
+        self.jobID = jobID
+        self.taskID = taskID
+        self.message = message
+    }
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case taskID = "task_id"
+        case message
+    }
+}
+
+public struct CancelResult: Codable, Sendable {
+    /// How many tasks the cancel reached (queued ones canceled, running ones told to stop).
+    public var canceled: Int
+    public init(canceled: Int) { self.canceled = canceled }
+}
+
+/// Names one task.
+public struct TaskRef: Codable, Sendable, Hashable {
+    public var jobID: JobID
+    public var taskID: TaskIndex
+    public init(jobID: JobID, taskID: TaskIndex) {
+        self.jobID = jobID
+        self.taskID = taskID
+    }
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case taskID = "task_id"
+    }
+}
+
+public struct JobQuery: Codable, Sendable {
+    public var jobID: JobID
+    public var includeTasks: Bool
+    public init(jobID: JobID, includeTasks: Bool) {
+        self.jobID = jobID
+        self.includeTasks = includeTasks
+    }
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case includeTasks = "include_tasks"
+    }
+}
+
+public struct JobList: Codable, Sendable {
+    public var jobs: [JobInfo]
+    public init(jobs: [JobInfo]) { self.jobs = jobs }
+}
+
+public struct TaskQuery: Codable, Sendable {
+    public var jobID: JobID
+    public var taskID: TaskIndex
+    /// Bytes of stdout/stderr to include; 0 leaves them out.
+    public var outputCap: Int
+    public init(jobID: JobID, taskID: TaskIndex, outputCap: Int = Wire.defaultOutputCap) {
+        self.jobID = jobID
+        self.taskID = taskID
+        self.outputCap = outputCap
+    }
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case taskID = "task_id"
+        case outputCap = "output_cap"
+    }
+}
+
+/// A task's two output streams.
+public enum OutputStreamName: String, Codable, Sendable {
+    case stdout, stderr
+}
+
+public struct ReadOutputParams: Codable, Sendable {
+    public var jobID: JobID
+    public var taskID: TaskIndex
+    public var stream: OutputStreamName
+    public var offset: Int64
+    public var length: Int
+    public init(jobID: JobID, taskID: TaskIndex, stream: OutputStreamName, offset: Int64, length: Int) {
+        self.jobID = jobID
+        self.taskID = taskID
+        self.stream = stream
+        self.offset = offset
+        self.length = length
+    }
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case taskID = "task_id"
+        case stream, offset, length
+    }
+}
+
+/// A range of a task's output, and how far the stream reaches now.
+public struct OutputChunk: Codable, Sendable, Equatable {
+    public var offset: Int64
+    /// The bytes from `offset` (base64 on the wire).
+    public var data: Data
+    /// The stream's size when read.
+    public var size: Int64
+    /// The task is finished: the stream will not grow (until a retry).
+    public var complete: Bool
+    public init(offset: Int64, data: Data, size: Int64, complete: Bool) {
+        self.offset = offset
+        self.data = data
+        self.size = size
+        self.complete = complete
+    }
+}
+
+public struct SubscribeParams: Codable, Sendable {
+    /// Replay events after this sequence number, then go on live; nil: live only.
+    public var afterSeq: UInt64?
+    public init(afterSeq: UInt64?) { self.afterSeq = afterSeq }
+    enum CodingKeys: String, CodingKey { case afterSeq = "after_seq" }
+}
+
+public struct SubscribeResult: Codable, Sendable {
+    /// The newest event's sequence number when the subscription began.
+    public var lastSeq: UInt64
+    public init(lastSeq: UInt64) { self.lastSeq = lastSeq }
+    enum CodingKeys: String, CodingKey { case lastSeq = "last_seq" }
+}
+
+/// Sent instead of further events when a subscriber cannot be served: it fell too far behind,
+/// or asked to resume from events no longer kept. Take a snapshot and subscribe again.
+public struct ResyncNotice: Codable, Sendable, Equatable {
+    public var reason: String
+    public var lastSeq: UInt64
+    public init(reason: String, lastSeq: UInt64) {
+        self.reason = reason
+        self.lastSeq = lastSeq
+    }
+    enum CodingKeys: String, CodingKey {
+        case reason
+        case lastSeq = "last_seq"
+    }
+}
+
+/// The scheduler as a whole: what the monitor's header shows.
+public struct SchedulerStatus: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var stateDirectory: String
+    public var slots: Int
+    public var busySlots: Int
+    public var queued: Int
+    public var jobs: Int
+    public var statusCounts: [String: Int]
+    public var lastSeq: UInt64
+    public init(pid: Int32, stateDirectory: String, slots: Int, busySlots: Int, queued: Int, jobs: Int,
+                statusCounts: [String: Int], lastSeq: UInt64) {
+        self.pid = pid
+        self.stateDirectory = stateDirectory
+        self.slots = slots
+        self.busySlots = busySlots
+        self.queued = queued
+        self.jobs = jobs
+        self.statusCounts = statusCounts
+        self.lastSeq = lastSeq
+    }
+    enum CodingKeys: String, CodingKey {
+        case pid
+        case stateDirectory = "state_dir"
+        case slots
+        case busySlots = "busy_slots"
+        case queued, jobs
+        case statusCounts = "status_counts"
+        case lastSeq = "last_seq"
+    }
+}

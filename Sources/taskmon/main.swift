@@ -1,0 +1,2 @@
+import TaskmonKit
+print("taskmon")
