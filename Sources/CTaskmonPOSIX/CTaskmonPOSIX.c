@@ -1,7 +1,43 @@
+// _GNU_SOURCE must come before any include: it is what exposes the *_np spawn file actions.
+#define _GNU_SOURCE
 #include "CTaskmonPOSIX.h"
+#include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 int ctaskmon_wifexited(int status) { return WIFEXITED(status); }
 int ctaskmon_wexitstatus(int status) { return WEXITSTATUS(status); }
 int ctaskmon_wifsignaled(int status) { return WIFSIGNALED(status); }
 int ctaskmon_wtermsig(int status) { return WTERMSIG(status); }
+
+int ctaskmon_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int ctaskmon_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+int ctaskmon_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+int ctaskmon_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int ctaskmon_epoll_add(int epfd, int fd, uint64_t token) {
+    struct epoll_event event = { .events = EPOLLIN, .data.u64 = token };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+int ctaskmon_epoll_remove(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+int ctaskmon_epoll_wait(int epfd, uint64_t *tokens, int capacity) {
+    struct epoll_event events[64];
+    if (capacity > 64) capacity = 64;
+    int n = epoll_wait(epfd, events, capacity, -1);
+    for (int i = 0; i < n; i++) tokens[i] = events[i].data.u64;
+    return n;
+}
+
+int ctaskmon_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }

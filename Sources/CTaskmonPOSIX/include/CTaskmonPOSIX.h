@@ -1,6 +1,8 @@
 #ifndef CTASKMON_POSIX_H
 #define CTASKMON_POSIX_H
 
+#include <spawn.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 // Shims for POSIX macros Swift cannot import (function-like macros).
@@ -13,5 +15,37 @@ int ctaskmon_wexitstatus(int status);
 int ctaskmon_wifsignaled(int status);
 /// WTERMSIG: which signal.
 int ctaskmon_wtermsig(int status);
+
+// Process spawning and reaping (see Sources/TaskmonScheduler/Host).
+
+/// pidfd_open(2). Exists because the only way to reach it portably across glibc
+/// versions is `syscall()`, which is variadic and so cannot be called from Swift.
+/// The returned descriptor is always close-on-exec. Returns -1 and sets errno on failure.
+int ctaskmon_pidfd_open(pid_t pid);
+
+/// posix_spawn_file_actions_addchdir_np. Exists because glibc declares it only
+/// under _GNU_SOURCE, which Swift's Glibc module is not built with.
+int ctaskmon_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// posix_spawn_file_actions_addclosefrom_np (glibc >= 2.34). Exists for the same
+/// _GNU_SOURCE reason; lets the child close every inherited descriptor >= `from`,
+/// so descriptors opened without O_CLOEXEC by other code in this process do not leak.
+int ctaskmon_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
+/// epoll_create1(EPOLL_CLOEXEC). The epoll shims exist because <sys/epoll.h> is not part of
+/// Swift's Glibc module, and `struct epoll_event` is packed on x86_64, which is easy to get
+/// wrong from Swift; these take and return a plain 64-bit token instead.
+int ctaskmon_epoll_create(void);
+/// epoll_ctl(EPOLL_CTL_ADD) for readability, level-triggered, with `token` as the event data.
+int ctaskmon_epoll_add(int epfd, int fd, uint64_t token);
+/// epoll_ctl(EPOLL_CTL_DEL).
+int ctaskmon_epoll_remove(int epfd, int fd);
+/// epoll_wait with an infinite timeout; stores up to `capacity` ready tokens.
+/// Returns how many, or -1 with errno (EINTR included: the caller retries).
+int ctaskmon_epoll_wait(int epfd, uint64_t *tokens, int capacity);
+
+/// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK). Exists because <sys/eventfd.h> is not part of
+/// Swift's Glibc module.
+int ctaskmon_eventfd(void);
 
 #endif
