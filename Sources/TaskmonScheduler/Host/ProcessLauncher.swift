@@ -1,0 +1,306 @@
+import CTaskmonPOSIX
+import Glibc
+import Synchronization
+
+/// What to start: full argv, the complete environment (nothing inherited implicitly), cwd, and where stdout/stderr go.
+public struct LaunchRequest: Sendable {
+    /// argv[0] is resolved with the PATH in `environment`, as execvp would; the child still sees it unchanged.
+    public var argv: [String]
+    /// The child's entire environment: nothing of the scheduler's own environment is passed on.
+    public var environment: [String: String]
+    /// The child's current directory; nil keeps the scheduler's.
+    public var workingDirectory: String?
+    /// Opened O_WRONLY|O_CREAT|O_APPEND, 0644; created if missing. A relative path is relative to
+    /// the scheduler's directory, not `workingDirectory` (the files are opened before the chdir).
+    public var stdoutPath: String
+    /// Like `stdoutPath`; may be the same file (both descriptors append).
+    public var stderrPath: String
+
+    public init(argv: [String], environment: [String: String], workingDirectory: String?, stdoutPath: String, stderrPath: String) {
+        self.argv = argv
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.stdoutPath = stdoutPath
+        self.stderrPath = stderrPath
+    }
+}
+
+/// How a child ended.
+public enum ProcessTermination: Sendable, Equatable {
+    /// It exited with this code (0...255). -1 means the status was lost because something else
+    /// in this process reaped the child first (a `waitpid(-1)`, or SIGCHLD set to SIG_IGN).
+    case exited(Int32)
+    /// It was killed by this signal.
+    case signaled(Int32)
+}
+
+/// Why a process could not be started, as one line fit for a task's error field.
+public struct LaunchError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
+}
+
+/// Starts host processes with posix_spawn and reports each one's end exactly once.
+public final class ProcessLauncher: Sendable {
+    private struct LookupKey: Hashable {
+        var program: String
+        var path: String?
+    }
+
+    private let reaper: ProcessReaper
+    /// Resolved executables, so steady-state launches skip the PATH walk. Only entries whose
+    /// resolution cannot depend on the working directory are stored.
+    private let lookupCache = Mutex<[LookupKey: String]>([:])
+    private static let lookupCacheLimit = 256
+
+    /// `onExit` is called once per child we launched, from the reaper's own thread, with the pid and how it ended.
+    ///
+    /// It can run before `launch` has returned that pid to its caller (a short-lived child may be
+    /// reaped first), so callers must accept an exit for a pid they have not recorded yet.
+    /// It is never called for a launch that threw. Keep it short: it delays the reaping of other children.
+    public init(onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
+        reaper = ProcessReaper(onExit: onExit)
+    }
+
+    deinit {
+        reaper.stopWhenIdle()
+    }
+
+    /// Starts the process in a NEW PROCESS GROUP of its own (pgid == pid), stdin from /dev/null, signal mask cleared and
+    /// all signals at default disposition in the child, no file descriptors leaked (everything else CLOEXEC),
+    /// and returns its pid. Throws LaunchError when it cannot start (missing executable, bad cwd, permission).
+    public func launch(_ request: LaunchRequest) throws(LaunchError) -> Int32 {
+        if let problem = reaper.setupProblem { throw LaunchError(message: problem) }
+        guard let program = request.argv.first else {
+            throw LaunchError(message: "cannot run an empty command line")
+        }
+        let argv = try CStringArray(arguments: request.argv)
+        let envp = try CStringArray(environment: request.environment)
+        let searchPath = request.environment["PATH"]
+        let cwd = request.workingDirectory
+
+        guard case (var executable, let cached)? = resolve(program, path: searchPath, workingDirectory: cwd) else {
+            if let cwd, let problem = directoryProblem(cwd) {
+                throw LaunchError(message: "cannot change directory to \(cwd): \(problem)")
+            }
+            let reason = ExecutableLookup.explainFailure(program, path: searchPath, workingDirectory: cwd)
+            throw LaunchError(message: "cannot run '\(program)': \(reason)")
+        }
+        var (pid, failure) = spawn(executable, request, argv: argv, envp: envp)
+        if failure != 0, cached {
+            // The cached file may have been removed or moved since; look again before giving up.
+            lookupCache.withLock { _ = $0.removeValue(forKey: Self.cacheKey(program, path: searchPath)) }
+            if let fresh = resolve(program, path: searchPath, workingDirectory: cwd), fresh.path != executable {
+                executable = fresh.path
+                (pid, failure) = spawn(executable, request, argv: argv, envp: envp)
+            }
+        }
+        if failure != 0 { throw diagnose(failure, request, executable: executable) }
+        try reaper.watch(pid)
+        return pid
+    }
+
+    /// Sends `signal` to the whole process group of `pid` (kill(-pid, sig)); ignores ESRCH.
+    ///
+    /// Only meaningful while the child is unreaped (before its `onExit`): afterwards the group id
+    /// may belong to someone else. Pids below 2 are ignored, since kill(0) and kill(-1) would hit
+    /// the scheduler's own group or every process it may signal.
+    public func signalGroup(_ pid: Int32, _ signal: Int32) {
+        guard pid > 1 else { return }
+        _ = kill(-pid, signal)
+    }
+
+    /// Number of children launched and not yet reaped.
+    public var liveChildren: Int { reaper.liveChildren }
+
+    // MARK: - Internals
+
+    private static func cacheKey(_ program: String, path: String?) -> LookupKey {
+        // An absolute program does not depend on PATH at all.
+        LookupKey(program: program, path: program.utf8.first == UInt8(ascii: "/") ? nil : path)
+    }
+
+    private func resolve(_ program: String, path: String?, workingDirectory: String?) -> (path: String, cached: Bool)? {
+        let key = Self.cacheKey(program, path: path)
+        if let hit = lookupCache.withLock({ $0[key] }) { return (hit, true) }
+        guard let resolved = ExecutableLookup.resolve(program, path: path, workingDirectory: workingDirectory) else {
+            return nil  // not cached: the program may be installed later
+        }
+        let hasSlash = program.utf8.contains(UInt8(ascii: "/"))
+        let cacheable = hasSlash
+            ? program.utf8.first == UInt8(ascii: "/")
+            : ExecutableLookup.searchIsDirectoryIndependent(path)
+        if cacheable {
+            lookupCache.withLock { cache in
+                if cache.count >= Self.lookupCacheLimit { cache.removeAll(keepingCapacity: true) }
+                cache[key] = resolved
+            }
+        }
+        return (resolved, false)
+    }
+
+    /// Returns the pid, or the errno posix_spawn (or setting it up) failed with.
+    private func spawn(
+        _ executable: String, _ request: LaunchRequest, argv: borrowing CStringArray, envp: borrowing CStringArray
+    ) -> (pid: Int32, errno: Int32) {
+        var result = spawnOnce(executable, request, argv: argv, envp: envp)
+        // ETXTBSY is usually transient: a file just written by this process (a staged script, say)
+        // stays open for writing in any child another thread is forking until that child execs.
+        // Waiting a few milliseconds (only on this failure path) lets those children get there.
+        var delay: UInt32 = 1_000
+        while result.errno == ETXTBSY, delay <= 16_000 {
+            usleep(delay)
+            delay *= 2
+            result = spawnOnce(executable, request, argv: argv, envp: envp)
+        }
+        return result
+    }
+
+    private func spawnOnce(
+        _ executable: String, _ request: LaunchRequest, argv: borrowing CStringArray, envp: borrowing CStringArray
+    ) -> (pid: Int32, errno: Int32) {
+        var attributes = posix_spawnattr_t()
+        var actions = posix_spawn_file_actions_t()
+        guard posix_spawnattr_init(&attributes) == 0 else { return (0, ENOMEM) }
+        defer { posix_spawnattr_destroy(&attributes) }
+        guard posix_spawn_file_actions_init(&actions) == 0 else { return (0, ENOMEM) }
+        defer { posix_spawn_file_actions_destroy(&actions) }
+
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        // Every bit set by hand: sigfillset leaves out glibc's internal signals 32 and 33, and
+        // posix_spawn then sets those to SIG_IGN in the child, which survives exec.
+        var allSignals = sigset_t()
+        withUnsafeMutableBytes(of: &allSignals) { _ = $0.initializeMemory(as: UInt8.self, repeating: 0xFF) }
+        let output = O_WRONLY | O_CREAT | O_APPEND
+        var status = posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        status = status != 0 ? status : posix_spawnattr_setpgroup(&attributes, 0)
+        status = status != 0 ? status : posix_spawnattr_setsigmask(&attributes, &noSignals)
+        status = status != 0 ? status : posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 1, request.stdoutPath, output, 0o644)
+        status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 2, request.stderrPath, output, 0o644)
+        if let cwd = request.workingDirectory {
+            status = status != 0 ? status : ctaskmon_spawn_file_actions_addchdir(&actions, cwd)
+        }
+        // Our own descriptors are all O_CLOEXEC, but other code in the process may not be so careful.
+        status = status != 0 ? status : ctaskmon_spawn_file_actions_addclosefrom(&actions, 3)
+        if status != 0 { return (0, status) }
+
+        var pid: pid_t = 0
+        let failure = posix_spawn(&pid, executable, &actions, &attributes, argv.pointers, envp.pointers)
+        return (pid, failure)
+    }
+
+    /// posix_spawn reports only an errno, not which step failed; redo the steps here, in the
+    /// child's order, to name the culprit. Only runs when a launch has already failed.
+    private func diagnose(_ failure: Int32, _ request: LaunchRequest, executable: String) -> LaunchError {
+        for (stream, path) in [("stdout", request.stdoutPath), ("stderr", request.stderrPath)] {
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            if fd < 0 { return LaunchError(message: "cannot open \(stream) file \(path): \(errorText(errno))") }
+            close(fd)
+        }
+        if let cwd = request.workingDirectory, let problem = directoryProblem(cwd) {
+            return LaunchError(message: "cannot change directory to \(cwd): \(problem)")
+        }
+        let program = request.argv[0]
+        let shown = program == executable ? "'\(program)'" : "'\(program)' (\(executable))"
+        return LaunchError(message: "cannot run \(shown): \(errorText(failure))")
+    }
+
+    /// Why chdir to `directory` would fail, or nil if it would not.
+    private func directoryProblem(_ directory: String) -> String? {
+        var info = stat()
+        if stat(directory, &info) != 0 { return errorText(errno) }
+        if info.st_mode & S_IFMT != S_IFDIR { return errorText(ENOTDIR) }
+        if access(directory, X_OK) != 0 { return errorText(errno) }
+        return nil
+    }
+}
+
+/// A NULL-terminated `char *[]` for posix_spawn, built in a single allocation: strings and
+/// pointers share one buffer, so a launch costs one malloc per array instead of one per string.
+struct CStringArray: ~Copyable {
+    let pointers: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    private let buffer: UnsafeMutableRawPointer
+
+    init(arguments: [String]) throws(LaunchError) {
+        var bytes = 0
+        for argument in arguments { bytes += argument.utf8.count + 1 }
+        var writer = Writer(count: arguments.count, bytes: bytes)
+        for (index, argument) in arguments.enumerated() where !writer.append(argument, nil) {
+            writer.discard()
+            throw LaunchError(message: "cannot run '\(arguments[0])': argument \(index) contains a NUL byte")
+        }
+        (buffer, pointers) = writer.finish()
+    }
+
+    init(environment: [String: String]) throws(LaunchError) {
+        var bytes = 0
+        for (name, value) in environment { bytes += name.utf8.count + value.utf8.count + 2 }
+        var writer = Writer(count: environment.count, bytes: bytes)
+        for (name, value) in environment
+        where name.isEmpty || name.utf8.contains(UInt8(ascii: "=")) || !writer.append(name, value) {
+            writer.discard()
+            throw LaunchError(message: "invalid environment variable '\(name)': empty name, '=' in name, or NUL byte")
+        }
+        (buffer, pointers) = writer.finish()
+    }
+
+    deinit { free(buffer) }
+
+    /// Fills the buffer; the array owns it only once `finish` hands it over, so a throwing
+    /// init frees it exactly once, via `discard`.
+    private struct Writer {
+        private let buffer: UnsafeMutableRawPointer
+        private let pointers: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+        private var next: UnsafeMutablePointer<CChar>
+        private var index = 0
+
+        init(count: Int, bytes: Int) {
+            let pointerBytes = (count + 1) * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride
+            guard let raw = malloc(pointerBytes + bytes) else { fatalError("out of memory") }
+            buffer = raw
+            pointers = raw.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count + 1)
+            next = (raw + pointerBytes).bindMemory(to: CChar.self, capacity: bytes)
+        }
+
+        /// Writes `first` (and "=second") NUL-terminated; false if either contains a NUL byte,
+        /// at which C would silently cut the string short.
+        mutating func append(_ first: String, _ second: String?) -> Bool {
+            let start = next
+            guard copy(first) else { return false }
+            if let second {
+                next.pointee = CChar(bitPattern: UInt8(ascii: "="))
+                next += 1
+                guard copy(second) else { return false }
+            }
+            next.pointee = 0
+            next += 1
+            pointers[index] = start
+            index += 1
+            return true
+        }
+
+        func finish() -> (UnsafeMutableRawPointer, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) {
+            pointers[index] = nil
+            return (buffer, pointers)
+        }
+
+        func discard() { free(buffer) }
+
+        private mutating func copy(_ string: String) -> Bool {
+            for byte in string.utf8 {
+                if byte == 0 { return false }
+                next.pointee = CChar(bitPattern: byte)
+                next += 1
+            }
+            return true
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import CTaskmonPOSIX
+import Foundation  // only for Thread
+import Glibc
+import Synchronization
+
+/// The one owner of waiting for the children a `ProcessLauncher` started.
+///
+/// It never calls `waitpid(-1)`: other code in this process (tests, Foundation.Process, libraries)
+/// may have children of its own, and reaping those would steal their exit statuses. Instead every
+/// child gets a pidfd, which becomes readable once the child has exited; one lazily started thread
+/// waits on all of them with epoll and reaps exactly the pid whose pidfd fired.
+///
+/// Launching threads add pidfds to the epoll set themselves: epoll_ctl is safe while another thread
+/// sits in epoll_wait, and a descriptor that is (or becomes) ready wakes that wait. So registering a
+/// child costs no extra wake-up, and a child that exits before `launch` returns is still seen (its
+/// pidfd is readable from the moment it is added, and epoll is level-triggered). The eventfd is only
+/// used to tell the thread to stop once its launcher is gone.
+final class ProcessReaper: Sendable {
+    private struct State {
+        var live = 0
+        var threadStarted = false
+        var stopWhenIdle = false
+    }
+
+    private let onExit: @Sendable (Int32, ProcessTermination) -> Void
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    /// errno from setting up epoll/eventfd; non-zero makes every launch fail instead of the init,
+    /// whose signature cannot throw.
+    private let setupErrno: Int32
+    private let state = Mutex(State())
+
+    /// Child tokens are `pid << 32 | pidfd`; pids are positive 32-bit values, so no child token
+    /// has all high bits set.
+    private static let wakeToken = UInt64.max
+
+    init(onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
+        self.onExit = onExit
+        epollFD = ctaskmon_epoll_create()
+        var failure = epollFD < 0 ? errno : 0
+        wakeFD = failure == 0 ? ctaskmon_eventfd() : -1
+        if failure == 0, wakeFD < 0 { failure = errno }
+        if failure == 0, ctaskmon_epoll_add(epollFD, wakeFD, Self.wakeToken) != 0 { failure = errno }
+        setupErrno = failure
+    }
+
+    deinit {
+        // Runs after the thread has exited (it holds a strong reference while running).
+        if wakeFD >= 0 { close(wakeFD) }
+        if epollFD >= 0 { close(epollFD) }
+    }
+
+    var setupProblem: String? {
+        setupErrno == 0 ? nil : "cannot set up child process monitoring: \(errorText(setupErrno))"
+    }
+
+    var liveChildren: Int { state.withLock { $0.live } }
+
+    /// Starts watching a child that posix_spawn just created. If it cannot be watched, it is
+    /// killed and reaped here, so no untracked child (or zombie) is left behind.
+    func watch(_ pid: Int32) throws(LaunchError) {
+        let pidfd = ctaskmon_pidfd_open(pid)
+        guard pidfd >= 0 else {
+            let code = errno
+            abandon(pid)
+            throw LaunchError(message: "cannot monitor process \(pid): \(errorText(code))")
+        }
+        // Counted before it is added to epoll, so the reaper can never decrement first.
+        let mustStartThread = state.withLock { state in
+            state.live += 1
+            defer { state.threadStarted = true }
+            return !state.threadStarted
+        }
+        if mustStartThread { startThread() }
+        if ctaskmon_epoll_add(epollFD, pidfd, UInt64(UInt32(bitPattern: pid)) << 32 | UInt64(UInt32(pidfd))) != 0 {
+            let code = errno
+            close(pidfd)
+            state.withLock { $0.live -= 1 }
+            abandon(pid)
+            throw LaunchError(message: "cannot monitor process \(pid): \(errorText(code))")
+        }
+    }
+
+    /// Called when the launcher goes away: no new children can arrive, so the thread ends once
+    /// the current ones are reaped (their onExit calls still happen).
+    func stopWhenIdle() {
+        let running = state.withLock { state in
+            state.stopWhenIdle = true
+            return state.threadStarted
+        }
+        if running {
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, MemoryLayout<UInt64>.size)
+        }
+    }
+
+    private func startThread() {
+        let thread = Thread { [self] in run() }
+        thread.name = "taskmon-reaper"
+        thread.start()
+    }
+
+    private func run() {
+        let capacity: Int32 = 64
+        var tokens = [UInt64](repeating: 0, count: Int(capacity))
+        while true {
+            let count = tokens.withUnsafeMutableBufferPointer {
+                ctaskmon_epoll_wait(epollFD, $0.baseAddress, capacity)
+            }
+            if count < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                // Only a programming error (bad descriptor) gets here; carrying on would silently
+                // stop reporting exits, which the scheduler could never recover from.
+                fatalError("taskmon reaper: epoll_wait failed: \(errorText(code))")
+            }
+            var stop = false
+            for token in tokens[0..<Int(count)] {
+                if token == Self.wakeToken {
+                    var value: UInt64 = 0
+                    _ = read(wakeFD, &value, MemoryLayout<UInt64>.size)
+                    stop = state.withLock { $0.stopWhenIdle && $0.live == 0 } || stop
+                } else {
+                    stop = reap(pid: Int32(truncatingIfNeeded: token >> 32), pidfd: Int32(truncatingIfNeeded: token)) || stop
+                }
+            }
+            if stop { return }
+        }
+    }
+
+    /// Reaps one child whose pidfd is readable; returns whether the thread should now stop.
+    private func reap(pid: Int32, pidfd: Int32) -> Bool {
+        var status: Int32 = 0
+        var result = retryingEINTR { waitpid(pid, &status, WNOHANG) }
+        if result == 0 {
+            // A readable pidfd means the whole thread group has exited, so this returns at once;
+            // it is here so an unexpected "not yet" cannot spin on the level-triggered event.
+            result = retryingEINTR { waitpid(pid, &status, 0) }
+        }
+        let termination: ProcessTermination
+        if result == pid, ctaskmon_wifsignaled(status) != 0 {
+            termination = .signaled(ctaskmon_wtermsig(status))
+        } else if result == pid, ctaskmon_wifexited(status) != 0 {
+            termination = .exited(ctaskmon_wexitstatus(status))
+        } else {
+            // ECHILD: something else reaped it (a waitpid(-1) elsewhere, or SIGCHLD set to SIG_IGN).
+            // The status is gone, but the caller is still owed exactly one onExit.
+            termination = .exited(-1)
+        }
+        // Removed explicitly rather than relying on close(): a concurrent posix_spawn child holds a
+        // copy of the descriptor until it execs, which would keep the stale registration alive and
+        // report this pid a second time.
+        _ = ctaskmon_epoll_remove(epollFD, pidfd)
+        close(pidfd)
+        let stop = state.withLock { state in
+            state.live -= 1
+            return state.stopWhenIdle && state.live == 0
+        }
+        onExit(pid, termination)
+        return stop
+    }
+
+    /// Kills and reaps a child we cannot monitor; its group is its own, so the signal goes there.
+    private func abandon(_ pid: Int32) {
+        _ = kill(-pid, SIGKILL)
+        var status: Int32 = 0
+        _ = retryingEINTR { waitpid(pid, &status, 0) }
+    }
+}
+
+func retryingEINTR(_ call: () -> Int32) -> Int32 {
+    while true {
+        let result = call()
+        if result >= 0 || errno != EINTR { return result }
+    }
+}
+
+func errorText(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}
