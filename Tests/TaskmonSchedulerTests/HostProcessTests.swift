@@ -1,0 +1,351 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+import TaskmonScheduler
+
+/// Collects onExit calls (every one, so duplicates are visible) and waits for them with a deadline.
+private final class ExitLog: Sendable {
+    private let exits = Mutex<[Int32: [ProcessTermination]]>([:])
+
+    func record(_ pid: Int32, _ termination: ProcessTermination) {
+        exits.withLock { $0[pid, default: []].append(termination) }
+    }
+
+    var all: [Int32: [ProcessTermination]] { exits.withLock { $0 } }
+
+    /// Waits until `pid` has been reported; returns every report for it (expected: exactly one).
+    func wait(for pid: Int32, deadline seconds: Double = 10) async -> [ProcessTermination] {
+        await waitUntil(deadline: seconds) { $0[pid] != nil }
+        return exits.withLock { $0[pid] ?? [] }
+    }
+
+    func waitUntil(deadline seconds: Double = 10, _ done: ([Int32: [ProcessTermination]]) -> Bool) async {
+        let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while !exits.withLock({ done($0) }), ContinuousClock.now < end {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+/// A fresh temporary directory per test, removed afterwards.
+private final class Scratch: Sendable {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("taskmon-host-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func read(_ name: String) throws -> String { try String(contentsOfFile: file(name), encoding: .utf8) }
+}
+
+private let basicEnvironment = ["PATH": "/usr/bin:/bin"]
+
+private func request(
+    _ argv: [String], in scratch: Scratch, environment: [String: String] = basicEnvironment,
+    cwd: String? = nil, stdout: String = "out", stderr: String = "err"
+) -> LaunchRequest {
+    LaunchRequest(
+        argv: argv, environment: environment, workingDirectory: cwd,
+        stdoutPath: scratch.file(stdout), stderrPath: scratch.file(stderr))
+}
+
+/// Waits for a file to have content (a child writing it may still be running).
+private func waitForContent(_ path: String) async -> String {
+    let end = ContinuousClock.now + .seconds(10)
+    while ContinuousClock.now < end {
+        if let text = try? String(contentsOfFile: path, encoding: .utf8), text.hasSuffix("\n") { return text }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return ""
+}
+
+@Suite("HostProcess")
+struct HostProcessTests {
+    @Test func exitCodesAreReported() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let zero = try launcher.launch(request(["/bin/sh", "-c", "exit 0"], in: scratch))
+        let seven = try launcher.launch(request(["sh", "-c", "exit 7"], in: scratch))
+        #expect(await log.wait(for: zero) == [.exited(0)])
+        #expect(await log.wait(for: seven) == [.exited(7)])
+        #expect(launcher.liveChildren == 0)
+    }
+
+    @Test func killedBySignalIsReportedAsSignaled() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let pid = try launcher.launch(request(["sh", "-c", "kill -9 $$"], in: scratch))
+        #expect(await log.wait(for: pid) == [.signaled(9)])
+    }
+
+    @Test func stdoutAndStderrGoToSeparateFilesAndAppend() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let script = "echo out-$0; echo err-$0 >&2"
+        let first = try launcher.launch(request(["sh", "-c", script, "one"], in: scratch))
+        #expect(await log.wait(for: first) == [.exited(0)])
+        let second = try launcher.launch(request(["sh", "-c", script, "two"], in: scratch))
+        #expect(await log.wait(for: second) == [.exited(0)])
+        #expect(try scratch.read("out") == "out-one\nout-two\n")
+        #expect(try scratch.read("err") == "err-one\nerr-two\n")
+    }
+
+    @Test func stdoutAndStderrMayShareOneFile() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let pid = try launcher.launch(
+            request(["sh", "-c", "echo a; echo b >&2; echo c"], in: scratch, stdout: "both", stderr: "both"))
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        #expect(try scratch.read("both") == "a\nb\nc\n")
+    }
+
+    @Test func environmentIsExactlyTheGivenOne() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let pid = try launcher.launch(
+            request(["/usr/bin/env"], in: scratch, environment: ["A": "1", "PATH": "/usr/bin:/bin"]))
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        let lines = try scratch.read("out").split(separator: "\n").map(String.init).sorted()
+        #expect(lines == ["A=1", "PATH=/usr/bin:/bin"])
+    }
+
+    @Test func programIsFoundWithTheRequestsPathNotOurs() async throws {
+        let scratch = try Scratch()
+        let bin = scratch.file("bin")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let tool = bin + "/only-here"
+        try "#!/bin/sh\necho found-it\n".write(toFile: tool, atomically: true, encoding: .utf8)
+        #expect(chmod(tool, 0o755) == 0)
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let pid = try launcher.launch(request(["only-here"], in: scratch, environment: ["PATH": "/nonexistent:\(bin)"]))
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        #expect(try scratch.read("out") == "found-it\n")
+        #expect(throws: LaunchError.self) {
+            try launcher.launch(request(["only-here"], in: scratch, environment: basicEnvironment))
+        }
+    }
+
+    @Test func workingDirectoryIsHonoured() async throws {
+        let scratch = try Scratch()
+        let work = scratch.file("work")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let pid = try launcher.launch(request(["/bin/pwd"], in: scratch, cwd: work))
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        let printed = try scratch.read("out").trimmingCharacters(in: .newlines)
+        #expect(URL(fileURLWithPath: printed).resolvingSymlinksInPath() == URL(fileURLWithPath: work).resolvingSymlinksInPath())
+    }
+
+    @Test func missingExecutableThrowsAClearErrorAndIsNeverReported() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let error = try #require(throws: LaunchError.self) {
+            try launcher.launch(request(["no-such-program-xyz"], in: scratch))
+        }
+        #expect(error.message == "cannot run 'no-such-program-xyz': no such file or directory (looked in PATH=/usr/bin:/bin)")
+        let absolute = try #require(throws: LaunchError.self) {
+            try launcher.launch(request(["/nope/prog"], in: scratch))
+        }
+        #expect(absolute.description == "cannot run '/nope/prog': no such file or directory")
+        try await expectNoOtherExits(launcher, log, in: scratch)
+    }
+
+    @Test func badWorkingDirectoryThrowsAClearErrorAndIsNeverReported() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let missing = scratch.file("nope")
+        let error = try #require(throws: LaunchError.self) {
+            try launcher.launch(request(["/bin/true"], in: scratch, cwd: missing))
+        }
+        #expect(error.message == "cannot change directory to \(missing): No such file or directory")
+        // Same for a relative program, which is looked up in the (missing) directory first.
+        let relative = try #require(throws: LaunchError.self) {
+            try launcher.launch(request(["./run.sh"], in: scratch, cwd: missing))
+        }
+        #expect(relative.message == "cannot change directory to \(missing): No such file or directory")
+        try await expectNoOtherExits(launcher, log, in: scratch)
+    }
+
+    @Test func nonExecutableFileThrowsPermissionDenied() async throws {
+        let scratch = try Scratch()
+        let script = scratch.file("script.sh")
+        try "echo hi\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let launcher = ProcessLauncher(onExit: { _, _ in })
+        let error = try #require(throws: LaunchError.self) {
+            try launcher.launch(request([script], in: scratch))
+        }
+        #expect(error.message == "cannot run '\(script)': permission denied")
+        #expect(launcher.liveChildren == 0)
+    }
+
+    /// After failed launches: one good launch is reported, and nothing else ever was.
+    private func expectNoOtherExits(_ launcher: ProcessLauncher, _ log: ExitLog, in scratch: Scratch) async throws {
+        let pid = try launcher.launch(request(["/bin/true"], in: scratch))
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        #expect(log.all.keys.sorted() == [pid])
+        #expect(launcher.liveChildren == 0)
+    }
+
+    @Test func childLeadsItsOwnProcessGroup() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        // Field 5 of /proc/PID/stat is the process group id.
+        let pid = try launcher.launch(request(["sh", "-c", "cut -d' ' -f5 /proc/$$/stat"], in: scratch))
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        #expect(try scratch.read("out") == "\(pid)\n")
+    }
+
+    @Test func signalGroupKillsTheWholeTree() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let grandchildFile = scratch.file("grandchild")
+        let pid = try launcher.launch(
+            request(["sh", "-c", "sleep 30 & echo $! > \(grandchildFile); sleep 30; wait"], in: scratch))
+        let grandchild = try #require(Int32(await waitForContent(grandchildFile).trimmingCharacters(in: .newlines)))
+        #expect(isAlive(grandchild))
+        launcher.signalGroup(pid, SIGTERM)
+        #expect(await log.wait(for: pid) == [.signaled(SIGTERM)])
+        // The orphaned grandchild is reaped by init (or left a zombie if init never reaps): either way, dead.
+        let end = ContinuousClock.now + .seconds(10)
+        while isAlive(grandchild), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(!isAlive(grandchild))
+        launcher.signalGroup(pid, SIGTERM)  // group gone: ESRCH is ignored
+    }
+
+    @Test func childStartsWithCleanSignalStateAndNoInheritedDescriptors() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        // Make the parent state something the child must not inherit.
+        let previous = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previous) }
+        let leaky = open("/dev/null", O_RDONLY)  // deliberately without O_CLOEXEC
+        defer { close(leaky) }
+        #expect(leaky >= 0)
+
+        let status = try launcher.launch(request(["/bin/cat", "/proc/self/status"], in: scratch, stdout: "status"))
+        let fds = try launcher.launch(request(["/bin/ls", "/proc/self/fd"], in: scratch, stdout: "fds"))
+        #expect(await log.wait(for: status) == [.exited(0)])
+        #expect(await log.wait(for: fds) == [.exited(0)])
+        let fields = try scratch.read("status").split(separator: "\n").filter {
+            $0.hasPrefix("SigBlk:") || $0.hasPrefix("SigIgn:")
+        }
+        #expect(fields == ["SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000"])
+        // 0-2 are stdio; 3 is ls's own handle on the directory it lists.
+        #expect(try scratch.read("fds").split(separator: "\n") == ["0", "1", "2", "3"])
+    }
+
+    @Test func stdinIsDevNull() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let pid = try launcher.launch(request(["/bin/sh", "-c", "readlink /proc/$$/fd/0; cat"], in: scratch))
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        #expect(try scratch.read("out") == "/dev/null\n")
+    }
+
+    @Test func immediateExitIsReportedExactlyOnce() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let pid = try launcher.launch(request(["/bin/true"], in: scratch))
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        // Give a duplicate report every chance to show up before checking there was none.
+        let marker = try launcher.launch(request(["/bin/true"], in: scratch))
+        _ = await log.wait(for: marker)
+        #expect(log.all[pid] == [.exited(0)])
+        #expect(launcher.liveChildren == 0)
+    }
+
+    @Test func concurrentLaunchesAreAllReportedOnce() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let pids = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for _ in 0..<200 {
+                group.addTask { try launcher.launch(request(["/bin/true"], in: scratch)) }
+            }
+            return try await group.reduce(into: [Int32]()) { $0.append($1) }
+        }
+        #expect(Set(pids).count == 200)
+        await log.waitUntil { $0.count >= 200 }
+        let exits = log.all
+        #expect(Set(exits.keys) == Set(pids))
+        #expect(exits.values.allSatisfy { $0 == [.exited(0)] })
+        #expect(launcher.liveChildren == 0)
+    }
+
+    @Test func foundationProcessChildrenAreNotReapedByUs() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let ours = try launcher.launch(request(["sh", "-c", "sleep 0.3; exit 4"], in: scratch))
+
+        let theirs = Process()
+        theirs.executableURL = URL(fileURLWithPath: "/bin/sh")
+        theirs.arguments = ["-c", "sleep 0.2; exit 3"]
+        try theirs.run()
+        // Keep our reaper busy while their child exits.
+        for _ in 0..<20 { _ = try launcher.launch(request(["/bin/true"], in: scratch)) }
+        theirs.waitUntilExit()
+        #expect(theirs.terminationReason == .exit)
+        #expect(theirs.terminationStatus == 3)
+
+        #expect(await log.wait(for: ours) == [.exited(4)])
+        await log.waitUntil { $0.count >= 21 }
+        #expect(log.all.count == 21)
+        #expect(log.all[theirs.processIdentifier] == nil)
+    }
+
+    @Test func launcherCanBeReleasedWhileChildrenRun() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        var launcher: ProcessLauncher? = ProcessLauncher(onExit: log.record)
+        let pid = try #require(launcher).launch(request(["sh", "-c", "sleep 0.2"], in: scratch))
+        launcher = nil
+        #expect(await log.wait(for: pid) == [.exited(0)])
+    }
+
+    @Test func lookupBehavesLikeExecvp() throws {
+        let scratch = try Scratch()
+        let local = scratch.file("tool")
+        try "#!/bin/sh\n".write(toFile: local, atomically: true, encoding: .utf8)
+        #expect(chmod(local, 0o755) == 0)
+
+        #expect(ExecutableLookup.resolve("sh", path: "/nonexistent:/bin", workingDirectory: nil) == "/bin/sh")
+        #expect(ExecutableLookup.resolve("sh", path: nil, workingDirectory: nil) == "/bin/sh")
+        #expect(ExecutableLookup.resolve("tool", path: "/usr/bin:", workingDirectory: scratch.path) == local)
+        #expect(ExecutableLookup.resolve("tool", path: "/usr/bin", workingDirectory: scratch.path) == nil)
+        #expect(ExecutableLookup.resolve("./tool", path: "/usr/bin", workingDirectory: scratch.path) == local)
+        #expect(ExecutableLookup.resolve("/bin/sh", path: "", workingDirectory: nil) == "/bin/sh")
+        #expect(ExecutableLookup.resolve("bin", path: "/usr:/", workingDirectory: nil) == nil)  // directories are skipped
+        #expect(ExecutableLookup.resolve("", path: "/bin", workingDirectory: nil) == nil)
+    }
+}
+
+private func isAlive(_ pid: Int32) -> Bool {
+    // A zombie has finished running; only its entry remains until its (new) parent reaps it.
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let afterName = stat.range(of: ") ")
+    else { return false }
+    return stat[afterName.upperBound] != "Z"
+}
