@@ -128,6 +128,18 @@ public struct RPCResponse<Result: Codable & Sendable>: Codable, Sendable {
     }
 }
 
+extension RPCResponse {
+    // JSON-RPC 2.0 requires `id` in every response, `null` when the request's id could not be
+    // read (a parse error, an over-long line, a refused peer); the synthesized encoder would drop it.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(jsonrpc, forKey: .jsonrpc)
+        if let id { try c.encode(id, forKey: .id) } else { try c.encodeNil(forKey: .id) }
+        try c.encodeIfPresent(result, forKey: .result)
+        try c.encodeIfPresent(error, forKey: .error)
+    }
+}
+
 /// A notification on the wire (no id, no answer).
 public struct RPCNotification<Params: Codable & Sendable>: Codable, Sendable {
     public var jsonrpc = "2.0"
