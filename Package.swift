@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         .target(name: "CTaskmonPOSIX"),
@@ -27,21 +28,29 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .executableTarget(
             name: "taskmon",
             dependencies: [
                 "TaskmonKit",
+                "CTaskmonPOSIX",
                 "TaskmonScheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "taskmon-bench",
-            dependencies: ["TaskmonKit", "TaskmonScheduler"]
+            dependencies: ["TaskmonKit"]
         ),
+        .executableTarget(name: "taskmon-swift-example", dependencies: ["TaskmonKit"], path: "Examples/SwiftAPI"),
         .testTarget(name: "TaskmonKitTests", dependencies: ["TaskmonKit"]),
         .testTarget(name: "TaskmonSchedulerTests", dependencies: ["TaskmonScheduler", "TaskmonKit"]),
+        // Drives the real binaries; depending on them makes `swift test` build them first.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TaskmonKit", "CTaskmonPOSIX", "taskmon", "taskmon-swift-example"],
+            path: "Tests/EndToEnd"),
     ]
 )

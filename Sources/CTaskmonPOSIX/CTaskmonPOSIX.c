@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 int ctaskmon_wifexited(int status) { return WIFEXITED(status); }
@@ -41,3 +42,7 @@ int ctaskmon_epoll_wait(int epfd, uint64_t *tokens, int capacity) {
 }
 
 int ctaskmon_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+short ctaskmon_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
+
+int ctaskmon_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -21,7 +21,7 @@ public struct JobSpecError: Error, Equatable, CustomStringConvertible {
 extension JobSpec {
     /// Reads a spec strictly: unknown keys, wrong types and an empty task list are errors that
     /// name `source` and the key, so that nothing half-understood is ever queued.
-    public static func parse(_ data: Data, source: String) throws -> JobSpec {
+    public static func parse(_ data: Data, source: String) throws(JobSpecError) -> JobSpec {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [])
@@ -31,8 +31,13 @@ extension JobSpec {
         return try SpecReader(source: source).job(object)
     }
 
+    /// Reads a spec already parsed from JSON (by `JSONSerialization`), as strictly as ``parse(_:source:)``.
+    public static func parse(object: Any, source: String) throws(JobSpecError) -> JobSpec {
+        try SpecReader(source: source).job(object)
+    }
+
     /// Reads and parses a spec file; a missing file is a ``JobSpecError`` too.
-    public static func load(path: String) throws -> JobSpec {
+    public static func load(path: String) throws(JobSpecError) -> JobSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw JobSpecError(source: path, key: nil, problem: "cannot read the file")
         }
@@ -55,7 +60,7 @@ private struct SpecReader {
         JobSpecError(source: source, key: key, problem: problem)
     }
 
-    func job(_ value: Any) throws -> JobSpec {
+    func job(_ value: Any) throws(JobSpecError) -> JobSpec {
         let object = try dictionary(value, at: nil, allowed: [
             "name", "description", "priority", "task_timeout", "max_interrupted_retries",
             "cancel_on_task_failure", "environment", "tasks",
@@ -105,7 +110,7 @@ private struct SpecReader {
         return spec
     }
 
-    func environment(_ value: Any) throws -> EnvironmentSpec {
+    func environment(_ value: Any) throws(JobSpecError) -> EnvironmentSpec {
         let object = try dictionary(value, at: "environment", allowed: ["setup", "teardown", "env", "cwd"])
         return EnvironmentSpec(
             setup: try optionalCommand(object["setup"], at: "environment.setup"),
@@ -114,7 +119,7 @@ private struct SpecReader {
             cwd: try optionalString(object["cwd"], at: "environment.cwd"))
     }
 
-    func task(_ value: Any, at path: String) throws -> TaskSpec {
+    func task(_ value: Any, at path: String) throws(JobSpecError) -> TaskSpec {
         let object = try dictionary(value, at: path, allowed: ["name", "command", "env", "cwd"])
         guard let command = try optionalCommand(object["command"], at: "\(path).command") else {
             throw fail("\(path).command", "missing: each task needs a command, e.g. [\"sh\", \"-c\", \"echo hi\"]")
@@ -126,7 +131,7 @@ private struct SpecReader {
             cwd: try optionalString(object["cwd"], at: "\(path).cwd"))
     }
 
-    func dictionary(_ value: Any, at path: String?, allowed: Set<String>) throws -> [String: Any] {
+    func dictionary(_ value: Any, at path: String?, allowed: Set<String>) throws(JobSpecError) -> [String: Any] {
         guard let object = value as? [String: Any] else {
             throw fail(path, "expected an object, got \(typeName(value))")
         }
@@ -137,27 +142,29 @@ private struct SpecReader {
         return object
     }
 
-    func optionalString(_ value: Any?, at path: String) throws -> String? {
+    func optionalString(_ value: Any?, at path: String) throws(JobSpecError) -> String? {
         guard let value, !(value is NSNull) else { return nil }
         guard let string = value as? String else { throw fail(path, "expected a string, got \(typeName(value))") }
         return string
     }
 
-    func optionalCommand(_ value: Any?, at path: String) throws -> [String]? {
+    func optionalCommand(_ value: Any?, at path: String) throws(JobSpecError) -> [String]? {
         guard let value, !(value is NSNull) else { return nil }
         guard let list = value as? [Any] else {
             throw fail(path, "expected a list of strings (argv), got \(typeName(value))")
         }
         guard !list.isEmpty else { throw fail(path, "empty: a command needs at least the program to run") }
-        return try list.enumerated().map { index, item in
+        var command: [String] = []
+        for (index, item) in list.enumerated() {
             guard let string = item as? String else {
                 throw fail("\(path)[\(index)]", "expected a string, got \(typeName(item))")
             }
-            return string
+            command.append(string)
         }
+        return command
     }
 
-    func stringMap(_ value: Any?, at path: String) throws -> [String: String] {
+    func stringMap(_ value: Any?, at path: String) throws(JobSpecError) -> [String: String] {
         guard let value, !(value is NSNull) else { return [:] }
         guard let object = value as? [String: Any] else {
             throw fail(path, "expected an object of strings, got \(typeName(value))")

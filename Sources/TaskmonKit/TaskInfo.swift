@@ -173,6 +173,8 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var taskCount: Int
     /// How many tasks are in each status, by status name.
     public var statusCounts: [String: Int]
+    /// Tasks in a final state.
+    public var doneCount: Int
     /// Share of tasks finished, 0...100.
     public var progress: Int
     public var tasks: [TaskInfo]?
@@ -181,7 +183,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         id: JobID, name: String, description: String? = nil, priority: JobPriority = .normal,
         taskTimeout: Double? = nil, maxInterruptedRetries: Int, cancelOnTaskFailure: Bool,
         submittedAt: Date, finishedAt: Date? = nil, taskCount: Int, statusCounts: [String: Int],
-        progress: Int = 0, tasks: [TaskInfo]? = nil
+        doneCount: Int = 0, tasks: [TaskInfo]? = nil
     ) {
         self.id = id
         self.name = name
@@ -194,7 +196,8 @@ public struct JobInfo: Codable, Sendable, Equatable {
         self.finishedAt = finishedAt
         self.taskCount = taskCount
         self.statusCounts = statusCounts
-        self.progress = progress
+        self.doneCount = doneCount
+        self.progress = taskCount == 0 ? 100 : doneCount * 100 / taskCount
         self.tasks = tasks
     }
 
@@ -207,6 +210,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case finishedAt = "finished_at"
         case taskCount = "task_count"
         case statusCounts = "status_counts"
+        case doneCount = "done_count"
         case progress, tasks
     }
 

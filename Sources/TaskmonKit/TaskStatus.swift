@@ -85,6 +85,10 @@ extension TaskStatus: CustomStringConvertible {
 public struct IllegalTransition: Error, Equatable, CustomStringConvertible {
     public let from: TaskStatus
     public let to: TaskStatus
+    public init(from: TaskStatus, to: TaskStatus) {
+        self.from = from
+        self.to = to
+    }
     public var description: String { "illegal task status change \(from.name) → \(to.name)" }
 }
 

@@ -48,4 +48,12 @@ int ctaskmon_epoll_wait(int epfd, uint64_t *tokens, int capacity);
 /// Swift's Glibc module.
 int ctaskmon_eventfd(void);
 
+/// POSIX_SPAWN_SETSID: start the child in a session of its own (a detached background
+/// scheduler). Exists because glibc defines the flag only under _GNU_SOURCE.
+short ctaskmon_posix_spawn_setsid_flag(void);
+
+/// pipe2(fds, O_CLOEXEC): a pipe no concurrently spawned child can inherit, made in one step
+/// (pipe + fcntl leaves a window). Exists because glibc declares pipe2 only under _GNU_SOURCE.
+int ctaskmon_pipe_cloexec(int fds[2]);
+
 #endif

@@ -125,6 +125,7 @@ public final class SchedulerClient: Sendable {
     }
 
     /// Cancels a whole job, or one task of it.
+    @discardableResult
     public func cancel(_ job: JobID, task: TaskIndex? = nil, message: String? = nil) throws(SchedulerClientError) -> CancelResult {
         try call(.cancel, CancelParams(jobID: job, taskID: task, message: message), as: CancelResult.self)
     }

@@ -1,0 +1,135 @@
+import Foundation
+import TaskmonKit
+
+extension Scheduler {
+    /// Starts queued tasks while slots are free: highest priority first, then arrival order.
+    func dispatch() {
+        guard !shuttingDown else { return }
+        while busySlots < configuration.slots, let key = nextQueued() {
+            guard let job = jobs[key.job] else { continue }
+            if job.environment?.setup != nil && job.setup != .succeeded {
+                switch job.setup {
+                case .pending, .failed:
+                    startSetup(for: key)
+                case .running:
+                    waitingForSetup[key.job, default: []].append(key)
+                case .succeeded:
+                    break
+                }
+                continue
+            }
+            guard move(key, to: .assigned, { $0.assignedAt = Date() }) else { continue }
+            start(key)
+        }
+        flush()
+        ensureTicker()
+    }
+
+    /// The next task still waiting in the queues, skipping ones canceled since they were queued.
+    private func nextQueued() -> TaskKey? {
+        for priority in JobPriority.allCases.reversed() {
+            while let key = queues[priority.rawValue].popFirst() {
+                if jobs[key.job]?.tasks[key.task].status == .submitted { return key }
+            }
+        }
+        return nil
+    }
+
+    /// Counts the tasks waiting to run.
+    var queuedCount: Int {
+        jobs.values.reduce(0) { $0 + $1.counts[TaskStatus.submitted.rawValue] }
+    }
+
+    /// Launches an ASSIGNED task in a slot and moves it to RUNNING (or FAILED when it cannot start).
+    func start(_ key: TaskKey) {
+        guard let job = jobs[key.job], let task = jobs[key.job]?.tasks[key.task] else { return }
+        let folder = configuration.stateDirectory.taskFolder(job: key.job, task: key.task)
+        let channelPath = folder + "/channel"
+        prepareFolder(folder)
+        var environment = configuration.baseEnvironment
+        environment.merge(job.environment?.env ?? [:]) { $1 }
+        environment.merge(task.env) { $1 }
+        environment[TaskEnvironment.channel] = channelPath
+        environment[TaskEnvironment.jobID] = String(key.job)
+        environment[TaskEnvironment.taskID] = String(key.task)
+        environment[TaskEnvironment.attempt] = String(task.attempts + 1)
+        let request = LaunchRequest(
+            argv: task.command, environment: environment, workingDirectory: task.cwd ?? job.environment?.cwd,
+            stdoutPath: folder + "/stdout", stderrPath: folder + "/stderr")
+        do {
+            let pid = try backend.launch(request)
+            busySlots += 1
+            let deadline = job.taskTimeout.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+            running[pid] = RunningProcess(kind: .task(key), channel: ChannelReader(path: channelPath), deadline: deadline)
+            pidByTask[key] = pid
+            move(key, to: .running) {
+                $0.pid = pid
+                $0.startedAt = Date()
+                $0.attempts += 1
+            }
+        } catch {
+            move(key, to: .failed) {
+                $0.attempts += 1
+                $0.finishedAt = Date()
+                $0.exception = TaskException(type: "LaunchError", message: error.message)
+            }
+            taskFinished(key, status: .failed)
+        }
+    }
+
+    /// Empties a task's folder so a new attempt starts with fresh output and channel.
+    func prepareFolder(_ folder: String) {
+        let files = FileManager.default
+        for name in ["stdout", "stderr", "channel"] { unlink(folder + "/" + name) }
+        if !files.fileExists(atPath: folder) {
+            try? files.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+    }
+
+    /// Runs the job's setup in the slot of the task first in line, which waits ASSIGNED.
+    private func startSetup(for key: TaskKey) {
+        guard let setup = jobs[key.job]?.environment?.setup else { return }
+        guard move(key, to: .assigned, { $0.assignedAt = Date() }) else { return }
+        let folder = jobFolder(key.job) + "/setup"
+        prepareFolder(folder)
+        jobs[key.job]!.setup = .running
+        markJobChanged(key.job)
+        let job = jobs[key.job]!
+        do {
+            let pid = try backend.launch(environmentRequest(job, argv: setup, folder: folder))
+            busySlots += 1
+            running[pid] = RunningProcess(kind: .setup(key.job, trigger: key))
+        } catch {
+            setupFailed(key.job, exception: TaskException(
+                type: "EnvironmentSetupError", message: "environment setup could not start: \(error.message)"))
+        }
+    }
+
+    /// Runs the job's teardown once all its tasks are final; it takes no slot.
+    func startTeardown(_ id: JobID) {
+        guard let teardown = jobs[id]?.environment?.teardown, jobs[id]?.teardownStarted == false else { return }
+        jobs[id]!.teardownStarted = true
+        markJobChanged(id)
+        let job = jobs[id]!
+        let folder = jobFolder(id) + "/teardown"
+        prepareFolder(folder)
+        do {
+            let pid = try backend.launch(environmentRequest(job, argv: teardown, folder: folder))
+            running[pid] = RunningProcess(kind: .teardown(id))
+            ensureTicker()
+        } catch {
+            logger.warning("job \(id): teardown could not start: \(error.message)")
+        }
+    }
+
+    func jobFolder(_ id: JobID) -> String { "\(configuration.stateDirectory.outputPath)/\(id)" }
+
+    private func environmentRequest(_ job: JobState, argv: [String], folder: String) -> LaunchRequest {
+        var environment = configuration.baseEnvironment
+        environment.merge(job.environment?.env ?? [:]) { $1 }
+        environment[TaskEnvironment.jobID] = String(job.id)
+        return LaunchRequest(
+            argv: argv, environment: environment, workingDirectory: job.environment?.cwd,
+            stdoutPath: folder + "/stdout", stderrPath: folder + "/stderr")
+    }
+}

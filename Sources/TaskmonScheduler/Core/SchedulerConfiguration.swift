@@ -1,0 +1,29 @@
+import Foundation
+import TaskmonKit
+
+/// How a scheduler runs: where its state lives and how much it may run at once.
+public struct SchedulerConfiguration: Sendable {
+    public var stateDirectory: StateDirectory
+    /// Host processes at once (tasks and environment setups).
+    public var slots: Int
+    /// Between SIGTERM and SIGKILL when a running task is canceled.
+    public var cancelGracePeriod: Duration
+    /// How often running tasks' channels and deadlines are checked.
+    public var tickInterval: Duration
+    /// Environment every task starts from, before the job's and the task's own.
+    public var baseEnvironment: [String: String]
+
+    public init(
+        stateDirectory: StateDirectory,
+        slots: Int = ProcessInfo.processInfo.activeProcessorCount,
+        cancelGracePeriod: Duration = .seconds(5),
+        tickInterval: Duration = .milliseconds(100),
+        baseEnvironment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        self.stateDirectory = stateDirectory
+        self.slots = max(1, slots)
+        self.cancelGracePeriod = cancelGracePeriod
+        self.tickInterval = tickInterval
+        self.baseEnvironment = baseEnvironment
+    }
+}

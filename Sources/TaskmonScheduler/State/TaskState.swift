@@ -1,0 +1,134 @@
+import Foundation
+import TaskmonKit
+
+/// A job and a task index: the key of a task everywhere in the scheduler.
+struct TaskKey: Hashable, Sendable {
+    var job: JobID
+    var task: TaskIndex
+}
+
+/// The scheduler's own record of a task: what it was asked to run and all it has returned.
+/// Output stays on disk; only its location is kept here.
+struct TaskState: Sendable {
+    var jobID: JobID
+    var index: TaskIndex
+    var name: String?
+    var command: [String]
+    var env: [String: String]
+    var cwd: String?
+    var status: TaskStatus
+    var attempts = 0
+    var interruptedRetryAttempts = 0
+    var pid: Int32?
+    var submittedAt: Date?
+    var assignedAt: Date?
+    var startedAt: Date?
+    var finishedAt: Date?
+    var exitCode: Int32?
+    var signal: Int32?
+    var progress: TaskProgress?
+    var result: TaskResult?
+    var properties: [String: PropertyValue] = [:]
+    var exception: TaskException?
+    var cancellationMessage: String?
+    var cancellationReason: CancellationReason = .none
+    var warnings: [String] = []
+    /// Where stdout/stderr live when not in the task's own folder: a failed setup's folder.
+    var outputFolder: String?
+
+    var key: TaskKey { TaskKey(job: jobID, task: index) }
+    var displayName: String { name ?? "task-\(index)" }
+
+    /// The task as clients see it; output is added by the caller when asked for.
+    func info() -> TaskInfo {
+        TaskInfo(
+            jobID: jobID, id: index, name: displayName, status: status, command: command,
+            attempts: attempts, interruptedRetryAttempts: interruptedRetryAttempts, pid: pid,
+            submittedAt: submittedAt, assignedAt: assignedAt, startedAt: startedAt, finishedAt: finishedAt,
+            exitCode: exitCode, signal: signal, progress: progress, result: result, properties: properties,
+            exception: exception, cancellationMessage: cancellationMessage,
+            cancellationReason: cancellationReason, warnings: warnings)
+    }
+
+    /// Clears what one attempt returned, for a retry.
+    mutating func resetForNewAttempt() {
+        pid = nil
+        assignedAt = nil
+        startedAt = nil
+        finishedAt = nil
+        exitCode = nil
+        signal = nil
+        progress = nil
+        result = nil
+        properties = [:]
+        exception = nil
+        cancellationMessage = nil
+        cancellationReason = .none
+        warnings = []
+        outputFolder = nil
+    }
+}
+
+/// Where a job's environment setup stands.
+enum SetupState: String, Sendable {
+    /// No setup command, or not run yet.
+    case pending
+    case running
+    case succeeded
+    case failed
+}
+
+/// The scheduler's own record of a job.
+struct JobState: Sendable {
+    var id: JobID
+    var name: String
+    var description: String?
+    var priority: JobPriority
+    var taskTimeout: Double?
+    var maxInterruptedRetries: Int
+    var cancelOnTaskFailure: Bool
+    var environment: EnvironmentSpec?
+    var submittedAt: Date
+    var finishedAt: Date?
+    var setup: SetupState = .pending
+    /// Set once teardown has been started for the current round of tasks.
+    var teardownStarted = false
+    var tasks: [TaskState]
+    /// Tasks per status, kept in step with every change so that listing jobs costs nothing.
+    var counts = [Int](repeating: 0, count: TaskStatus.allCases.count)
+
+    /// A task is final when it is finished, or INTERRUPTED with no retries left.
+    func isFinal(_ task: TaskState) -> Bool {
+        task.status.isFinished || (task.status == .interrupted && task.interruptedRetryAttempts >= maxInterruptedRetries)
+    }
+
+    var finalCount: Int {
+        var total = 0
+        for status in TaskStatus.allCases where status.isFinished { total += counts[status.rawValue] }
+        if counts[TaskStatus.interrupted.rawValue] > 0 {
+            total += tasks.lazy.filter { $0.status == .interrupted && isFinal($0) }.count
+        }
+        return total
+    }
+
+    var allFinal: Bool { finalCount == tasks.count }
+
+    mutating func recount() {
+        counts = [Int](repeating: 0, count: TaskStatus.allCases.count)
+        for task in tasks { counts[task.status.rawValue] += 1 }
+    }
+
+    func info(includeTasks: Bool) -> JobInfo {
+        var statusCounts: [String: Int] = [:]
+        for status in TaskStatus.allCases where counts[status.rawValue] > 0 {
+            statusCounts[status.name] = counts[status.rawValue]
+        }
+        let final = finalCount
+        return JobInfo(
+            id: id, name: name, description: description, priority: priority, taskTimeout: taskTimeout,
+            maxInterruptedRetries: maxInterruptedRetries, cancelOnTaskFailure: cancelOnTaskFailure,
+            submittedAt: submittedAt, finishedAt: finishedAt, taskCount: tasks.count, statusCounts: statusCounts,
+            doneCount: final,
+            tasks: includeTasks ? tasks.map { $0.info() } : nil)
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import TaskmonKit
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a job and its tasks, or one task with everything it returned.",
+        discussion: "taskmon show 3      # job 3 and its tasks\ntaskmon show 3/0    # task 0 of job 3")
+
+    @OptionGroup var state: StateDirOption
+
+    @Argument(help: ArgumentHelp("JOB or JOB/TASK.", valueName: "job[/task]"))
+    var address: TaskAddress
+
+    @Flag(help: "Print JSON (the task shape of the protocol).")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let client = try state.connect()
+            if let task = address.task {
+                let info = try client.task(address.job, task)
+                print(json ? try Format.json(info) : TaskReport.text(info))
+            } else {
+                let job = try client.job(address.job, includeTasks: true)
+                print(json ? try Format.json(job) : JobReport.text(job))
+            }
+        }
+    }
+}
+
+/// `taskmon show JOB` as text.
+enum JobReport {
+    static func text(_ job: JobInfo) -> String {
+        let now = Date()
+        var lines = ["job \(job.id): \(Format.oneLine(job.name, limit: 200))"]
+        if let description = job.description { lines.append("description: \(Format.oneLine(description, limit: 200))") }
+        lines.append("state: \(job.isDone ? "done" : "active"), \(job.doneCount)/\(job.taskCount) tasks final (\(job.progress)%)")
+        lines.append("counts: \(Format.counts(job.statusCounts))")
+        lines.append("priority: \(job.priority.name), task timeout: \(job.taskTimeout.map { "\($0)s" } ?? "none"), max interrupted retries: \(job.maxInterruptedRetries), cancel on task failure: \(job.cancelOnTaskFailure)")
+        lines.append("submitted: \(Format.time(job.submittedAt)), finished: \(Format.time(job.finishedAt))")
+        lines.append("")
+        let rows = (job.tasks ?? []).map { task -> [String] in
+            let duration = task.startedAt.map { Format.duration((task.finishedAt ?? now).timeIntervalSince($0)) } ?? "-"
+            return [String(task.id), Format.oneLine(task.name, limit: 30), task.status.name, String(task.attempts),
+                    task.pid.map(String.init) ?? "-", duration, Format.oneLine(Format.note(task))]
+        }
+        lines.append(Format.table(["ID", "NAME", "STATUS", "ATTEMPTS", "PID", "DURATION", "NOTE"], rows))
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `taskmon show JOB/TASK` as text: every way the task returned data.
+enum TaskReport {
+    static func text(_ task: TaskInfo) -> String {
+        var lines = ["task \(task.jobID)/\(task.id): \(Format.oneLine(task.name, limit: 200))"]
+        lines.append("status: \(task.status.name) (\(task.status.rawValue))")
+        lines.append("command: \(task.command.map(shellQuoted).joined(separator: " "))")
+        lines.append("attempts: \(task.attempts), interrupted retry attempts: \(task.interruptedRetryAttempts)")
+        lines.append("pid: \(task.pid.map(String.init) ?? "-"), exit code: \(task.exitCode.map(String.init) ?? "-"), signal: \(task.signal.map(String.init) ?? "-")")
+        lines.append("submitted: \(Format.time(task.submittedAt))  assigned: \(Format.time(task.assignedAt))")
+        lines.append("started: \(Format.time(task.startedAt))  finished: \(Format.time(task.finishedAt))")
+        if let progress = task.progress { lines.append("progress: \(progress.percent)%\(progress.info.map { " \($0)" } ?? "")") }
+        if let result = task.result { lines.append("result (\(result.type)): \(result.display)") }
+        if !task.properties.isEmpty {
+            lines.append("properties:")
+            for (name, value) in task.properties.sorted(by: { $0.key < $1.key }) {
+                lines.append("  \(name) (\(value.typeName)): \(value.displayText)")
+            }
+        }
+        if let exception = task.exception {
+            lines.append("exception: \(exception.type): \(exception.message)")
+            if !exception.trace.isEmpty { lines.append(indent(exception.trace)) }
+        }
+        if task.status == .canceled || task.cancellationReason != .none {
+            lines.append("cancellation: \(task.cancellationReason.name): \(task.cancellationMessage ?? "")")
+        }
+        for warning in task.warnings { lines.append("warning: \(warning)") }
+        lines.append(section("standard output", task.standardOutput, truncated: task.standardOutputTruncated, size: task.standardOutputSize))
+        lines.append(section("standard error", task.standardError, truncated: task.standardErrorTruncated, size: task.standardErrorSize))
+        return lines.joined(separator: "\n")
+    }
+
+    private static func section(_ title: String, _ text: String?, truncated: Bool?, size: Int64?) -> String {
+        guard let text, !text.isEmpty else { return "\(title): (empty)" }
+        var header = "\(title):"
+        if truncated == true { header += " (first part of \(size ?? 0) bytes; `taskmon output` prints it whole)" }
+        return header + "\n" + indent(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+    }
+
+    private static func indent(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { "  \($0)" }.joined(separator: "\n")
+    }
+
+    private static func shellQuoted(_ word: String) -> String {
+        let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
+        return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

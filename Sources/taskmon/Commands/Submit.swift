@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import TaskmonKit
+
+struct Submit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Submit a job: a JSON spec file, or one command after --.",
+        discussion: """
+            taskmon submit job.json
+            taskmon submit --name build --timeout 60 -- make -j4
+            Starts a scheduler in the background when none is running on the state dir.
+            """)
+
+    @OptionGroup var state: StateDirOption
+
+    @Argument(help: ArgumentHelp("A job spec file (JSON).", valueName: "spec.json"))
+    var specFile: String?
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run, after --.", valueName: "command"))
+    var command: [String] = []
+
+    @Option(help: "Job name (command form).")
+    var name: String?
+
+    @Option(help: "low, below_normal, normal, above_normal or high (command form).")
+    var priority: String?
+
+    @Option(help: "Task timeout in seconds (command form).")
+    var timeout: Double?
+
+    @Option(help: "How often an interrupted task is queued again (command form).")
+    var maxInterruptedRetries: Int?
+
+    @Option(help: "Run the command this many times, as tasks 0..N-1 (command form).")
+    var count: Int = 1
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            var spec = try makeSpec()
+            // Relative paths in a spec mean what they mean where the user stands.
+            if spec.environment?.cwd == nil {
+                var environment = spec.environment ?? EnvironmentSpec()
+                environment.cwd = FileManager.default.currentDirectoryPath
+                spec.environment = environment
+            }
+            let client = try state.connectStartingScheduler()
+            let result: SubmitResult
+            do {
+                result = try client.submit(spec)
+            } catch SchedulerClientError.rpc(let error) where error.code == RPCErrorCode.invalidSpec.rawValue {
+                let source = specFile ?? "command"
+                let prefix = "submitted spec: "
+                let message = error.message.hasPrefix(prefix) ? source + ": " + error.message.dropFirst(prefix.count) : error.message
+                throw CLIError(message, code: 2)
+            }
+            if json {
+                print(String(decoding: try Wire.encoder().encode(result), as: UTF8.self))
+            } else {
+                print("job \(result.jobID) submitted: \(result.taskCount) task\(result.taskCount == 1 ? "" : "s")")
+            }
+        }
+    }
+
+    private func makeSpec() throws -> JobSpec {
+        if specFile == nil {
+            let words = command
+            guard !words.isEmpty else { throw CLIError("give a spec file, or -- and a command (see taskmon submit --help)", code: 2) }
+            guard count >= 1 else { throw CLIError("--count must be at least 1", code: 2) }
+            var spec = JobSpec(name: name ?? words.joined(separator: " "), tasks: [])
+            if let priority {
+                guard let parsed = JobPriority(name: priority) else {
+                    throw CLIError("--priority: unknown priority \"\(priority)\"; use low, below_normal, normal, above_normal or high", code: 2)
+                }
+                spec.priority = parsed
+            }
+            if let timeout {
+                guard timeout > 0 else { throw CLIError("--timeout must be a positive number of seconds", code: 2) }
+                spec.taskTimeout = timeout
+            }
+            if let maxInterruptedRetries { spec.maxInterruptedRetries = maxInterruptedRetries }
+            spec.tasks = (0..<count).map { _ in TaskSpec(command: words) }
+            return spec
+        }
+        guard let path = specFile, command.isEmpty else {
+            throw CLIError("give a spec file or a command after --, not both", code: 2)
+        }
+        if name != nil || priority != nil || timeout != nil || maxInterruptedRetries != nil || count != 1 {
+            throw CLIError("--name, --priority, --timeout, --max-interrupted-retries and --count go with the command form; put them in the spec file instead", code: 2)
+        }
+        return try JobSpec.load(path: path)
+    }
+}

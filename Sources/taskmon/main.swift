@@ -1,2 +1,0 @@
-import TaskmonKit
-print("taskmon")

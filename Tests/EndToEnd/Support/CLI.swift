@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+import TaskmonKit
+
+/// The built binaries, found next to the test bundle in the build folder.
+enum Binaries {
+    static let folder: URL = {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // …/debug/taskmonPackageTests.xctest (a file on Linux) → …/debug
+        while !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("taskmon").path), url.path != "/" {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }()
+    static var taskmon: String { folder.appendingPathComponent("taskmon").path }
+    static var swiftExample: String { folder.appendingPathComponent("taskmon-swift-example").path }
+}
+
+/// What a finished command printed and how it exited.
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a binary to completion with the given environment additions.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> RunResult {
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { $1 }
+    let out = Spawn.pipe()
+    let err = Spawn.pipe()
+    let pid: pid_t
+    do {
+        pid = try Spawn.start([executable] + arguments, environment: env, stdout: out.write, stderr: err.write)
+    } catch {
+        [out.read, out.write, err.read, err.write].forEach { close($0) }
+        throw error
+    }
+    close(out.write)
+    close(err.write)
+    let (stdout, stderr, timedOut) = Spawn.drain(out.read, err.read, deadline: Date().addingTimeInterval(timeout))
+    if timedOut {
+        kill(pid, SIGKILL)
+        [out.read, err.read].forEach { close($0) }
+        Issue.record("\(executable) \(arguments) did not finish within \(timeout)s")
+    }
+    let status = Spawn.wait(pid)
+    return RunResult(status: status, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// A `taskmon serve` process on a temp state dir, and helpers to run CLI commands against it.
+final class ServedScheduler: @unchecked Sendable {
+    let directory: StateDirectory
+    private(set) var servePID: pid_t?
+
+    init(directory: StateDirectory? = nil) {
+        if let directory {
+            self.directory = directory
+        } else {
+            var template = Array("/tmp/tme-XXXXXX".utf8CString)
+            let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+            self.directory = StateDirectory(path: path)
+        }
+    }
+
+    /// Starts `taskmon serve` and waits until it answers.
+    func start(slots: Int = 2) throws {
+        let log = open(directory.path + "/serve.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        defer { close(log) }
+        servePID = try Spawn.start(
+            [Binaries.taskmon, "serve", "--state-dir", directory.path, "--slots", String(slots), "--kill-grace", "1"],
+            environment: ProcessInfo.processInfo.environment, stdout: log, stderr: log)
+        for _ in 0..<500 {
+            if (try? SchedulerClient.connect(directory)) != nil { return }
+            usleep(10_000)
+        }
+        Issue.record("taskmon serve did not answer on \(directory.path)")
+    }
+
+    var pid: Int32 { servePID ?? 0 }
+
+    /// `kill -9`, as a crash would.
+    func crash() {
+        guard let servePID else { return }
+        kill(servePID, SIGKILL)
+        _ = Spawn.wait(servePID)
+        self.servePID = nil
+    }
+
+    func stop() {
+        guard let servePID else { return }
+        kill(servePID, SIGTERM)
+        _ = Spawn.wait(servePID)
+        self.servePID = nil
+    }
+
+    /// Runs `taskmon ARGS --state-dir DIR`-style commands (the state dir via the environment).
+    @discardableResult
+    func taskmon(_ arguments: String..., environment: [String: String] = [:]) throws -> RunResult {
+        var env = environment
+        env["TASKMON_STATE_DIR"] = directory.path
+        return try run(Binaries.taskmon, arguments, environment: env)
+    }
+
+    func client() throws -> SchedulerClient { try SchedulerClient.connect(directory) }
+
+    func cleanUp() {
+        stop()
+        // A scheduler started in the background by `submit` is stopped too.
+        if let client = try? SchedulerClient.connect(directory) {
+            let pid = client.hello.schedulerPID
+            try? client.shutdown()
+            for _ in 0..<500 where kill(pid, 0) == 0 { usleep(10_000) }
+        }
+        try? FileManager.default.removeItem(atPath: directory.path)
+    }
+
+    /// Waits for a job to be done through the CLI's own `wait`.
+    func waitForJob(_ id: JobID) throws -> JobInfo {
+        let result = try taskmon("wait", String(id), "--timeout", "60")
+        #expect(result.status == 0, "\(result.stderr)")
+        return try client().job(id, includeTasks: true)
+    }
+}
+
+func withServedScheduler(slots: Int = 2, _ body: (ServedScheduler) throws -> Void) throws {
+    let scheduler = ServedScheduler()
+    defer { scheduler.cleanUp() }
+    try scheduler.start(slots: slots)
+    try body(scheduler)
+}
+
+/// Writes a spec file into the scheduler's temp folder and returns its path.
+func writeSpec(_ json: String, in directory: StateDirectory, name: String = "job.json") throws -> String {
+    let path = directory.path + "/" + name
+    try json.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}

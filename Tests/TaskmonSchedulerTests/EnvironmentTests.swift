@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TaskmonKit
+@testable import TaskmonScheduler
+
+@Suite("Job environment: setup, teardown, env and cwd")
+struct EnvironmentTests {
+    @Test("a failing setup gives ENVIRONMENT_ERROR to every task, with the setup's output; no task runs")
+    func setupFails() async throws {
+        try await withScheduler { scheduler in
+            let ran = scheduler.directory.path + "/task-ran"
+            let job = try await scheduler.submit(["touch \(ran)", "touch \(ran)", "touch \(ran)"]) {
+                $0.environment = EnvironmentSpec(setup: ["sh", "-c", "echo preparing; echo 'make: *** no rule' >&2; exit 4"])
+            }
+            let info = try await scheduler.waitForJob(job)
+            #expect(info.count(.environmentError) == 3)
+            #expect(!FileManager.default.fileExists(atPath: ran))
+            for index in 0..<3 {
+                let task = try await scheduler.client.task(job, index)
+                #expect(task.status == .environmentError)
+                #expect(task.attempts == 0)
+                #expect(task.exception?.type == "EnvironmentSetupError")
+                #expect(task.exception?.message == "environment setup exited with status 4")
+                #expect(task.exception?.trace.contains("no rule") == true)
+                #expect(task.standardOutput == "preparing\n")
+                #expect(task.standardError?.contains("no rule") == true)
+            }
+        }
+    }
+
+    @Test("setup runs once before the first task, teardown after the last, whatever the outcome")
+    func setupAndTeardown() async throws {
+        try await withScheduler(slots: 2) { scheduler in
+            let log = scheduler.directory.path + "/log"
+            let job = try await scheduler.submit(["echo task0 >> \(log)", "echo task1 >> \(log); exit 1", "echo task2 >> \(log)"]) {
+                $0.environment = EnvironmentSpec(
+                    setup: ["sh", "-c", "echo setup >> \(log)"], teardown: ["sh", "-c", "echo teardown >> \(log)"])
+            }
+            try await scheduler.waitForJob(job)
+            var lines: [String] = []
+            for _ in 0..<250 {
+                lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+                if lines.last == "teardown" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(lines.first == "setup")
+            #expect(lines.last == "teardown")
+            #expect(Set(lines.dropFirst().dropLast()) == ["task0", "task1", "task2"])
+            #expect(lines.count == 5)
+        }
+    }
+
+    @Test("job and task env and cwd reach the process, with the TASKMON_* variables")
+    func envAndCwd() async throws {
+        try await withScheduler { scheduler in
+            let job = try await scheduler.submit(["echo $JOBVAR $TASKVAR $TASKMON_JOB_ID $TASKMON_TASK_ID; pwd"]) {
+                $0.environment = EnvironmentSpec(env: ["JOBVAR": "j", "TASKVAR": "overridden"], cwd: "/tmp")
+                $0.tasks[0].env = ["TASKVAR": "t"]
+                $0.tasks[0].cwd = "/usr"
+            }
+            try await scheduler.waitForJob(job)
+            let task = try await scheduler.client.task(job, 0)
+            #expect(task.standardOutput == "j t \(job) 0\n/usr\n")
+        }
+    }
+
+    @Test("a task whose cwd does not exist fails with a LaunchError, the job goes on")
+    func badCwd() async throws {
+        try await withScheduler { scheduler in
+            let job = try await scheduler.submit(["true", "true"]) { $0.tasks[0].cwd = "/nonexistent/dir" }
+            let info = try await scheduler.waitForJob(job)
+            #expect(info.count(.completed) == 1)
+            let task = try await scheduler.client.task(job, 0)
+            #expect(task.status == .failed)
+            #expect(task.exception?.type == "LaunchError")
+            #expect(task.exception?.message.contains("/nonexistent/dir") == true)
+        }
+    }
+}
