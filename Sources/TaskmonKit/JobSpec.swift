@@ -32,6 +32,11 @@ public struct JobSpec: Codable, Sendable, Equatable {
         self.tasks = tasks
     }
 
+    /// Strict: see ``JobSpec/parse(_:source:)`` for what is refused, and how it is named.
+    public init(from decoder: Decoder) throws {
+        self = try SpecDecoding.job(decoder)
+    }
+
     enum CodingKeys: String, CodingKey {
         case name, description, priority
         case taskTimeout = "task_timeout"

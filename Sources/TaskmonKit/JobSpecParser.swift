@@ -22,18 +22,21 @@ extension JobSpec {
     /// Reads a spec strictly: unknown keys, wrong types and an empty task list are errors that
     /// name `source` and the key, so that nothing half-understood is ever queued.
     public static func parse(_ data: Data, source: String) throws(JobSpecError) -> JobSpec {
-        let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [])
+            return try JSONDecoder().decode(JobSpec.self, from: data)
         } catch {
-            throw JobSpecError(source: source, key: nil, problem: "not valid JSON (\(Self.describeJSONError(error)))")
+            var problem = JobSpecError(decoding: error, source: source)
+            if problem.key == nil, problem.problem.hasPrefix("not valid JSON") {
+                // JSONDecoder does not say where; JSONSerialization does (line and column).
+                do {
+                    _ = try JSONSerialization.jsonObject(with: data)
+                } catch {
+                    let detail = (error as NSError).userInfo["NSDebugDescription"] as? String
+                    problem.problem = "not valid JSON" + (detail.map { " (\($0))" } ?? "")
+                }
+            }
+            throw problem
         }
-        return try SpecReader(source: source).job(object)
-    }
-
-    /// Reads a spec already parsed from JSON (by `JSONSerialization`), as strictly as ``parse(_:source:)``.
-    public static func parse(object: Any, source: String) throws(JobSpecError) -> JobSpec {
-        try SpecReader(source: source).job(object)
     }
 
     /// Reads and parses a spec file; a missing file is a ``JobSpecError`` too.
@@ -43,159 +46,235 @@ extension JobSpec {
         }
         return try parse(data, source: path)
     }
+}
 
-    private static func describeJSONError(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let detail = nsError.userInfo["NSDebugDescription"] as? String { return detail }
-        return nsError.localizedDescription
+extension JobSpecError {
+    /// Turns a decoding failure into a message naming the key, as written in the spec
+    /// (`tasks[3].command[0]`), with the leading `dropping` keys of an enclosing message removed.
+    public init(decoding error: Error, source: String, dropping prefix: Int = 0) {
+        guard let error = error as? DecodingError else {
+            self.init(source: source, key: nil, problem: "\(error)")
+            return
+        }
+        switch error {
+        case .dataCorrupted(let context) where context.underlyingError != nil || context.debugDescription.contains("not valid JSON"):
+            self.init(source: source, key: nil, problem: "not valid JSON")
+        case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
+            self.init(source: source, key: Self.path(context.codingPath.dropFirst(prefix)), problem: context.debugDescription)
+        case .keyNotFound(let key, let context):
+            self.init(source: source, key: Self.path(context.codingPath.dropFirst(prefix) + [key]), problem: "missing")
+        @unknown default:
+            self.init(source: source, key: nil, problem: "\(error)")
+        }
+    }
+
+    /// `tasks[3].command[0]` from a coding path.
+    static func path(_ keys: some Collection<any CodingKey>) -> String? {
+        var text = ""
+        for key in keys {
+            if let index = key.intValue, key.stringValue.hasPrefix("Index") || key.stringValue == String(index) {
+                text += "[\(index)]"
+            } else {
+                text += text.isEmpty ? key.stringValue : "." + key.stringValue
+            }
+        }
+        return text.isEmpty ? nil : text
     }
 }
 
-/// Walks the untyped JSON so that each complaint can say exactly which key is wrong.
-private struct SpecReader {
-    static let booleanType: NSNumber.Type = type(of: NSNumber(value: true))
-    let source: String
+/// Any JSON object key, so that keys the spec does not know can be found and named.
+struct SpecKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
 
-    func fail(_ key: String?, _ problem: String) -> JobSpecError {
-        JobSpecError(source: source, key: key, problem: problem)
-    }
+/// The strict reading of a spec, used by `JobSpec.init(from:)`: each complaint is a
+/// `DecodingError.dataCorrupted` at the offending key, with a message for people.
+enum SpecDecoding {
+    typealias Object = KeyedDecodingContainer<SpecKey>
 
-    func job(_ value: Any) throws(JobSpecError) -> JobSpec {
-        let object = try dictionary(value, at: nil, allowed: [
+    static func job(_ decoder: Decoder) throws -> JobSpec {
+        guard let top = try? decoder.container(keyedBy: SpecKey.self) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath, debugDescription: "expected an object, got \(kind(try decoder.singleValueContainer()))"))
+        }
+        let object = try self.object(top, at: decoder.codingPath, allowed: [
             "name", "description", "priority", "task_timeout", "max_interrupted_retries",
             "cancel_on_task_failure", "environment", "tasks",
         ])
         var spec = JobSpec(tasks: [])
-        spec.name = try optionalString(object["name"], at: "name")
-        spec.description = try optionalString(object["description"], at: "description")
-        if let raw = object["priority"], !(raw is NSNull) {
+        spec.name = try string(object, "name")
+        spec.description = try string(object, "description")
+        if let raw = try present(object, "priority") {
             let text: String
-            if let number = raw as? NSNumber, !isBool(number) { text = number.stringValue } else if let string = raw as? String { text = string } else {
-                throw fail("priority", "expected one of low, below_normal, normal, above_normal, high, got \(typeName(raw))")
+            if let number = try? object.decode(Int.self, forKey: raw) {
+                text = String(number)
+            } else if let name = try? object.decode(String.self, forKey: raw) {
+                text = name
+            } else {
+                throw fail(object, raw, "expected one of low, below_normal, normal, above_normal, high, got \(kind(object, raw))")
             }
             guard let priority = JobPriority(name: text) else {
-                throw fail("priority", "unknown priority \"\(text)\"; use low, below_normal, normal, above_normal or high")
+                throw fail(object, raw, "unknown priority \"\(text)\"; use low, below_normal, normal, above_normal or high")
             }
             spec.priority = priority
         }
-        if let raw = object["task_timeout"], !(raw is NSNull) {
-            guard let number = raw as? NSNumber, !isBool(number), number.doubleValue > 0, number.doubleValue.isFinite else {
-                throw fail("task_timeout", "expected a positive number of seconds, got \(describe(raw))")
+        if let raw = try present(object, "task_timeout") {
+            guard let number = try? object.decode(Double.self, forKey: raw), number > 0, number.isFinite else {
+                throw fail(object, raw, "expected a positive number of seconds, got \(describe(object, raw))")
             }
-            spec.taskTimeout = number.doubleValue
+            spec.taskTimeout = number
         }
-        if let raw = object["max_interrupted_retries"], !(raw is NSNull) {
-            guard let number = raw as? NSNumber, !isBool(number), number.doubleValue == number.doubleValue.rounded(),
-                  number.intValue >= 0, number.intValue <= 1000 else {
-                throw fail("max_interrupted_retries", "expected a whole number from 0 to 1000, got \(describe(raw))")
+        if let raw = try present(object, "max_interrupted_retries") {
+            guard let number = try? object.decode(Int.self, forKey: raw), (0...1000).contains(number) else {
+                throw fail(object, raw, "expected a whole number from 0 to 1000, got \(describe(object, raw))")
             }
-            spec.maxInterruptedRetries = number.intValue
+            spec.maxInterruptedRetries = number
         }
-        if let raw = object["cancel_on_task_failure"], !(raw is NSNull) {
-            guard let number = raw as? NSNumber, isBool(number) else {
-                throw fail("cancel_on_task_failure", "expected true or false, got \(describe(raw))")
+        if let raw = try present(object, "cancel_on_task_failure") {
+            guard let flag = try? object.decode(Bool.self, forKey: raw) else {
+                throw fail(object, raw, "expected true or false, got \(describe(object, raw))")
             }
-            spec.cancelOnTaskFailure = number.boolValue
+            spec.cancelOnTaskFailure = flag
         }
-        if let raw = object["environment"], !(raw is NSNull) {
-            spec.environment = try environment(raw)
+        if let raw = try present(object, "environment") {
+            let environment = try self.object(nested(object, raw), at: object.codingPath + [raw], allowed: ["setup", "teardown", "env", "cwd"])
+            spec.environment = EnvironmentSpec(
+                setup: try command(environment, "setup"), teardown: try command(environment, "teardown"),
+                env: try stringMap(environment, "env"), cwd: try string(environment, "cwd"))
         }
-        guard let rawTasks = object["tasks"] else { throw fail("tasks", "missing: a job needs at least one task") }
-        guard let taskList = rawTasks as? [Any] else { throw fail("tasks", "expected a list of tasks, got \(typeName(rawTasks))") }
-        guard !taskList.isEmpty else { throw fail("tasks", "empty: a job needs at least one task") }
-        spec.tasks.reserveCapacity(taskList.count)
-        for (index, rawTask) in taskList.enumerated() {
-            spec.tasks.append(try task(rawTask, at: "tasks[\(index)]"))
+        let tasksKey = SpecKey("tasks")
+        guard object.contains(tasksKey) else { throw fail(object, tasksKey, "missing: a job needs at least one task") }
+        guard var list = try? object.nestedUnkeyedContainer(forKey: tasksKey) else {
+            throw fail(object, tasksKey, "expected a list of tasks, got \(kind(object, tasksKey))")
+        }
+        guard !list.isAtEnd else { throw fail(object, tasksKey, "empty: a job needs at least one task") }
+        if let count = list.count { spec.tasks.reserveCapacity(count) }
+        while !list.isAtEnd {
+            let path = list.codingPath + [IndexKey(list.currentIndex)]
+            guard let container = try? list.nestedContainer(keyedBy: SpecKey.self) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "expected an object, got \(kind(&list))"))
+            }
+            let task = try self.object(container, at: path, allowed: ["name", "command", "env", "cwd"])
+            guard let argv = try command(task, "command") else {
+                throw fail(task, SpecKey("command"), "missing: each task needs a command, e.g. [\"sh\", \"-c\", \"echo hi\"]")
+            }
+            spec.tasks.append(TaskSpec(
+                name: try string(task, "name"), command: argv, env: try stringMap(task, "env"), cwd: try string(task, "cwd")))
         }
         return spec
     }
 
-    func environment(_ value: Any) throws(JobSpecError) -> EnvironmentSpec {
-        let object = try dictionary(value, at: "environment", allowed: ["setup", "teardown", "env", "cwd"])
-        return EnvironmentSpec(
-            setup: try optionalCommand(object["setup"], at: "environment.setup"),
-            teardown: try optionalCommand(object["teardown"], at: "environment.teardown"),
-            env: try stringMap(object["env"], at: "environment.env"),
-            cwd: try optionalString(object["cwd"], at: "environment.cwd"))
+    private static func object(_ container: Object, at path: [CodingKey], allowed: Set<String>) throws -> Object {
+        if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !allowed.contains($0) }) {
+            throw fail(container, SpecKey(unknown), "unknown key; allowed here: \(allowed.sorted().joined(separator: ", "))")
+        }
+        return container
     }
 
-    func task(_ value: Any, at path: String) throws(JobSpecError) -> TaskSpec {
-        let object = try dictionary(value, at: path, allowed: ["name", "command", "env", "cwd"])
-        guard let command = try optionalCommand(object["command"], at: "\(path).command") else {
-            throw fail("\(path).command", "missing: each task needs a command, e.g. [\"sh\", \"-c\", \"echo hi\"]")
+    private static func nested(_ object: Object, _ key: SpecKey) throws -> Object {
+        guard let container = try? object.nestedContainer(keyedBy: SpecKey.self, forKey: key) else {
+            throw fail(object, key, "expected an object, got \(kind(object, key))")
         }
-        return TaskSpec(
-            name: try optionalString(object["name"], at: "\(path).name"),
-            command: command,
-            env: try stringMap(object["env"], at: "\(path).env"),
-            cwd: try optionalString(object["cwd"], at: "\(path).cwd"))
+        return container
     }
 
-    func dictionary(_ value: Any, at path: String?, allowed: Set<String>) throws(JobSpecError) -> [String: Any] {
-        guard let object = value as? [String: Any] else {
-            throw fail(path, "expected an object, got \(typeName(value))")
-        }
-        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-            let key = path.map { "\($0).\(unknown)" } ?? unknown
-            throw fail(key, "unknown key; allowed here: \(allowed.sorted().joined(separator: ", "))")
-        }
-        return object
+    /// The key when it is there and not null.
+    private static func present(_ object: Object, _ name: String) throws -> SpecKey? {
+        let key = SpecKey(name)
+        guard object.contains(key), !((try? object.decodeNil(forKey: key)) ?? false) else { return nil }
+        return key
     }
 
-    func optionalString(_ value: Any?, at path: String) throws(JobSpecError) -> String? {
-        guard let value, !(value is NSNull) else { return nil }
-        guard let string = value as? String else { throw fail(path, "expected a string, got \(typeName(value))") }
-        return string
+    private static func string(_ object: Object, _ name: String) throws -> String? {
+        guard let key = try present(object, name) else { return nil }
+        guard let text = try? object.decode(String.self, forKey: key) else {
+            throw fail(object, key, "expected a string, got \(kind(object, key))")
+        }
+        return text
     }
 
-    func optionalCommand(_ value: Any?, at path: String) throws(JobSpecError) -> [String]? {
-        guard let value, !(value is NSNull) else { return nil }
-        guard let list = value as? [Any] else {
-            throw fail(path, "expected a list of strings (argv), got \(typeName(value))")
+    private static func command(_ object: Object, _ name: String) throws -> [String]? {
+        guard let key = try present(object, name) else { return nil }
+        guard var list = try? object.nestedUnkeyedContainer(forKey: key) else {
+            throw fail(object, key, "expected a list of strings (argv), got \(kind(object, key))")
         }
-        guard !list.isEmpty else { throw fail(path, "empty: a command needs at least the program to run") }
-        var command: [String] = []
-        for (index, item) in list.enumerated() {
-            guard let string = item as? String else {
-                throw fail("\(path)[\(index)]", "expected a string, got \(typeName(item))")
+        guard !list.isAtEnd else { throw fail(object, key, "empty: a command needs at least the program to run") }
+        var argv: [String] = []
+        while !list.isAtEnd {
+            let path = list.codingPath + [IndexKey(list.currentIndex)]
+            guard let word = try? list.decode(String.self) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "expected a string, got \(kind(&list))"))
             }
-            command.append(string)
+            argv.append(word)
         }
-        return command
+        return argv
     }
 
-    func stringMap(_ value: Any?, at path: String) throws(JobSpecError) -> [String: String] {
-        guard let value, !(value is NSNull) else { return [:] }
-        guard let object = value as? [String: Any] else {
-            throw fail(path, "expected an object of strings, got \(typeName(value))")
+    private static func stringMap(_ object: Object, _ name: String) throws -> [String: String] {
+        guard let key = try present(object, name) else { return [:] }
+        guard let map = try? object.nestedContainer(keyedBy: SpecKey.self, forKey: key) else {
+            throw fail(object, key, "expected an object of strings, got \(kind(object, key))")
         }
         var result: [String: String] = [:]
-        for (key, item) in object {
-            guard let string = item as? String else { throw fail("\(path).\(key)", "expected a string, got \(typeName(item))") }
-            result[key] = string
+        for entry in map.allKeys {
+            guard let value = try? map.decode(String.self, forKey: entry) else {
+                throw fail(map, entry, "expected a string, got \(kind(map, entry))")
+            }
+            result[entry.stringValue] = value
         }
         return result
     }
 
-    func isBool(_ number: NSNumber) -> Bool {
-        // JSONSerialization hands booleans back as a private NSNumber subclass.
-        type(of: number) == SpecReader.booleanType
+    private static func fail(_ object: Object, _ key: SpecKey, _ problem: String) -> DecodingError {
+        .dataCorrupted(DecodingError.Context(codingPath: object.codingPath + [key], debugDescription: problem))
     }
 
-    func typeName(_ value: Any) -> String {
-        switch value {
-        case is NSNull: return "null"
-        case let number as NSNumber: return isBool(number) ? "a boolean" : "a number"
-        case is String: return "a string"
-        case is [Any]: return "a list"
-        case is [String: Any]: return "an object"
-        default: return "\(type(of: value))"
+    /// What a value is, in words, for "expected …, got …".
+    private static func kind(_ object: Object, _ key: SpecKey) -> String {
+        if (try? object.decodeNil(forKey: key)) == true { return "null" }
+        if (try? object.decode(Bool.self, forKey: key)) != nil { return "a boolean" }
+        if (try? object.decode(Double.self, forKey: key)) != nil { return "a number" }
+        if (try? object.decode(String.self, forKey: key)) != nil { return "a string" }
+        if (try? object.nestedUnkeyedContainer(forKey: key)) != nil { return "a list" }
+        return "an object"
+    }
+
+    private static func kind(_ value: SingleValueDecodingContainer) -> String {
+        if value.decodeNil() { return "null" }
+        if (try? value.decode(Bool.self)) != nil { return "a boolean" }
+        if (try? value.decode(Double.self)) != nil { return "a number" }
+        if (try? value.decode(String.self)) != nil { return "a string" }
+        return "a list"
+    }
+
+    private static func kind(_ list: inout UnkeyedDecodingContainer) -> String {
+        if (try? list.decodeNil()) == true { return "null" }
+        if (try? list.decode(Bool.self)) != nil { return "a boolean" }
+        if (try? list.decode(Double.self)) != nil { return "a number" }
+        if (try? list.decode(String.self)) != nil { return "a string" }
+        if (try? list.nestedUnkeyedContainer()) != nil { return "a list" }
+        return "an object"
+    }
+
+    /// The value itself when short (numbers, strings), else its kind.
+    private static func describe(_ object: Object, _ key: SpecKey) -> String {
+        if (try? object.decode(Bool.self, forKey: key)) == nil, let number = try? object.decode(Double.self, forKey: key) {
+            return number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
         }
+        if let text = try? object.decode(String.self, forKey: key) { return "\"\(text)\"" }
+        return kind(object, key)
     }
+}
 
-    func describe(_ value: Any) -> String {
-        if let number = value as? NSNumber, !isBool(number) { return number.stringValue }
-        if let string = value as? String { return "\"\(string)\"" }
-        return typeName(value)
-    }
+/// A list position in a coding path.
+struct IndexKey: CodingKey {
+    var intValue: Int?
+    var stringValue: String { "Index \(intValue ?? 0)" }
+    init(_ index: Int) { intValue = index }
+    init?(stringValue: String) { nil }
+    init?(intValue: Int) { self.intValue = intValue }
 }

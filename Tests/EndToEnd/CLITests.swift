@@ -124,7 +124,7 @@ struct CLITests {
         let again = try scheduler.taskmon("submit", "--", "true")
         #expect(!again.stderr.contains("started a scheduler"))
         let shutdown = try scheduler.taskmon("shutdown")
-        #expect(shutdown.status == 0)
+        #expect(shutdown.status == 0, "\(shutdown.stderr)")
         #expect(try scheduler.taskmon("jobs").status == 1)
     }
 

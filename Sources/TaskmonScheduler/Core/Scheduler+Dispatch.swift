@@ -35,11 +35,6 @@ extension Scheduler {
         return nil
     }
 
-    /// Counts the tasks waiting to run.
-    var queuedCount: Int {
-        jobs.values.reduce(0) { $0 + $1.counts[TaskStatus.submitted.rawValue] }
-    }
-
     /// Launches an ASSIGNED task in a slot and moves it to RUNNING (or FAILED when it cannot start).
     func start(_ key: TaskKey) {
         guard let job = jobs[key.job], let task = jobs[key.job]?.tasks[key.task] else { return }

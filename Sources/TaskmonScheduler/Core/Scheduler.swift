@@ -133,11 +133,10 @@ actor Scheduler {
         do {
             try store.commit(committed)
         } catch {
-            // Nothing is published that was not committed; the state stays in memory and
-            // the next successful commit carries it, as the rows are written whole.
+            // Nothing is published that was not committed: the batch (events included) is
+            // kept and goes out with the next commit that succeeds; rows are written whole.
             logger.critical("cannot commit to \(configuration.stateDirectory.databasePath): \(error)")
             batch = committed
-            batch.events = []
             return
         }
         hub.publish(committed.events)

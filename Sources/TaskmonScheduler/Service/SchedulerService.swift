@@ -107,8 +107,16 @@ final class SchedulerService: ConnectionHandler {
         case .status:
             return try Self.resultLine(id: id, await scheduler.status())
         case .shutdown:
-            onShutdown()
-            return try Self.resultLine(id: id, Empty())
+            // Stopping the server drops unwritten lines: let the answer reach the client first.
+            connection.sendUnconditionally(try Self.resultLine(id: id, Empty()))
+            let onShutdown = self.onShutdown
+            Task {
+                for _ in 0..<200 where connection.queuedBytes > 0 && !connection.isClosed {
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+                onShutdown()
+            }
+            return nil
         }
     }
 
@@ -116,13 +124,17 @@ final class SchedulerService: ConnectionHandler {
         try Wire.decoder().decode(ParamsOnly<P>.self, from: line).params
     }
 
-    /// The spec inside a submit request, read as strictly as a spec file.
+    /// The spec inside a submit request, read as strictly as a spec file; errors name the key
+    /// within the spec (`tasks[3].command`), not within the request.
     private static func spec(from line: Data) throws -> JobSpec {
-        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
-              let params = object["params"] as? [String: Any], let spec = params["spec"] else {
-            throw RPCError(.invalidParams, "submit needs params.spec")
+        do {
+            return try Wire.decoder().decode(RPCRequest<SubmitParams>.self, from: line).params.spec
+        } catch let error as DecodingError {
+            if case .keyNotFound(let key, let context) = error, context.codingPath.count < 2 {
+                throw RPCError(.invalidParams, "submit needs params.spec (missing \(key.stringValue))")
+            }
+            throw JobSpecError(decoding: error, source: Scheduler.submittedSpecSource, dropping: 2)
         }
-        return try JobSpec.parse(object: spec, source: Scheduler.submittedSpecSource)
     }
 
     static func resultLine<R: Codable & Sendable>(id: Int, _ result: R) throws -> Data {

@@ -120,3 +120,12 @@ func tasks(_ scheduler: TestScheduler, _ job: JobID, _ count: Int) async throws 
     for index in 0..<count { tasks.append(try await scheduler.client.task(job, index)) }
     return tasks
 }
+
+/// Runs blocking work (a raw socket, say) off the cooperative threads the in-process scheduler needs.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try body() })
+        }
+    }
+}
