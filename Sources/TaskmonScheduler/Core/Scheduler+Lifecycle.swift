@@ -69,5 +69,6 @@ extension Scheduler {
             try? await Task.sleep(for: .milliseconds(20))
         }
         flush()
+        await commits.flushed()
     }
 }

@@ -44,17 +44,16 @@ actor Scheduler {
     var busySlots = 0
     var batch = StoreBatch()
     var pendingEvents: [EventBody] = []
-    var lastSeq: UInt64
+    let commits: CommitQueue
     var shuttingDown = false
     private var ticker: Task<Void, Never>?
-    private let encoder = Wire.encoder()
 
     init(configuration: SchedulerConfiguration, store: Store, snapshot: Store.Snapshot, hub: EventHub, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.hub = hub
         self.logger = logger
-        lastSeq = snapshot.lastSeq
+        commits = CommitQueue(store: store, hub: hub, lastSeq: snapshot.lastSeq, logger: logger)
         for job in snapshot.jobs {
             jobs[job.id] = job
             jobOrder.append(job.id)
@@ -111,35 +110,17 @@ actor Scheduler {
         if let job = jobs[id], !batch.newJobs.contains(where: { $0.id == id }) { batch.jobs[id] = job }
     }
 
-    /// Commits every change made since the last flush, then publishes their events.
+    /// Hands every change made since the last flush to the commit queue, which writes them
+    /// (one transaction) and only then publishes their events.
     func flush() {
-        if !pendingEvents.isEmpty {
-            let now = Date()
-            for body in pendingEvents {
-                lastSeq += 1
-                let event = SchedulerEvent(seq: lastSeq, time: now, body: body)
-                guard let json = try? encoder.encode(event) else { continue }
-                batch.events.append(EncodedEvent(seq: lastSeq, time: now, json: json))
-            }
-            pendingEvents.removeAll(keepingCapacity: true)
-        }
-        guard !batch.isEmpty else { return }
-        // Properties are written from the final task state of this batch.
+        guard !batch.isEmpty || !pendingEvents.isEmpty else { return }
+        // Properties are written from the task's state at this point.
         for key in batch.propertiesChanged where batch.tasks[key] == nil {
             batch.tasks[key] = jobs[key.job]?.tasks[key.task]
         }
-        let committed = batch
+        commits.enqueue(batch, events: pendingEvents, at: Date())
         batch = StoreBatch()
-        do {
-            try store.commit(committed)
-        } catch {
-            // Nothing is published that was not committed: the batch (events included) is
-            // kept and goes out with the next commit that succeeds; rows are written whole.
-            logger.critical("cannot commit to \(configuration.stateDirectory.databasePath): \(error)")
-            batch = committed
-            return
-        }
-        hub.publish(committed.events)
+        pendingEvents.removeAll(keepingCapacity: true)
     }
 
     // MARK: Ticking

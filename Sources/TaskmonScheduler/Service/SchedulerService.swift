@@ -80,12 +80,15 @@ final class SchedulerService: ConnectionHandler {
             try await scheduler.retry(job: params.jobID, task: params.taskID)
             return try Self.resultLine(id: id, Empty())
         case .listJobs:
+            await scheduler.commits.flushed()
             return try Self.resultLine(id: id, JobList(jobs: await scheduler.listJobs()))
         case .getJob:
             let params = try params(JobQuery.self, line)
+            await scheduler.commits.flushed()
             return try Self.resultLine(id: id, try await scheduler.job(params.jobID, includeTasks: params.includeTasks))
         case .getTask:
             let params = try params(TaskQuery.self, line)
+            await scheduler.commits.flushed()
             let cap = max(0, min(params.outputCap, Wire.maxLineBytes / 4))
             return try Self.resultLine(id: id, try await scheduler.task(params.jobID, params.taskID, outputCap: cap))
         case .readOutput:
@@ -105,6 +108,7 @@ final class SchedulerService: ConnectionHandler {
             hub.subscribe(connection, afterSeq: params.afterSeq ?? lastSeq)
             return nil
         case .status:
+            await scheduler.commits.flushed()
             return try Self.resultLine(id: id, await scheduler.status())
         case .shutdown:
             // Stopping the server drops unwritten lines: let the answer reach the client first.
