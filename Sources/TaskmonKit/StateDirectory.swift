@@ -24,6 +24,9 @@ public struct StateDirectory: Sendable, Equatable {
     public var outputPath: String { path + "/output" }
     public var logPath: String { path + "/scheduler.log" }
 
-    /// The folder holding one task's stdout, stderr and channel files.
-    public func taskFolder(job: JobID, task: TaskIndex) -> String { "\(outputPath)/\(job)/\(task)" }
+    /// Where one task's files are: `PREFIX.stdout`, `PREFIX.stderr`, `PREFIX.channel`.
+    ///
+    /// Files beside each other rather than a folder per task: every inode is work for the
+    /// filesystem, on the hot path of a job of many short tasks.
+    public func taskSpool(job: JobID, task: TaskIndex) -> String { "\(outputPath)/\(job)/\(task)" }
 }

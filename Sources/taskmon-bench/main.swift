@@ -6,6 +6,11 @@ import TaskmonKit
 // It starts the real `taskmon serve` (found next to this binary) on temp state dirs.
 
 let quick = CommandLine.arguments.contains("--quick")
+/// State dirs go in a folder of their own here, not in /tmp: a /tmp that has seen thousands of
+/// files come and go can make ext4's inode allocation, which every spooled task pays for,
+/// several times slower, and that would measure the folder's history, not taskmon.
+let benchRoot = FileManager.default.currentDirectoryPath + "/.bench-state"
+try? FileManager.default.createDirectory(atPath: benchRoot, withIntermediateDirectories: true)
 let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
 let taskmonPath = binDir.appendingPathComponent("taskmon").path
 guard FileManager.default.isExecutableFile(atPath: taskmonPath) else {
@@ -20,7 +25,7 @@ final class ServedScheduler {
     let client: SchedulerClient
 
     init(slots: Int) throws {
-        var template = Array("/tmp/tmb-XXXXXX".utf8CString)
+        var template = Array("\(benchRoot)/XXXXXX".utf8CString)
         let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         directory = StateDirectory(path: path)
         process = Process()
@@ -231,6 +236,7 @@ do {
     try bigOutput()
     line("")
     try latency()
+    try? FileManager.default.removeItem(atPath: benchRoot)
 } catch {
     FileHandle.standardError.write(Data("taskmon-bench: \(error)\n".utf8))
     exit(1)

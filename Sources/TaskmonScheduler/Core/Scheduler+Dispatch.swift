@@ -38,9 +38,9 @@ extension Scheduler {
     /// Launches an ASSIGNED task in a slot and moves it to RUNNING (or FAILED when it cannot start).
     func start(_ key: TaskKey) {
         guard let job = jobs[key.job], let task = jobs[key.job]?.tasks[key.task] else { return }
-        let folder = configuration.stateDirectory.taskFolder(job: key.job, task: key.task)
-        let channelPath = folder + "/channel"
-        prepareFolder(folder)
+        let spool = configuration.stateDirectory.taskSpool(job: key.job, task: key.task)
+        let channelPath = spool + ".channel"
+        prepareSpool(spool, job: key.job, fresh: task.attempts == 0)
         var environment = configuration.baseEnvironment
         environment.merge(job.environment?.env ?? [:]) { $1 }
         environment.merge(task.env) { $1 }
@@ -50,7 +50,7 @@ extension Scheduler {
         environment[TaskEnvironment.attempt] = String(task.attempts + 1)
         let request = LaunchRequest(
             argv: task.command, environment: environment, workingDirectory: task.cwd ?? job.environment?.cwd,
-            stdoutPath: folder + "/stdout", stderrPath: folder + "/stderr")
+            stdoutPath: spool + ".stdout", stderrPath: spool + ".stderr")
         do {
             let pid = try backend.launch(request)
             busySlots += 1
@@ -72,30 +72,29 @@ extension Scheduler {
         }
     }
 
-    /// Empties a task's folder so a new attempt starts with fresh output and channel.
-    func prepareFolder(_ folder: String) {
-        // The common case, a first attempt, is one mkdir; plain syscalls because this runs
-        // for every task on the scheduler's hot path.
-        if mkdir(folder, 0o755) == 0 { return }
-        if errno == ENOENT {
-            mkdir((folder as NSString).deletingLastPathComponent, 0o755)
-            mkdir(folder, 0o755)
-            return
+    /// Makes sure the job's output folder exists and, unless this is a first attempt,
+    /// removes the last attempt's files so that the new one starts with fresh output.
+    /// Plain syscalls: this runs for every task on the scheduler's hot path.
+    func prepareSpool(_ spool: String, job: JobID, fresh: Bool) {
+        if jobs[job]?.outputFolderReady != true {
+            mkdir(jobFolder(job), 0o755)
+            jobs[job]?.outputFolderReady = true
         }
-        for name in ["stdout", "stderr", "channel"] { unlink(folder + "/" + name) }
+        guard !fresh else { return }
+        for suffix in [".stdout", ".stderr", ".channel"] { unlink(spool + suffix) }
     }
 
     /// Runs the job's setup in the slot of the task first in line, which waits ASSIGNED.
     private func startSetup(for key: TaskKey) {
         guard let setup = jobs[key.job]?.environment?.setup else { return }
         guard move(key, to: .assigned, { $0.assignedAt = Date() }) else { return }
-        let folder = jobFolder(key.job) + "/setup"
-        prepareFolder(folder)
+        let spool = jobFolder(key.job) + "/setup"
+        prepareSpool(spool, job: key.job, fresh: false)
         jobs[key.job]!.setup = .running
         markJobChanged(key.job)
         let job = jobs[key.job]!
         do {
-            let pid = try backend.launch(environmentRequest(job, argv: setup, folder: folder))
+            let pid = try backend.launch(environmentRequest(job, argv: setup, spool: spool))
             busySlots += 1
             running[pid] = RunningProcess(kind: .setup(key.job, trigger: key))
         } catch {
@@ -110,10 +109,10 @@ extension Scheduler {
         jobs[id]!.teardownStarted = true
         markJobChanged(id)
         let job = jobs[id]!
-        let folder = jobFolder(id) + "/teardown"
-        prepareFolder(folder)
+        let spool = jobFolder(id) + "/teardown"
+        prepareSpool(spool, job: id, fresh: false)
         do {
-            let pid = try backend.launch(environmentRequest(job, argv: teardown, folder: folder))
+            let pid = try backend.launch(environmentRequest(job, argv: teardown, spool: spool))
             running[pid] = RunningProcess(kind: .teardown(id))
             ensureTicker()
         } catch {
@@ -123,12 +122,12 @@ extension Scheduler {
 
     func jobFolder(_ id: JobID) -> String { "\(configuration.stateDirectory.outputPath)/\(id)" }
 
-    private func environmentRequest(_ job: JobState, argv: [String], folder: String) -> LaunchRequest {
+    private func environmentRequest(_ job: JobState, argv: [String], spool: String) -> LaunchRequest {
         var environment = configuration.baseEnvironment
         environment.merge(job.environment?.env ?? [:]) { $1 }
         environment[TaskEnvironment.jobID] = String(job.id)
         return LaunchRequest(
             argv: argv, environment: environment, workingDirectory: job.environment?.cwd,
-            stdoutPath: folder + "/stdout", stderrPath: folder + "/stderr")
+            stdoutPath: spool + ".stdout", stderrPath: spool + ".stderr")
     }
 }

@@ -128,11 +128,10 @@ extension Scheduler {
 
     private func setupExited(_ id: JobID, trigger: TaskKey, termination: ProcessTermination) {
         guard termination == .exited(0) else {
-            let folder = jobFolder(id) + "/setup"
             setupFailed(id, exception: TaskException(
                 type: "EnvironmentSetupError",
                 message: "environment setup \(Self.describe(termination))",
-                trace: tail(of: folder + "/stderr")))
+                trace: tail(of: jobFolder(id) + "/setup.stderr")))
             return
         }
         jobs[id]?.setup = .succeeded
@@ -153,14 +152,14 @@ extension Scheduler {
         jobs[id]?.setup = .failed
         markJobChanged(id)
         waitingForSetup[id] = nil
-        let folder = jobFolder(id) + "/setup"
+        let spool = jobFolder(id) + "/setup"
         guard let job = jobs[id] else { return }
         let now = Date()
         for task in job.tasks where task.status == .submitted || task.status == .assigned {
             move(task.key, to: .environmentError) {
                 $0.exception = exception
                 $0.finishedAt = now
-                $0.outputFolder = folder
+                $0.outputPrefix = spool
             }
         }
         completeJobIfDone(id)
@@ -170,8 +169,8 @@ extension Scheduler {
 
     /// Where a task's stream lives: its own folder, or its job's setup folder after an environment error.
     func outputPath(_ task: TaskState, _ stream: OutputStreamName) -> String {
-        let folder = task.outputFolder ?? configuration.stateDirectory.taskFolder(job: task.jobID, task: task.index)
-        return folder + "/" + stream.rawValue
+        let spool = task.outputPrefix ?? configuration.stateDirectory.taskSpool(job: task.jobID, task: task.index)
+        return spool + "." + stream.rawValue
     }
 
     /// The last lines of a file (at most 4 KiB), for exception traces.

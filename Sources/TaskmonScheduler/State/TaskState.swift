@@ -33,8 +33,9 @@ struct TaskState: Sendable {
     var cancellationMessage: String?
     var cancellationReason: CancellationReason = .none
     var warnings: [String] = []
-    /// Where stdout/stderr live when not in the task's own folder: a failed setup's folder.
-    var outputFolder: String?
+    /// Where stdout/stderr live when not in the task's own spool files: a failed setup's
+    /// (a path prefix, as ``StateDirectory/taskSpool(job:task:)``).
+    var outputPrefix: String?
 
     var key: TaskKey { TaskKey(job: jobID, task: index) }
     var displayName: String { name ?? "task-\(index)" }
@@ -65,7 +66,7 @@ struct TaskState: Sendable {
         cancellationMessage = nil
         cancellationReason = .none
         warnings = []
-        outputFolder = nil
+        outputPrefix = nil
     }
 }
 
@@ -93,6 +94,8 @@ struct JobState: Sendable {
     var setup: SetupState = .pending
     /// Set once teardown has been started for the current round of tasks.
     var teardownStarted = false
+    /// The job's output folder exists (not stored: checked again after a restart).
+    var outputFolderReady = false
     var tasks: [TaskState]
     /// Tasks per status, kept in step with every change so that listing jobs costs nothing.
     var counts = [Int](repeating: 0, count: TaskStatus.allCases.count)

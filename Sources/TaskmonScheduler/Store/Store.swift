@@ -68,7 +68,7 @@ final class Store: Sendable {
                     cancellation_message TEXT,
                     cancellation_reason INTEGER NOT NULL,
                     warnings TEXT,
-                    output_folder TEXT,
+                    output_prefix TEXT,
                     PRIMARY KEY (job_id, idx)
                 ) WITHOUT ROWID;
                 CREATE TABLE properties (
@@ -135,7 +135,7 @@ final class Store: Sendable {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO tasks (job_id, idx, name, command, env, cwd, status, attempts, interrupted_retry_attempts,
                 pid, submitted_at, assigned_at, started_at, finished_at, exit_code, signal, progress_percent,
-                progress_info, result, exception, cancellation_message, cancellation_reason, warnings, output_folder)
+                progress_info, result, exception, cancellation_message, cancellation_reason, warnings, output_prefix)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for task in job.tasks {
@@ -157,7 +157,7 @@ final class Store: Sendable {
         UPDATE tasks SET status = ?, attempts = ?, interrupted_retry_attempts = ?, pid = ?, submitted_at = ?,
             assigned_at = ?, started_at = ?, finished_at = ?, exit_code = ?, signal = ?, progress_percent = ?,
             progress_info = ?, result = ?, exception = ?, cancellation_message = ?, cancellation_reason = ?,
-            warnings = ?, output_folder = ?
+            warnings = ?, output_prefix = ?
         WHERE job_id = ? AND idx = ?
         """
 
@@ -169,7 +169,7 @@ final class Store: Sendable {
             task.startedAt?.timeIntervalSinceReferenceDate, task.finishedAt?.timeIntervalSinceReferenceDate,
             task.exitCode, task.signal, task.progress?.percent, task.progress?.info,
             task.result.flatMap(json), task.exception.flatMap(json), task.cancellationMessage,
-            task.cancellationReason.rawValue, task.warnings.isEmpty ? nil : json(task.warnings), task.outputFolder,
+            task.cancellationReason.rawValue, task.warnings.isEmpty ? nil : json(task.warnings), task.outputPrefix,
         ]
     }
 
@@ -275,7 +275,7 @@ final class Store: Sendable {
             result: decode(TaskResult.self, "result"), properties: [:],
             exception: decode(TaskException.self, "exception"), cancellationMessage: row["cancellation_message"],
             cancellationReason: CancellationReason(rawValue: row["cancellation_reason"]) ?? .none,
-            warnings: decode([String].self, "warnings") ?? [], outputFolder: row["output_folder"])
+            warnings: decode([String].self, "warnings") ?? [], outputPrefix: row["output_prefix"])
     }
 
     /// Stored events after `seq`, oldest first, at most `limit`.
