@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 int ctaskmon_wifexited(int status) { return WIFEXITED(status); }
@@ -46,3 +47,13 @@ int ctaskmon_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 short ctaskmon_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
 
 int ctaskmon_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+long ctaskmon_splice_to_file(int pipe_fd, int file_fd, unsigned long length) {
+    return (long)splice(pipe_fd, NULL, file_fd, NULL, length, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+}
+
+int ctaskmon_readable_bytes(int fd) {
+    int available = 0;
+    if (ioctl(fd, FIONREAD, &available) != 0) return -1;
+    return available;
+}

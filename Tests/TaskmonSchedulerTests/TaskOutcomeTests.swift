@@ -142,6 +142,58 @@ struct TaskOutcomeTests {
     }
 }
 
+@Suite("Output spooling")
+struct OutputSpoolTests {
+    @Test("a task that prints nothing leaves no spool files; its output reads as empty")
+    func silentTaskMakesNoFiles() async throws {
+        try await withScheduler { scheduler in
+            let job = try await scheduler.submit(["true"])
+            try await scheduler.waitForJob(job)
+            let spool = scheduler.directory.taskSpool(job: job, task: 0)
+            #expect(!FileManager.default.fileExists(atPath: spool + ".stdout"))
+            #expect(!FileManager.default.fileExists(atPath: spool + ".stderr"))
+            let task = try await scheduler.client.task(job, 0)
+            #expect(task.standardOutput == "")
+            #expect(task.standardOutputSize == 0)
+        }
+    }
+
+    @Test("everything printed before exit is in the output when the task is final, also in bulk")
+    func outputCompleteAtExit() async throws {
+        try await withScheduler { scheduler in
+            let job = try await scheduler.submit(["head -c 50000000 /dev/zero; echo tail-marker; echo err-marker >&2"])
+            try await scheduler.waitForJob(job)
+            let task = try await scheduler.client.task(job, 0, outputCap: 0)
+            #expect(task.status == .completed)
+            let chunk = try await scheduler.client.readOutput(job, 0, stream: .stdout, offset: 50_000_000, length: 100)
+            #expect(String(decoding: chunk.data, as: UTF8.self) == "tail-marker\n")
+            #expect(chunk.size == 50_000_012)
+            let err = try await scheduler.client.readOutput(job, 0, stream: .stderr, offset: 0, length: 100)
+            #expect(String(decoding: err.data, as: UTF8.self) == "err-marker\n")
+        }
+    }
+
+    @Test("a background process that keeps the output open does not hold the task's status back")
+    func lingeringGrandchild() async throws {
+        try await withScheduler { scheduler in
+            let release = scheduler.directory.path + "/release"
+            let job = try await scheduler.submit(["(while [ ! -e \(release) ]; do sleep 0.05; done; echo late) & echo early"])
+            try await scheduler.waitForJob(job)
+            let task = try await scheduler.client.task(job, 0)
+            #expect(task.status == .completed)
+            #expect(task.standardOutput == "early\n")
+            // The pump goes on: what the lingering process prints still reaches the file.
+            _ = FileManager.default.createFile(atPath: release, contents: nil)
+            var output = ""
+            for _ in 0..<250 where output != "early\nlate\n" {
+                try await Task.sleep(for: .milliseconds(20))
+                output = try await scheduler.client.task(job, 0).standardOutput ?? ""
+            }
+            #expect(output == "early\nlate\n")
+        }
+    }
+}
+
 func isZombie(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
           let close = stat.lastIndex(of: ")") else { return false }

@@ -56,4 +56,13 @@ short ctaskmon_posix_spawn_setsid_flag(void);
 /// (pipe + fcntl leaves a window). Exists because glibc declares pipe2 only under _GNU_SOURCE.
 int ctaskmon_pipe_cloexec(int fds[2]);
 
+/// splice(pipe → file) without copying through user space, non-blocking on the pipe; moves
+/// task output into its spool file. Exists because glibc declares splice only under _GNU_SOURCE.
+/// Returns bytes moved, 0 at end of input, or -1 with errno (EAGAIN: the pipe is empty).
+long ctaskmon_splice_to_file(int pipe_fd, int file_fd, unsigned long length);
+
+/// ioctl(FIONREAD): bytes waiting in a pipe, or -1. Exists because ioctl is variadic, which
+/// Swift cannot call.
+int ctaskmon_readable_bytes(int fd);
+
 #endif

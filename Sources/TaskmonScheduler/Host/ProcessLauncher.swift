@@ -15,6 +15,10 @@ public struct LaunchRequest: Sendable {
     public var stdoutPath: String
     /// Like `stdoutPath`; may be the same file (both descriptors append).
     public var stderrPath: String
+    /// When both are set, the child's stdout and stderr are these descriptors (pipe ends, say)
+    /// instead of the files; the paths are then only names for messages.
+    public var stdoutDescriptor: Int32?
+    public var stderrDescriptor: Int32?
 
     public init(argv: [String], environment: [String: String], workingDirectory: String?, stdoutPath: String, stderrPath: String) {
         self.argv = argv
@@ -183,8 +187,13 @@ public final class ProcessLauncher: Sendable {
         status = status != 0 ? status : posix_spawnattr_setsigmask(&attributes, &noSignals)
         status = status != 0 ? status : posix_spawnattr_setsigdefault(&attributes, &allSignals)
         status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 1, request.stdoutPath, output, 0o644)
-        status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 2, request.stderrPath, output, 0o644)
+        if let out = request.stdoutDescriptor, let err = request.stderrDescriptor {
+            status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, out, 1)
+            status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, err, 2)
+        } else {
+            status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 1, request.stdoutPath, output, 0o644)
+            status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 2, request.stderrPath, output, 0o644)
+        }
         if let cwd = request.workingDirectory {
             status = status != 0 ? status : ctaskmon_spawn_file_actions_addchdir(&actions, cwd)
         }
@@ -200,7 +209,7 @@ public final class ProcessLauncher: Sendable {
     /// posix_spawn reports only an errno, not which step failed; redo the steps here, in the
     /// child's order, to name the culprit. Only runs when a launch has already failed.
     private func diagnose(_ failure: Int32, _ request: LaunchRequest, executable: String) -> LaunchError {
-        for (stream, path) in [("stdout", request.stdoutPath), ("stderr", request.stderrPath)] {
+        for (stream, path) in [("stdout", request.stdoutPath), ("stderr", request.stderrPath)] where request.stdoutDescriptor == nil {
             let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             if fd < 0 { return LaunchError(message: "cannot open \(stream) file \(path): \(errorText(errno))") }
             close(fd)

@@ -1,0 +1,134 @@
+import CTaskmonPOSIX
+import Foundation
+import Synchronization
+
+/// Moves what tasks print from their pipes into spool files, on one thread of its own.
+///
+/// A spool file is created on the first byte, so a task that prints nothing costs no inode:
+/// creating two files per task was the largest cost of a job of many short tasks. The bytes
+/// go pipe → file with `splice`, never through the scheduler's memory, so a task may print
+/// gigabytes.
+final class OutputPump: Sendable {
+    private let core: Core
+
+    /// - Parameter onClosed: called (on the pump's thread) once a stream reached its end and
+    ///   everything it carried is in its file, with the token `add` returned.
+    init(onClosed: @escaping @Sendable (UInt64) -> Void) {
+        core = Core(onClosed: onClosed)
+        let core = self.core
+        let thread = Thread { core.run() }
+        thread.name = "taskmon-output"
+        thread.start()
+    }
+
+    deinit {
+        core.stop()
+    }
+
+    /// Starts moving `pipe` (its read end; the pump owns it from now on) into `path`.
+    func add(pipe: Int32, path: String) -> UInt64 {
+        core.add(pipe: pipe, path: path)
+    }
+
+    /// The pump's state, shared with its thread; the thread ends when the pump is released.
+    private final class Core: Sendable {
+        private struct Stream {
+            var pipe: Int32
+            var path: String
+            var file: Int32 = -1
+        }
+
+        /// Token of the eventfd that asks the thread to end.
+        private static let stopToken: UInt64 = 0
+        private let epoll = ctaskmon_epoll_create()
+        private let wake = ctaskmon_eventfd()
+        private let streams = Mutex<[UInt64: Stream]>([:])
+        private let nextToken = Mutex<UInt64>(1)
+        private let onClosed: @Sendable (UInt64) -> Void
+
+        init(onClosed: @escaping @Sendable (UInt64) -> Void) {
+            self.onClosed = onClosed
+            _ = ctaskmon_epoll_add(epoll, wake, Self.stopToken)
+        }
+
+        func add(pipe: Int32, path: String) -> UInt64 {
+            let token = nextToken.withLock { value in
+                defer { value += 1 }
+                return value
+            }
+            streams.withLock { $0[token] = Stream(pipe: pipe, path: path) }
+            if ctaskmon_epoll_add(epoll, pipe, token) != 0 {
+                // Cannot watch it: finish it on another thread (the caller may hold locks
+                // that `onClosed` takes) rather than lose track of it.
+                DispatchQueue.global().async {
+                    _ = self.pump(token)
+                    self.close(token)
+                }
+            }
+            return token
+        }
+
+        func stop() {
+            var one: UInt64 = 1
+            _ = write(wake, &one, 8)
+        }
+
+        func run() {
+            var tokens = [UInt64](repeating: 0, count: 64)
+            while true {
+                let count = tokens.withUnsafeMutableBufferPointer { ctaskmon_epoll_wait(epoll, $0.baseAddress, Int32($0.count)) }
+                guard count > 0 else { continue }
+                for token in tokens[0..<Int(count)] {
+                    if token == Self.stopToken {
+                        shutDown()
+                        return
+                    }
+                    if !pump(token) { close(token) }
+                }
+            }
+        }
+
+        /// Moves what is waiting; returns false when the stream has ended.
+        private func pump(_ token: UInt64) -> Bool {
+            guard var stream = streams.withLock({ $0[token] }) else { return false }
+            defer { streams.withLock { $0[token]?.file = stream.file } }
+            while true {
+                let available = ctaskmon_readable_bytes(stream.pipe)
+                if available < 0 { return false }
+                if available == 0 { return !isAtEnd(stream.pipe) }
+                if stream.file < 0 {
+                    stream.file = open(stream.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                    if stream.file < 0 { stream.file = open("/dev/null", O_WRONLY | O_CLOEXEC) }
+                }
+                let moved = ctaskmon_splice_to_file(stream.pipe, stream.file, 1 << 20)
+                if moved == 0 { return false }
+                if moved < 0 { return errno == EAGAIN || errno == EINTR }
+            }
+        }
+
+        /// With nothing waiting: whether the writers are gone (a hang-up) or only quiet.
+        private func isAtEnd(_ pipe: Int32) -> Bool {
+            var poller = pollfd(fd: pipe, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 0) > 0 else { return false }
+            return poller.revents & Int16(POLLHUP) != 0 && ctaskmon_readable_bytes(pipe) == 0
+        }
+
+        private func close(_ token: UInt64) {
+            guard let stream = streams.withLock({ $0.removeValue(forKey: token) }) else { return }
+            _ = ctaskmon_epoll_remove(epoll, stream.pipe)
+            Glibc.close(stream.pipe)
+            if stream.file >= 0 { Glibc.close(stream.file) }
+            onClosed(token)
+        }
+
+        /// The pump was released: write out what is waiting, then let everything go.
+        private func shutDown() {
+            for token in streams.withLock({ Array($0.keys) }) {
+                _ = pump(token)
+                close(token)
+            }
+            Glibc.close(wake)
+            Glibc.close(epoll)
+        }
+    }
+}
