@@ -61,6 +61,17 @@ struct CLITests {
         }
     }
 
+    @Test("submit --wait waits for the job and shows its outcome")
+    func submitAndWait() throws {
+        try withServedScheduler { scheduler in
+            let result = try scheduler.taskmon("submit", "--wait", "--count", "2", "--", "sh", "-c", "echo hi; exit $TASKMON_TASK_ID")
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("job 1 submitted: 2 tasks"))
+            #expect(result.stdout.contains("state: done, 2/2 tasks final"))
+            #expect(result.stdout.contains("ExitStatus: exited with status 1"))
+        }
+    }
+
     @Test("jobs --json and show --json print the architecture's JSON shape")
     func jsonShape() throws {
         try withServedScheduler { scheduler in

@@ -7,6 +7,7 @@ struct Submit: ParsableCommand {
         abstract: "Submit a job: a JSON spec file, or one command after --.",
         discussion: """
             taskmon submit job.json
+            taskmon submit --wait job.json          # then wait, and show the outcome
             taskmon submit --name build --timeout 60 -- make -j4
             Starts a scheduler in the background when none is running on the state dir.
             """)
@@ -37,6 +38,9 @@ struct Submit: ParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Flag(help: "Wait until the job is done, then show it (as `taskmon show JOB`).")
+    var wait = false
+
     func run() throws {
         try reportingErrors {
             var spec = try makeSpec()
@@ -56,10 +60,14 @@ struct Submit: ParsableCommand {
                 let message = error.message.hasPrefix(prefix) ? source + ": " + error.message.dropFirst(prefix.count) : error.message
                 throw CLIError(message, code: 2)
             }
-            if json {
+            if json && !wait {
                 print(String(decoding: try Wire.encoder().encode(result), as: UTF8.self))
-            } else {
+            } else if !json {
                 print("job \(result.jobID) submitted: \(result.taskCount) task\(result.taskCount == 1 ? "" : "s")")
+            }
+            if wait, let job = try JobWaiter.wait(for: result.jobID, client: client, timeout: nil) {
+                let shown = try client.job(job.id, includeTasks: true)
+                print(json ? try Format.json(shown) : "\n" + JobReport.text(shown))
             }
         }
     }

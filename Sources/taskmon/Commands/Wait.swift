@@ -21,30 +21,12 @@ struct Wait: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let client = try state.connect()
-            let deadline = timeout.map { Date().addingTimeInterval($0) }
-            // Subscribe first, then look: a completion between the two cannot be missed.
-            var events = try client.subscribe(afterSeq: nil)
-            defer { events.cancel() }
-            var job = try client.job(address.job)
-            while !job.isDone {
-                let remaining = deadline.map { $0.timeIntervalSinceNow }
-                if let remaining, remaining <= 0 {
-                    if !quiet { printError("taskmon: job \(address.job) not done after \(timeout!)s: \(Format.counts(job.statusCounts))") }
-                    throw ExitCode(124)
+            guard let job = try JobWaiter.wait(for: address.job, client: client, timeout: timeout) else {
+                if !quiet {
+                    let counts = (try? client.job(address.job)).map { Format.counts($0.statusCounts) } ?? ""
+                    printError("taskmon: job \(address.job) not done after \(timeout ?? 0)s: \(counts)")
                 }
-                let message: SubscriptionMessage?
-                do {
-                    message = try events.next(timeout: .seconds(min(remaining ?? 1, 1)))
-                } catch SchedulerClientError.timedOut {
-                    continue
-                }
-                if case .event(let event)? = message {
-                    if case .jobCompleted(let info) = event.body, info.id == address.job { job = info }
-                } else {
-                    // A resync notice, or the stream ended: look again, and follow anew.
-                    job = try client.job(address.job)
-                    if !job.isDone { events = try client.subscribe(afterSeq: nil) }
-                }
+                throw ExitCode(124)
             }
             if !quiet { print("job \(job.id) done: \(Format.counts(job.statusCounts))") }
         }
