@@ -72,6 +72,23 @@ struct CLITests {
         }
     }
 
+    @Test("show makes hostile task output harmless; output prints it raw; output --follow follows")
+    func hostileOutputAndFollow() throws {
+        try withServedScheduler { scheduler in
+            let script = #"printf 'title\033]0;pwned\007 clear\033[2J bidi\342\200\256x\n'; sleep 0.3; echo second"#
+            try scheduler.taskmon("submit", "--", "sh", "-c", script)
+            let followed = try scheduler.taskmon("output", "1/0", "--follow")
+            #expect(followed.status == 0)
+            #expect(followed.stdout.hasSuffix("second\n"))
+            #expect(followed.stdout.contains("\u{1b}]0;pwned"))
+            let shown = try scheduler.taskmon("show", "1/0")
+            #expect(!shown.stdout.contains("\u{1b}"))
+            #expect(!shown.stdout.contains("\u{07}"))
+            #expect(!shown.stdout.contains("\u{202e}"))
+            #expect(shown.stdout.contains("title^[]0;pwned^G clear^[[2J bidi\\u{202e}x"))
+        }
+    }
+
     @Test("jobs --json and show --json print the architecture's JSON shape")
     func jsonShape() throws {
         try withServedScheduler { scheduler in

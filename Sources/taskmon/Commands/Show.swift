@@ -53,6 +53,10 @@ enum JobReport {
 /// `taskmon show JOB/TASK` as text: every way the task returned data.
 enum TaskReport {
     static func text(_ task: TaskInfo) -> String {
+        Format.visible(rawText(task))
+    }
+
+    private static func rawText(_ task: TaskInfo) -> String {
         var lines = ["task \(task.jobID)/\(task.id): \(Format.oneLine(task.name, limit: 200))"]
         lines.append("status: \(task.status.name) (\(task.status.rawValue))")
         lines.append("command: \(task.command.map(shellQuoted).joined(separator: " "))")

@@ -56,11 +56,28 @@ enum Format {
 
     /// One line of task text for a table: controls and newlines made harmless.
     static func oneLine(_ text: String, limit: Int = 60) -> String {
-        var cleaned = String(text.unicodeScalars.map { scalar -> Character in
-            scalar.properties.generalCategory == .control ? " " : Character(scalar)
-        })
+        var cleaned = visible(text).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " ")
         if cleaned.count > limit { cleaned = String(cleaned.prefix(limit - 1)) + "…" }
         return cleaned
+    }
+
+    /// Task text made safe to print to a terminal: escape sequences and other controls shown
+    /// in caret notation (`^[`), so that a task's output cannot move the cursor, set the
+    /// title or change colours; newlines and tabs stay. `taskmon output` is the raw way.
+    static func visible(_ text: String) -> String {
+        var result = ""
+        result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A, 0x09: result.unicodeScalars.append(scalar)
+            case 0x00..<0x20: result += "^" + String(UnicodeScalar(scalar.value + 0x40)!)
+            case 0x7F: result += "^?"
+            case 0x80..<0xA0: result += "\\u{\(String(scalar.value, radix: 16))}"
+            case 0x202A...0x202E, 0x2066...0x2069: result += "\\u{\(String(scalar.value, radix: 16))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String {
