@@ -289,9 +289,4 @@ final class Store: Sendable {
             }
         }
     }
-
-    /// The oldest stored event's number, or nil when there are none.
-    func oldestEventSeq() throws -> UInt64? {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM events").map(UInt64.init) }
-    }
 }
