@@ -9,12 +9,15 @@ struct QueueTests {
     func priorityOrder() async throws {
         try await withScheduler(slots: 1) { scheduler in
             let log = scheduler.directory.path + "/order"
-            let blocker = try await scheduler.submit(["sleep 0.5"])
+            let release = scheduler.directory.path + "/release"
+            // The one slot stays taken until every job below is queued.
+            let blocker = try await scheduler.submit(["while [ ! -e \(release) ]; do sleep 0.02; done"])
             try await scheduler.waitForTask(blocker, 0, .running)
             let low = try await scheduler.submit(["echo low >> \(log)"]) { $0.priority = .low }
             let normal1 = try await scheduler.submit(["echo normal1 >> \(log)"])
             let high = try await scheduler.submit(["echo high >> \(log)"]) { $0.priority = .high }
             let normal2 = try await scheduler.submit(["echo normal2 >> \(log)"])
+            _ = FileManager.default.createFile(atPath: release, contents: nil)
             for job in [low, normal1, high, normal2] { try await scheduler.waitForJob(job) }
             let order = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
             #expect(order == ["high", "normal1", "normal2", "low"])

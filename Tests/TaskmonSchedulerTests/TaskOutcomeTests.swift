@@ -135,7 +135,8 @@ struct TaskOutcomeTests {
     @Test("the timeout clock excludes queueing: a queued task is not timed out while it waits")
     func timeoutExcludesQueueing() async throws {
         try await withScheduler(slots: 1) { scheduler in
-            let job = try await scheduler.submit(["sleep 0.6", "sleep 0.6"]) { $0.taskTimeout = 1.0 }
+            // The second task waits 1.2 s and runs 1.2 s: over the timeout only if waiting counted.
+            let job = try await scheduler.submit(["sleep 1.2", "sleep 1.2"]) { $0.taskTimeout = 2.0 }
             let info = try await scheduler.waitForJob(job)
             #expect(info.count(.completed) == 2)
         }
