@@ -177,13 +177,15 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var doneCount: Int
     /// Share of tasks finished, 0...100.
     public var progress: Int
+    /// Problems of the job as a whole, such as a teardown that failed.
+    public var warnings: [String]
     public var tasks: [TaskInfo]?
 
     public init(
         id: JobID, name: String, description: String? = nil, priority: JobPriority = .normal,
         taskTimeout: Double? = nil, maxInterruptedRetries: Int, cancelOnTaskFailure: Bool,
         submittedAt: Date, finishedAt: Date? = nil, taskCount: Int, statusCounts: [String: Int],
-        doneCount: Int = 0, tasks: [TaskInfo]? = nil
+        doneCount: Int = 0, warnings: [String] = [], tasks: [TaskInfo]? = nil
     ) {
         self.id = id
         self.name = name
@@ -198,6 +200,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         self.statusCounts = statusCounts
         self.doneCount = doneCount
         self.progress = taskCount == 0 ? 100 : doneCount * 100 / taskCount
+        self.warnings = warnings
         self.tasks = tasks
     }
 
@@ -211,7 +214,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case taskCount = "task_count"
         case statusCounts = "status_counts"
         case doneCount = "done_count"
-        case progress, tasks
+        case progress, warnings, tasks
     }
 
     /// Number of tasks in `status`.

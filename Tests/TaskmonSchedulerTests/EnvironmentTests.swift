@@ -50,6 +50,23 @@ struct EnvironmentTests {
         }
     }
 
+    @Test("a failing teardown is a warning on the job, with its stderr")
+    func teardownFails() async throws {
+        try await withScheduler { scheduler in
+            let job = try await scheduler.submit(["true"]) {
+                $0.environment = EnvironmentSpec(teardown: ["sh", "-c", "echo 'cannot remove tmp' >&2; exit 2"])
+            }
+            try await scheduler.waitForJob(job)
+            var info = try await scheduler.client.job(job)
+            for _ in 0..<250 where info.warnings.isEmpty {
+                try await Task.sleep(for: .milliseconds(20))
+                info = try await scheduler.client.job(job)
+            }
+            #expect(info.warnings == ["teardown exited with status 2: cannot remove tmp"])
+            #expect(info.count(.completed) == 1)
+        }
+    }
+
     @Test("job and task env and cwd reach the process, with the TASKMON_* variables")
     func envAndCwd() async throws {
         try await withScheduler { scheduler in

@@ -116,7 +116,7 @@ extension Scheduler {
             running[pid] = RunningProcess(kind: .teardown(id))
             ensureTicker()
         } catch {
-            logger.warning("job \(id): teardown could not start: \(error.message)")
+            warnJob(id, "teardown could not start: \(error.message)")
         }
     }
 

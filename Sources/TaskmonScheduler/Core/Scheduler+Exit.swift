@@ -21,7 +21,8 @@ extension Scheduler {
             setupExited(id, trigger: trigger, termination: exit.termination)
         case .teardown(let id):
             if exit.termination != .exited(0) {
-                logger.warning("job \(id): teardown \(Self.describe(exit.termination))")
+                let stderr = tail(of: jobFolder(id) + "/teardown.stderr", bytes: 500).trimmingCharacters(in: .whitespacesAndNewlines)
+                warnJob(id, "teardown \(Self.describe(exit.termination))" + (stderr.isEmpty ? "" : ": \(stderr)"))
             }
         }
         dispatch()
@@ -163,6 +164,14 @@ extension Scheduler {
             }
         }
         completeJobIfDone(id)
+    }
+
+    /// Records a problem of the whole job, for people to see (`taskmon show JOB`).
+    func warnJob(_ id: JobID, _ message: String) {
+        logger.warning("job \(id): \(message)")
+        guard let count = jobs[id]?.warnings.count, count < Self.maxWarnings else { return }
+        jobs[id]?.warnings.append(message)
+        markJobChanged(id)
     }
 
     // MARK: Helpers

@@ -94,6 +94,8 @@ struct JobState: Sendable {
     var setup: SetupState = .pending
     /// Set once teardown has been started for the current round of tasks.
     var teardownStarted = false
+    /// Problems of the job as a whole (a teardown that failed), for people to see.
+    var warnings: [String] = []
     /// The job's output folder exists (not stored: checked again after a restart).
     var outputFolderReady = false
     var tasks: [TaskState]
@@ -131,7 +133,7 @@ struct JobState: Sendable {
             id: id, name: name, description: description, priority: priority, taskTimeout: taskTimeout,
             maxInterruptedRetries: maxInterruptedRetries, cancelOnTaskFailure: cancelOnTaskFailure,
             submittedAt: submittedAt, finishedAt: finishedAt, taskCount: tasks.count, statusCounts: statusCounts,
-            doneCount: final,
+            doneCount: final, warnings: warnings,
             tasks: includeTasks ? tasks.map { $0.info() } : nil)
     }
 }

@@ -42,7 +42,8 @@ final class Store: Sendable {
                     submitted_at REAL NOT NULL,
                     finished_at REAL,
                     setup_state TEXT NOT NULL,
-                    teardown_started INTEGER NOT NULL
+                    teardown_started INTEGER NOT NULL,
+                    warnings TEXT
                 );
                 CREATE TABLE tasks (
                     job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
@@ -149,8 +150,11 @@ final class Store: Sendable {
 
     private func update(job: JobState, _ db: Database) throws {
         try db.execute(
-            sql: "UPDATE jobs SET finished_at = ?, setup_state = ?, teardown_started = ? WHERE id = ?",
-            arguments: [job.finishedAt?.timeIntervalSinceReferenceDate, job.setup.rawValue, job.teardownStarted, job.id])
+            sql: "UPDATE jobs SET finished_at = ?, setup_state = ?, teardown_started = ?, warnings = ? WHERE id = ?",
+            arguments: [
+                job.finishedAt?.timeIntervalSinceReferenceDate, job.setup.rawValue, job.teardownStarted,
+                job.warnings.isEmpty ? nil : Self.json(job.warnings), job.id,
+            ])
     }
 
     private static let updateTaskSQL = """
@@ -219,7 +223,9 @@ final class Store: Sendable {
                     submittedAt: Date(timeIntervalSinceReferenceDate: row["submitted_at"]),
                     finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSinceReferenceDate:)),
                     setup: SetupState(rawValue: row["setup_state"]) ?? .pending,
-                    teardownStarted: row["teardown_started"], tasks: [])
+                    teardownStarted: row["teardown_started"],
+                    warnings: (row["warnings"] as String?).flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) } ?? [],
+                    tasks: [])
                 order.append(id)
             }
             let cursor2 = try Row.fetchCursor(db, sql: "SELECT * FROM tasks ORDER BY job_id, idx")

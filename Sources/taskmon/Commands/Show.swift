@@ -39,6 +39,7 @@ enum JobReport {
         lines.append("counts: \(Format.counts(job.statusCounts))")
         lines.append("priority: \(job.priority.name), task timeout: \(job.taskTimeout.map { "\($0)s" } ?? "none"), max interrupted retries: \(job.maxInterruptedRetries), cancel on task failure: \(job.cancelOnTaskFailure)")
         lines.append("submitted: \(Format.time(job.submittedAt)), finished: \(Format.time(job.finishedAt))")
+        for warning in job.warnings { lines.append("warning: \(Format.oneLine(warning, limit: 300))") }
         lines.append("")
         let rows = (job.tasks ?? []).map { task -> [String] in
             let duration = task.startedAt.map { Format.duration((task.finishedAt ?? now).timeIntervalSince($0)) } ?? "-"
