@@ -110,3 +110,25 @@ struct QueueTests {
         }
     }
 }
+
+@Suite("Large jobs")
+struct LargeJobTests {
+    @Test("a job's tasks come a page at a time; the client puts a large job together")
+    func paging() async throws {
+        try await withScheduler(slots: 1) { scheduler in
+            let release = scheduler.directory.path + "/release"
+            let blocker = try await scheduler.submit(["while [ ! -e \(release) ]; do sleep 0.02; done"]) { $0.priority = .high }
+            let spec = JobSpec(name: "wide", tasks: (0..<45_000).map { TaskSpec(name: "t\($0)", command: ["true"]) })
+            let job = try await scheduler.client.submit(spec).jobID
+            let page = try await scheduler.client.tasks(of: job, offset: 44_990, limit: 100)
+            #expect(page.taskCount == 45_000)
+            #expect(page.tasks?.map(\.id) == Array(44_990..<45_000))
+            let whole = try await scheduler.client.job(job, includeTasks: true)
+            #expect(whole.tasks?.count == 45_000)
+            #expect(whole.tasks?.last?.name == "t44999")
+            try await scheduler.client.cancel(job)
+            _ = FileManager.default.createFile(atPath: release, contents: nil)
+            try await scheduler.waitForJob(blocker)
+        }
+    }
+}

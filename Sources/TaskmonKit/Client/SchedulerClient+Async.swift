@@ -34,6 +34,10 @@ extension SchedulerClient {
         try await offloaded { () throws(SchedulerClientError) in try self.job(id, includeTasks: includeTasks) }
     }
 
+    public func tasks(of id: JobID, offset: Int, limit: Int) async throws(SchedulerClientError) -> JobInfo {
+        try await offloaded { () throws(SchedulerClientError) in try self.tasks(of: id, offset: offset, limit: limit) }
+    }
+
     public func task(_ job: JobID, _ task: TaskIndex, outputCap: Int = Wire.defaultOutputCap) async throws(SchedulerClientError) -> TaskInfo {
         try await offloaded { () throws(SchedulerClientError) in try self.task(job, task, outputCap: outputCap) }
     }

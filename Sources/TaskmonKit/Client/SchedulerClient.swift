@@ -107,9 +107,32 @@ public final class SchedulerClient: Sendable {
         try call(.listJobs, Empty(), as: JobList.self).jobs
     }
 
-    /// One job, with its tasks when `includeTasks`.
+    /// A page of a job's tasks (with the job): `offset ..< offset + limit`.
+    public func tasks(of id: JobID, offset: Int, limit: Int) throws(SchedulerClientError) -> JobInfo {
+        try call(.getJob, JobQuery(jobID: id, includeTasks: true, taskOffset: offset, taskLimit: limit), as: JobInfo.self)
+    }
+
+    /// A job; with `includeTasks`, all its tasks, fetched a page at a time.
     public func job(_ id: JobID, includeTasks: Bool = false) throws(SchedulerClientError) -> JobInfo {
-        try call(.getJob, JobQuery(jobID: id, includeTasks: includeTasks), as: JobInfo.self)
+        if includeTasks {
+            var job = try tasks(of: id, offset: 0, limit: Self.taskPage)
+            var all = job.tasks ?? []
+            while all.count < job.taskCount {
+                let page = try tasks(of: id, offset: all.count, limit: Self.taskPage).tasks ?? []
+                if page.isEmpty { break }
+                all += page
+            }
+            job.tasks = all
+            return job
+        }
+        return try singleJob(id)
+    }
+
+    /// Tasks per `get_job` answer: well under the line limit, whatever the tasks hold.
+    static let taskPage = 20_000
+
+    private func singleJob(_ id: JobID) throws(SchedulerClientError) -> JobInfo {
+        try call(.getJob, JobQuery(jobID: id, includeTasks: false), as: JobInfo.self)
     }
 
     /// One task, with up to `outputCap` bytes of each output stream (0 leaves them out).

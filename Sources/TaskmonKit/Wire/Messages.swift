@@ -85,16 +85,31 @@ public struct TaskRef: Codable, Sendable, Hashable {
     }
 }
 
+/// A job, with its tasks when asked: all, or the page `task_offset ..< task_offset + task_limit`
+/// (a job of a million tasks does not fit in one answer).
 public struct JobQuery: Codable, Sendable {
     public var jobID: JobID
     public var includeTasks: Bool
-    public init(jobID: JobID, includeTasks: Bool) {
+    public var taskOffset: Int
+    public var taskLimit: Int?
+    public init(jobID: JobID, includeTasks: Bool, taskOffset: Int = 0, taskLimit: Int? = nil) {
         self.jobID = jobID
         self.includeTasks = includeTasks
+        self.taskOffset = taskOffset
+        self.taskLimit = taskLimit
     }
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id"
         case includeTasks = "include_tasks"
+        case taskOffset = "task_offset"
+        case taskLimit = "task_limit"
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        jobID = try c.decode(JobID.self, forKey: .jobID)
+        includeTasks = try c.decodeIfPresent(Bool.self, forKey: .includeTasks) ?? false
+        taskOffset = try c.decodeIfPresent(Int.self, forKey: .taskOffset) ?? 0
+        taskLimit = try c.decodeIfPresent(Int.self, forKey: .taskLimit)
     }
 }
 

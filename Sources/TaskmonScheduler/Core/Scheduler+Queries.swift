@@ -6,9 +6,15 @@ extension Scheduler {
         jobOrder.compactMap { jobs[$0]?.info(includeTasks: false) }
     }
 
-    func job(_ id: JobID, includeTasks: Bool) throws(SchedulerRequestError) -> JobInfo {
+    func job(_ id: JobID, includeTasks: Bool, offset: Int = 0, limit: Int? = nil) throws(SchedulerRequestError) -> JobInfo {
         guard let job = jobs[id] else { throw SchedulerRequestError(code: .notFound, description: "no job \(id)") }
-        return job.info(includeTasks: includeTasks)
+        var info = job.info(includeTasks: false)
+        if includeTasks {
+            let start = min(max(0, offset), job.tasks.count)
+            let end = limit.map { min(job.tasks.count, start + max(0, $0)) } ?? job.tasks.count
+            info.tasks = job.tasks[start..<end].map { $0.info() }
+        }
+        return info
     }
 
     /// The task with up to `outputCap` bytes of each output stream.

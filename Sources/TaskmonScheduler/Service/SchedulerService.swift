@@ -85,7 +85,8 @@ final class SchedulerService: ConnectionHandler {
         case .getJob:
             let params = try params(JobQuery.self, line)
             await scheduler.commits.flushed()
-            return try Self.resultLine(id: id, try await scheduler.job(params.jobID, includeTasks: params.includeTasks))
+            return try Self.resultLine(id: id, try await scheduler.job(
+                params.jobID, includeTasks: params.includeTasks, offset: params.taskOffset, limit: params.taskLimit))
         case .getTask:
             let params = try params(TaskQuery.self, line)
             await scheduler.commits.flushed()
