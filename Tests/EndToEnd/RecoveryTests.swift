@@ -28,6 +28,11 @@ struct RecoveryTests {
         client.close()
 
         scheduler.crash()
+        // A dead scheduler leaves its socket file behind: clients say so in one line.
+        let dead = try scheduler.taskmon("jobs")
+        #expect(dead.status == 1)
+        #expect(dead.stderr.split(separator: "\n").count == 1)
+        #expect(dead.stderr.contains("no scheduler is running at \(scheduler.directory.socketPath)"))
         try scheduler.start(slots: 2)
         client = try scheduler.client()
         let after = try (0..<2).map { try client.task(1, $0) }

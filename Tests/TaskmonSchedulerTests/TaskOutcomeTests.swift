@@ -132,6 +132,18 @@ struct TaskOutcomeTests {
         }
     }
 
+    @Test("the timeout clock excludes the job's setup")
+    func timeoutExcludesSetup() async throws {
+        try await withScheduler { scheduler in
+            let job = try await scheduler.submit(["sleep 0.2"]) {
+                $0.taskTimeout = 1.0
+                $0.environment = EnvironmentSpec(setup: ["sleep", "1.5"])
+            }
+            let info = try await scheduler.waitForJob(job)
+            #expect(info.count(.completed) == 1)
+        }
+    }
+
     @Test("the timeout clock excludes queueing: a queued task is not timed out while it waits")
     func timeoutExcludesQueueing() async throws {
         try await withScheduler(slots: 1) { scheduler in
