@@ -28,5 +28,8 @@ public struct StateDirectory: Sendable, Equatable {
     ///
     /// Files beside each other rather than a folder per task: every inode is work for the
     /// filesystem, on the hot path of a job of many short tasks.
-    public func taskSpool(job: JobID, task: TaskIndex) -> String { "\(outputPath)/\(job)/\(task)" }
+    public func taskSpool(job: JobID, task: TaskIndex) -> String { "\(jobOutputPath(job))/\(task)" }
+
+    /// The folder holding a job's spool files.
+    public func jobOutputPath(_ job: JobID) -> String { "\(outputPath)/\(job)" }
 }

@@ -9,15 +9,15 @@ struct QueueTests {
     func priorityOrder() async throws {
         try await withScheduler(slots: 1) { scheduler in
             let log = scheduler.directory.path + "/order"
-            let release = scheduler.directory.path + "/release"
+            let gate = scheduler.gate()
             // The one slot stays taken until every job below is queued.
-            let blocker = try await scheduler.submit(["while [ ! -e \(release) ]; do sleep 0.02; done"])
+            let blocker = try await scheduler.submit([gate.waitScript])
             try await scheduler.waitForTask(blocker, 0, .running)
             let low = try await scheduler.submit(["echo low >> \(log)"]) { $0.priority = .low }
             let normal1 = try await scheduler.submit(["echo normal1 >> \(log)"])
             let high = try await scheduler.submit(["echo high >> \(log)"]) { $0.priority = .high }
             let normal2 = try await scheduler.submit(["echo normal2 >> \(log)"])
-            _ = FileManager.default.createFile(atPath: release, contents: nil)
+            gate.open()
             for job in [low, normal1, high, normal2] { try await scheduler.waitForJob(job) }
             let order = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
             #expect(order == ["high", "normal1", "normal2", "low"])
@@ -116,8 +116,8 @@ struct LargeJobTests {
     @Test("a job's tasks come a page at a time; the client puts a large job together")
     func paging() async throws {
         try await withScheduler(slots: 1) { scheduler in
-            let release = scheduler.directory.path + "/release"
-            let blocker = try await scheduler.submit(["while [ ! -e \(release) ]; do sleep 0.02; done"]) { $0.priority = .high }
+            let gate = scheduler.gate()
+            let blocker = try await scheduler.submit([gate.waitScript]) { $0.priority = .high }
             let spec = JobSpec(name: "wide", tasks: (0..<45_000).map { TaskSpec(name: "t\($0)", command: ["true"]) })
             let job = try await scheduler.client.submit(spec).jobID
             let page = try await scheduler.client.tasks(of: job, offset: 44_990, limit: 100)
@@ -127,7 +127,7 @@ struct LargeJobTests {
             #expect(whole.tasks?.count == 45_000)
             #expect(whole.tasks?.last?.name == "t44999")
             try await scheduler.client.cancel(job)
-            _ = FileManager.default.createFile(atPath: release, contents: nil)
+            gate.open()
             try await scheduler.waitForJob(blocker)
         }
     }

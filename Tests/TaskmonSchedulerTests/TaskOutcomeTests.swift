@@ -189,14 +189,14 @@ struct OutputSpoolTests {
     @Test("a background process that keeps the output open does not hold the task's status back")
     func lingeringGrandchild() async throws {
         try await withScheduler { scheduler in
-            let release = scheduler.directory.path + "/release"
-            let job = try await scheduler.submit(["(while [ ! -e \(release) ]; do sleep 0.05; done; echo late) & echo early"])
+            let gate = scheduler.gate()
+            let job = try await scheduler.submit(["(\(gate.waitScript); echo late) & echo early"])
             try await scheduler.waitForJob(job)
             let task = try await scheduler.client.task(job, 0)
             #expect(task.status == .completed)
             #expect(task.standardOutput == "early\n")
             // The pump goes on: what the lingering process prints still reaches the file.
-            _ = FileManager.default.createFile(atPath: release, contents: nil)
+            gate.open()
             var output = ""
             for _ in 0..<250 where output != "early\nlate\n" {
                 try await Task.sleep(for: .milliseconds(20))

@@ -41,11 +41,9 @@ extension Scheduler {
         let spool = configuration.stateDirectory.taskSpool(job: key.job, task: key.task)
         let channelPath = spool + ".channel"
         prepareSpool(spool, job: key.job, fresh: task.attempts == 0)
-        var environment = configuration.baseEnvironment
-        environment.merge(job.environment?.env ?? [:]) { $1 }
+        var environment = jobEnvironment(job)
         environment.merge(task.env) { $1 }
         environment[TaskEnvironment.channel] = channelPath
-        environment[TaskEnvironment.jobID] = String(key.job)
         environment[TaskEnvironment.taskID] = String(key.task)
         environment[TaskEnvironment.attempt] = String(task.attempts + 1)
         let request = LaunchRequest(
@@ -77,7 +75,7 @@ extension Scheduler {
     /// Plain syscalls: this runs for every task on the scheduler's hot path.
     func prepareSpool(_ spool: String, job: JobID, fresh: Bool) {
         if jobs[job]?.outputFolderReady != true {
-            mkdir(jobFolder(job), 0o755)
+            mkdir(configuration.stateDirectory.jobOutputPath(job), 0o755)
             jobs[job]?.outputFolderReady = true
         }
         guard !fresh else { return }
@@ -88,7 +86,7 @@ extension Scheduler {
     private func startSetup(for key: TaskKey) {
         guard let setup = jobs[key.job]?.environment?.setup else { return }
         guard move(key, to: .assigned, { $0.assignedAt = Date() }) else { return }
-        let spool = jobFolder(key.job) + "/setup"
+        let spool = environmentSpool(key.job, .setup)
         prepareSpool(spool, job: key.job, fresh: false)
         jobs[key.job]!.setup = .running
         markJobChanged(key.job)
@@ -109,7 +107,7 @@ extension Scheduler {
         jobs[id]!.teardownStarted = true
         markJobChanged(id)
         let job = jobs[id]!
-        let spool = jobFolder(id) + "/teardown"
+        let spool = environmentSpool(id, .teardown)
         prepareSpool(spool, job: id, fresh: false)
         do {
             let pid = try backend.launch(environmentRequest(job, argv: teardown, spool: spool))
@@ -120,14 +118,27 @@ extension Scheduler {
         }
     }
 
-    func jobFolder(_ id: JobID) -> String { "\(configuration.stateDirectory.outputPath)/\(id)" }
+    /// The two commands a job's environment runs around its tasks.
+    enum EnvironmentPhase: String {
+        case setup, teardown
+    }
 
-    private func environmentRequest(_ job: JobState, argv: [String], spool: String) -> LaunchRequest {
+    /// Where a job's setup or teardown output goes: `output/JOB/setup.stdout`, say.
+    func environmentSpool(_ id: JobID, _ phase: EnvironmentPhase) -> String {
+        configuration.stateDirectory.jobOutputPath(id) + "/" + phase.rawValue
+    }
+
+    /// The scheduler's environment with the job's on top, and the job's number.
+    private func jobEnvironment(_ job: JobState) -> [String: String] {
         var environment = configuration.baseEnvironment
         environment.merge(job.environment?.env ?? [:]) { $1 }
         environment[TaskEnvironment.jobID] = String(job.id)
-        return LaunchRequest(
-            argv: argv, environment: environment, workingDirectory: job.environment?.cwd,
+        return environment
+    }
+
+    private func environmentRequest(_ job: JobState, argv: [String], spool: String) -> LaunchRequest {
+        LaunchRequest(
+            argv: argv, environment: jobEnvironment(job), workingDirectory: job.environment?.cwd,
             stdoutPath: spool + ".stdout", stderrPath: spool + ".stderr")
     }
 }

@@ -21,7 +21,7 @@ extension Scheduler {
             setupExited(id, trigger: trigger, termination: exit.termination)
         case .teardown(let id):
             if exit.termination != .exited(0) {
-                let stderr = tail(of: jobFolder(id) + "/teardown.stderr", bytes: 500).trimmingCharacters(in: .whitespacesAndNewlines)
+                let stderr = tail(of: environmentSpool(id, .teardown) + ".stderr", bytes: 500).trimmingCharacters(in: .whitespacesAndNewlines)
                 warnJob(id, "teardown \(Self.describe(exit.termination))" + (stderr.isEmpty ? "" : ": \(stderr)"))
             }
         }
@@ -132,7 +132,7 @@ extension Scheduler {
             setupFailed(id, exception: TaskException(
                 type: "EnvironmentSetupError",
                 message: "environment setup \(Self.describe(termination))",
-                trace: tail(of: jobFolder(id) + "/setup.stderr")))
+                trace: tail(of: environmentSpool(id, .setup) + ".stderr")))
             return
         }
         jobs[id]?.setup = .succeeded
@@ -153,7 +153,7 @@ extension Scheduler {
         jobs[id]?.setup = .failed
         markJobChanged(id)
         waitingForSetup[id] = nil
-        let spool = jobFolder(id) + "/setup"
+        let spool = environmentSpool(id, .setup)
         guard let job = jobs[id] else { return }
         let now = Date()
         for task in job.tasks where task.status == .submitted || task.status == .assigned {

@@ -6,8 +6,8 @@ import TaskmonKit
 /// The one owner of scheduling state: the queue, every task's status, retries, timeouts, cancels.
 ///
 /// Each entry point changes the in-memory state, collects the changes in a ``StoreBatch``,
-/// and ends with ``flush()``, which commits the batch in one transaction and only then
-/// publishes its events.
+/// and ends with ``flush()``, which hands the batch to the ``CommitQueue``: it commits the
+/// batch and only then publishes its events.
 actor Scheduler {
     /// A process the scheduler started and waits for.
     struct RunningProcess {
@@ -27,7 +27,6 @@ actor Scheduler {
     }
 
     let configuration: SchedulerConfiguration
-    let store: Store
     let hub: EventHub
     private(set) var backend: (any Backend)!
     let logger: Logger
@@ -50,7 +49,6 @@ actor Scheduler {
 
     init(configuration: SchedulerConfiguration, store: Store, snapshot: Store.Snapshot, hub: EventHub, logger: Logger) {
         self.configuration = configuration
-        self.store = store
         self.hub = hub
         self.logger = logger
         commits = CommitQueue(store: store, hub: hub, lastSeq: snapshot.lastSeq, logger: logger)

@@ -77,8 +77,7 @@ final class CommitQueue: Sendable {
                 return
             }
             var toCommit = batch
-            let firstSeq = seq.withLock { $0 }
-            var next = firstSeq
+            var next = seq.withLock { $0 }
             for (time, body) in bodies {
                 next += 1
                 guard let json = try? encoder.encode(SchedulerEvent(seq: next, time: time, body: body)) else {

@@ -129,3 +129,19 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
         }
     }
 }
+
+/// A file a task's shell waits for, so that a test decides when the task may go on.
+struct Gate {
+    let path: String
+
+    /// Shell that returns once the gate is open.
+    var waitScript: String { "while [ ! -e \(path) ]; do sleep 0.02; done" }
+
+    func open() {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+    }
+}
+
+extension TestScheduler {
+    func gate(_ name: String = "release") -> Gate { Gate(path: directory.path + "/" + name) }
+}
