@@ -55,22 +55,7 @@ final class ServedScheduler {
     }
 
     func waitForJob(_ id: JobID) throws -> JobInfo {
-        let events = try client.subscribe(afterSeq: nil)
-        defer { events.cancel() }
-        var job = try client.job(id)
-        while !job.isDone {
-            let message: SubscriptionMessage?
-            do {
-                message = try events.next(timeout: .seconds(1))
-            } catch SchedulerClientError.timedOut {
-                message = nil
-            }
-            if case .event(let event)? = message {
-                if case .jobCompleted(let info) = event.body, info.id == id { job = info }
-            } else {
-                job = try client.job(id)
-            }
-        }
+        guard let job = try client.waitUntilDone(id) else { throw BenchError("job \(id) did not finish") }
         return job
     }
 

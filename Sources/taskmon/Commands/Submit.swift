@@ -65,7 +65,7 @@ struct Submit: ParsableCommand {
             } else if !json {
                 print("job \(result.jobID) submitted: \(result.taskCount) task\(result.taskCount == 1 ? "" : "s")")
             }
-            if wait, let job = try JobWaiter.wait(for: result.jobID, client: client, timeout: nil) {
+            if wait, let job = try client.waitUntilDone(result.jobID) {
                 let shown = try client.job(job.id, includeTasks: true)
                 print(json ? try Format.json(shown) : "\n" + JobReport.text(shown))
             }

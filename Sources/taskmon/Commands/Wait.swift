@@ -21,7 +21,7 @@ struct Wait: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let client = try state.connect()
-            guard let job = try JobWaiter.wait(for: address.job, client: client, timeout: timeout) else {
+            guard let job = try client.waitUntilDone(address.job, timeout: timeout) else {
                 if !quiet {
                     let counts = (try? client.job(address.job)).map { Format.counts($0.statusCounts) } ?? ""
                     printError("taskmon: job \(address.job) not done after \(timeout ?? 0)s: \(counts)")
