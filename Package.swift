@@ -15,10 +15,21 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .target(name: "CTaskmonPOSIX"),
         .target(name: "TaskmonKit"),
+        // ncursesw for Swift; only TaskmonMonitor's Terminal uses it.
+        .target(name: "CNCurses", linkerSettings: [.linkedLibrary("ncursesw")]),
+        .target(
+            name: "TaskmonMonitor",
+            dependencies: [
+                "TaskmonKit",
+                "CNCurses",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         .target(
             name: "TaskmonScheduler",
             dependencies: [
@@ -37,6 +48,7 @@ let package = Package(
                 "TaskmonKit",
                 "CTaskmonPOSIX",
                 "TaskmonScheduler",
+                "TaskmonMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,6 +58,7 @@ let package = Package(
         ),
         .executableTarget(name: "taskmon-swift-example", dependencies: ["TaskmonKit"], path: "Examples/SwiftAPI"),
         .testTarget(name: "TaskmonKitTests", dependencies: ["TaskmonKit"]),
+        .testTarget(name: "TaskmonMonitorTests", dependencies: ["TaskmonMonitor", "TaskmonKit"]),
         .testTarget(name: "TaskmonSchedulerTests", dependencies: ["TaskmonScheduler", "TaskmonKit"]),
         // Drives the real binaries; depending on them makes `swift test` build them first.
         .testTarget(

@@ -1,0 +1,101 @@
+#define _GNU_SOURCE  // pipe2
+#define _XOPEN_SOURCE 700
+#include "CNCurses.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+attr_t cncurses_attr_bold(void) { return A_BOLD; }
+attr_t cncurses_attr_dim(void) { return A_DIM; }
+attr_t cncurses_attr_reverse(void) { return A_REVERSE; }
+attr_t cncurses_attr_underline(void) { return A_UNDERLINE; }
+attr_t cncurses_attr_italic(void) { return A_ITALIC; }
+
+WINDOW *cncurses_stdscr(void) { return stdscr; }
+int cncurses_colors(void) { return COLORS; }
+int cncurses_color_pairs(void) { return COLOR_PAIRS; }
+
+int cncurses_rows(WINDOW *window) { return getmaxy(window); }
+int cncurses_columns(WINDOW *window) { return getmaxx(window); }
+
+int cncurses_can_address_cursor(void) {
+    const char *cup = tigetstr("cup");
+    return cup != NULL && cup != (char *)-1;
+}
+
+int cncurses_put(WINDOW *window, int row, int column, const wchar_t *text, int count, attr_t attributes, int pair) {
+    if (wattr_set(window, attributes, (short)(pair > 32767 ? 0 : pair), NULL) == ERR) {
+        return ERR;
+    }
+    // A write that ends in the bottom-right cell returns ERR after drawing (the cursor
+    // cannot advance); the text is on screen, so that is not a failure.
+    mvwaddnwstr(window, row, column, text, count);
+    return OK;
+}
+
+static int wake_read_end = -1;
+static int wake_write_end = -1;
+
+int cncurses_wake_pipe_open(void) {
+    if (wake_read_end >= 0) {
+        return wake_read_end;
+    }
+    int fds[2];
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+        return -1;
+    }
+    wake_read_end = fds[0];
+    wake_write_end = fds[1];
+    return wake_read_end;
+}
+
+void cncurses_wake(uint8_t reason) {
+    int saved = errno;
+    if (wake_write_end >= 0) {
+        // A full pipe already holds a wake-up; dropping this byte loses nothing but
+        // a signal number, and signals are also re-sent below when it matters.
+        ssize_t ignored = write(wake_write_end, &reason, 1);
+        (void)ignored;
+    }
+    errno = saved;
+}
+
+int cncurses_wake_drain(uint64_t *signals) {
+    uint8_t buffer[256];
+    int total = 0;
+    for (;;) {
+        ssize_t count = read(wake_read_end, buffer, sizeof buffer);
+        if (count <= 0) {
+            break;
+        }
+        for (ssize_t i = 0; i < count; i++) {
+            if (buffer[i] > 0 && buffer[i] < 64) {
+                *signals |= (uint64_t)1 << buffer[i];
+            }
+        }
+        total += (int)count;
+    }
+    return total;
+}
+
+static void wake_on_signal(int signo) { cncurses_wake((uint8_t)signo); }
+
+int cncurses_install_signal_handlers(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = wake_on_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGCONT, SIGTSTP};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        if (sigaction(signals[i], &action, NULL) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cncurses_wcwidth(wchar_t c) { return wcwidth(c); }

@@ -1,0 +1,59 @@
+#ifndef CNCURSES_H
+#define CNCURSES_H
+
+// ncursesw's wide-character API for Swift, plus shims for what Swift cannot import:
+// function-like macros (attributes, getmaxyx), globals Swift 6 rejects as not
+// concurrency-safe (stdscr, COLORS), and an async-signal-safe wake pipe.
+// Only TaskmonMonitor's `Terminal` may use this module.
+
+// curses.h hides the wide API (cchar_t, wget_wch) unless asked for it; SwiftPM drops the
+// pkg-config defines that would do so.
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <ncursesw/curses.h>
+#include <ncursesw/term.h>
+#include <stdint.h>
+#include <wchar.h>
+
+// Attributes: A_* are macros over NCURSES_BITS, which Swift cannot import.
+attr_t cncurses_attr_bold(void);
+attr_t cncurses_attr_dim(void);
+attr_t cncurses_attr_reverse(void);
+attr_t cncurses_attr_underline(void);
+attr_t cncurses_attr_italic(void);
+
+// Globals Swift 6 refuses to touch (mutable, not concurrency-safe).
+WINDOW *cncurses_stdscr(void);
+int cncurses_colors(void);
+int cncurses_color_pairs(void);
+
+// getmaxyx is a macro.
+int cncurses_rows(WINDOW *window);
+int cncurses_columns(WINDOW *window);
+
+/// True when the terminal can address the cursor (terminfo `cup`). `dumb` cannot,
+/// although newterm accepts it.
+int cncurses_can_address_cursor(void);
+
+/// Writes one wide string of `count` characters at (row, column) with attributes and a
+/// colour pair. The pair goes separately because COLOR_PAIR() in attributes stops at 255.
+int cncurses_put(WINDOW *window, int row, int column, const wchar_t *text, int count, attr_t attributes, int pair);
+
+// The wake pipe: lets signal handlers and other threads wake the UI loop's poll().
+
+/// Creates the non-blocking, close-on-exec wake pipe. Returns its read end, or -1.
+int cncurses_wake_pipe_open(void);
+/// Async-signal-safe: writes one byte naming why (a signal number, or 0 for "look at the model").
+void cncurses_wake(uint8_t reason);
+/// Reads all pending wake bytes; sets bits in *signals for each signal seen (1 << signo),
+/// and returns how many bytes were read.
+int cncurses_wake_drain(uint64_t *signals);
+/// Installs handlers for SIGINT, SIGTERM, SIGHUP, SIGWINCH and SIGTSTP/SIGCONT that only
+/// write to the wake pipe, so the UI loop can restore the tty before exiting.
+int cncurses_install_signal_handlers(void);
+
+/// wcwidth(3): not visible through Swift's Glibc module.
+int cncurses_wcwidth(wchar_t c);
+
+#endif

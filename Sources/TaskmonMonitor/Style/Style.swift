@@ -1,0 +1,72 @@
+import TaskmonKit
+
+/// Text attributes a cell can carry. On a monochrome terminal these alone tell statuses apart.
+public struct TextAttributes: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let bold = TextAttributes(rawValue: 1 << 0)
+    public static let dim = TextAttributes(rawValue: 1 << 1)
+    public static let reverse = TextAttributes(rawValue: 1 << 2)
+    public static let underline = TextAttributes(rawValue: 1 << 3)
+    public static let italic = TextAttributes(rawValue: 1 << 4)
+}
+
+/// How one cell looks, resolved for the terminal at hand: what `Terminal` draws.
+public struct Style: Hashable, Sendable {
+    public var foreground: TerminalColor
+    public var background: TerminalColor
+    public var attributes: TextAttributes
+
+    public init(foreground: TerminalColor = .terminalDefault, background: TerminalColor = .terminalDefault,
+                attributes: TextAttributes = []) {
+        self.foreground = foreground
+        self.background = background
+        self.attributes = attributes
+    }
+
+    /// The terminal's default look.
+    public static let plain = Style()
+
+    /// This style with `extra` attributes added.
+    public func adding(_ extra: TextAttributes) -> Style {
+        var copy = self
+        copy.attributes.formUnion(extra)
+        return copy
+    }
+}
+
+/// What a piece of the screen is, so a theme can give it a look. Screens draw roles;
+/// the theme turns roles into `Style`s.
+public enum ThemeRole: Hashable, Sendable {
+    /// A task status: its colour in lists, the status bar and the header counts.
+    case status(TaskStatus)
+    /// Ordinary text.
+    case text
+    /// Less important text: ages, ids, hints.
+    case muted
+    /// The header line(s) at the top.
+    case header
+    /// The footer line with the keys.
+    case footer
+    /// A key name inside the footer or help (`q`, `Enter`).
+    case footerKey
+    /// Column titles of a list.
+    case columnTitle
+    /// The selected row.
+    case selection
+    /// The active tab of the task detail.
+    case tabActive
+    /// The other tabs.
+    case tabInactive
+    /// A search match in a list or in output.
+    case searchMatch
+    /// Error text (a failed command, a broken theme).
+    case error
+    /// Warnings (job warnings, "reconnecting…").
+    case warning
+    /// Prompts and dialogs (cancel confirmation, search input).
+    case prompt
+    /// The unfilled part of a progress or status bar.
+    case barEmpty
+}
