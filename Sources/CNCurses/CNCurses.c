@@ -3,9 +3,13 @@
 #include "CNCurses.h"
 
 #include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 attr_t cncurses_attr_bold(void) { return A_BOLD; }
@@ -89,7 +93,7 @@ int cncurses_install_signal_handlers(void) {
     action.sa_handler = wake_on_signal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
-    int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGCONT, SIGTSTP};
+    int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
         if (sigaction(signals[i], &action, NULL) != 0) {
             return -1;
@@ -99,3 +103,34 @@ int cncurses_install_signal_handlers(void) {
 }
 
 int cncurses_wcwidth(wchar_t c) { return wcwidth(c); }
+
+FILE *cncurses_stdin(void) { return stdin; }
+FILE *cncurses_stdout(void) { return stdout; }
+
+static int codeset_is_utf8(void) {
+    const char *codeset = nl_langinfo(CODESET);
+    return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
+}
+
+int cncurses_use_utf8_locale(void) {
+    setlocale(LC_ALL, "");
+    if (codeset_is_utf8()) {
+        return 1;
+    }
+    if (setlocale(LC_CTYPE, "C.UTF-8") != NULL && codeset_is_utf8()) {
+        return 1;
+    }
+    return 0;
+}
+
+int cncurses_cursor(int visibility) { return curs_set(visibility); }
+
+int cncurses_window_size(int fd, int *out_rows, int *out_columns) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0 || size.ws_row == 0 || size.ws_col == 0) {
+        return -1;
+    }
+    *out_rows = size.ws_row;
+    *out_columns = size.ws_col;
+    return 0;
+}

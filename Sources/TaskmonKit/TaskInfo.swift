@@ -180,6 +180,9 @@ public struct JobInfo: Codable, Sendable, Equatable {
     /// Problems of the job as a whole, such as a teardown that failed.
     public var warnings: [String]
     public var tasks: [TaskInfo]?
+    /// In answers to `get_job`: the number of the last event this snapshot already reflects.
+    /// Events up to it are in the snapshot; apply only later ones.
+    public var lastSeq: UInt64?
 
     public init(
         id: JobID, name: String, description: String? = nil, priority: JobPriority = .normal,
@@ -215,6 +218,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case statusCounts = "status_counts"
         case doneCount = "done_count"
         case progress, warnings, tasks
+        case lastSeq = "last_seq"
     }
 
     /// Number of tasks in `status`.

@@ -12,7 +12,8 @@ struct Taskmon: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Serve.self, Submit.self, Jobs.self, Show.self, Output.self, Wait.self, Cancel.self, Retry.self,
+            Monitor.self, Serve.self, Submit.self, Jobs.self, Show.self, Output.self, Wait.self, Cancel.self, Retry.self,
             Shutdown.self, TaskHelper.self,
-        ])
+        ],
+        defaultSubcommand: Monitor.self)
 }

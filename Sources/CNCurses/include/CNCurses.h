@@ -49,11 +49,28 @@ void cncurses_wake(uint8_t reason);
 /// Reads all pending wake bytes; sets bits in *signals for each signal seen (1 << signo),
 /// and returns how many bytes were read.
 int cncurses_wake_drain(uint64_t *signals);
-/// Installs handlers for SIGINT, SIGTERM, SIGHUP, SIGWINCH and SIGTSTP/SIGCONT that only
-/// write to the wake pipe, so the UI loop can restore the tty before exiting.
+/// Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGWINCH that only write to the wake
+/// pipe, so the UI loop can restore the tty before exiting and relayout on resize at once
+/// (ncurses' own SIGWINCH handler only takes effect at the next key read, and its SIGINT
+/// handler exits without our cleanup). SIGTSTP stays with ncurses, which handles Ctrl-Z well.
 int cncurses_install_signal_handlers(void);
 
 /// wcwidth(3): not visible through Swift's Glibc module.
 int cncurses_wcwidth(wchar_t c);
+
+/// The C library's stdin/stdout streams for newterm (Swift 6 rejects the globals).
+FILE *cncurses_stdin(void);
+FILE *cncurses_stdout(void);
+
+/// setlocale(LC_ALL, "") and, when that locale cannot encode UTF-8 (LANG unset over SSH,
+/// say), LC_CTYPE=C.UTF-8 so ncursesw can still draw Unicode. Returns 1 when the final
+/// character encoding is UTF-8.
+int cncurses_use_utf8_locale(void);
+
+/// TIOCGWINSZ: the terminal's size now (ioctl is variadic, so Swift cannot call it).
+int cncurses_window_size(int fd, int *out_rows, int *out_columns);
+
+/// curs_set: 0 hides the cursor, 1 shows it; returns the previous visibility (or ERR).
+int cncurses_cursor(int visibility);
 
 #endif

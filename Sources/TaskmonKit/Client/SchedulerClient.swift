@@ -104,7 +104,12 @@ public final class SchedulerClient: Sendable {
 
     /// All jobs, without their tasks.
     public func jobs() throws(SchedulerClientError) -> [JobInfo] {
-        try call(.listJobs, Empty(), as: JobList.self).jobs
+        try jobList().jobs
+    }
+
+    /// All jobs, without their tasks, with the number of the last event the list reflects.
+    public func jobList() throws(SchedulerClientError) -> JobList {
+        try call(.listJobs, Empty(), as: JobList.self)
     }
 
     /// A page of a job's tasks (with the job): `offset ..< offset + limit`.

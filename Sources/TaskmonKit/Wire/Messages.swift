@@ -115,7 +115,17 @@ public struct JobQuery: Codable, Sendable {
 
 public struct JobList: Codable, Sendable {
     public var jobs: [JobInfo]
-    public init(jobs: [JobInfo]) { self.jobs = jobs }
+    /// The number of the last event this list already reflects: a subscriber that starts
+    /// from here misses nothing and counts nothing twice.
+    public var lastSeq: UInt64?
+    public init(jobs: [JobInfo], lastSeq: UInt64? = nil) {
+        self.jobs = jobs
+        self.lastSeq = lastSeq
+    }
+    enum CodingKeys: String, CodingKey {
+        case jobs
+        case lastSeq = "last_seq"
+    }
 }
 
 public struct TaskQuery: Codable, Sendable {
@@ -215,6 +225,7 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
     public var queued: Int
     public var jobs: Int
     public var statusCounts: [String: Int]
+    /// The number of the last event these figures already reflect.
     public var lastSeq: UInt64
     public init(pid: Int32, stateDirectory: String, slots: Int, busySlots: Int, queued: Int, jobs: Int,
                 statusCounts: [String: Int], lastSeq: UInt64) {

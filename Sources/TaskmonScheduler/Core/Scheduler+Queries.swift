@@ -2,13 +2,14 @@ import Foundation
 import TaskmonKit
 
 extension Scheduler {
-    func listJobs() -> [JobInfo] {
-        jobOrder.compactMap { jobs[$0]?.info(includeTasks: false) }
+    func listJobs() -> JobList {
+        JobList(jobs: jobOrder.compactMap { jobs[$0]?.info(includeTasks: false) }, lastSeq: stateSeq)
     }
 
     func job(_ id: JobID, includeTasks: Bool, offset: Int = 0, limit: Int? = nil) throws(SchedulerRequestError) -> JobInfo {
         guard let job = jobs[id] else { throw SchedulerRequestError(code: .notFound, description: "no job \(id)") }
         var info = job.info(includeTasks: false)
+        info.lastSeq = stateSeq
         if includeTasks {
             let start = min(max(0, offset), job.tasks.count)
             let end = limit.map { min(job.tasks.count, start + max(0, $0)) } ?? job.tasks.count
@@ -59,7 +60,7 @@ extension Scheduler {
         return SchedulerStatus(
             pid: getpid(), stateDirectory: configuration.stateDirectory.path, slots: configuration.slots,
             busySlots: busySlots, queued: counts[TaskStatus.submitted.rawValue], jobs: jobs.count,
-            statusCounts: named, lastSeq: hub.lastSeq)
+            statusCounts: named, lastSeq: stateSeq)
     }
 }
 

@@ -43,6 +43,8 @@ actor Scheduler {
     var busySlots = 0
     var batch = StoreBatch()
     var pendingEvents: [EventBody] = []
+    /// The number the commit queue will give the last event handed to it so far.
+    private var handedOverSeq: UInt64
     let commits: CommitQueue
     var shuttingDown = false
     private var ticker: Task<Void, Never>?
@@ -52,6 +54,7 @@ actor Scheduler {
         self.hub = hub
         self.logger = logger
         commits = CommitQueue(store: store, hub: hub, lastSeq: snapshot.lastSeq, logger: logger)
+        handedOverSeq = snapshot.lastSeq
         for job in snapshot.jobs {
             jobs[job.id] = job
             jobOrder.append(job.id)
@@ -117,9 +120,15 @@ actor Scheduler {
             batch.tasks[key] = jobs[key.job]?.tasks[key.task]
         }
         commits.enqueue(batch, events: pendingEvents, at: Date())
+        handedOverSeq += UInt64(pendingEvents.count)
         batch = StoreBatch()
         pendingEvents.removeAll(keepingCapacity: true)
     }
+
+    /// The number of the event that describes the state in memory right now: the commit queue
+    /// numbers events one by one in the order they are handed over, so a snapshot taken in
+    /// this actor turn reflects exactly the events up to here, committed yet or not.
+    var stateSeq: UInt64 { handedOverSeq + UInt64(pendingEvents.count) }
 
     // MARK: Ticking
 

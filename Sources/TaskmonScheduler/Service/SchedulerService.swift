@@ -81,7 +81,7 @@ final class SchedulerService: ConnectionHandler {
             return try Self.resultLine(id: id, Empty())
         case .listJobs:
             await scheduler.commits.flushed()
-            return try Self.resultLine(id: id, JobList(jobs: await scheduler.listJobs()))
+            return try Self.resultLine(id: id, await scheduler.listJobs())
         case .getJob:
             let params = try params(JobQuery.self, line)
             await scheduler.commits.flushed()

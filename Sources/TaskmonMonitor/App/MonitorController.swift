@@ -1,0 +1,148 @@
+import Foundation
+import TaskmonKit
+
+/// The monitor's brain on the UI thread: the model, what the user looks at, and what keys do.
+///
+/// No terminal in here: keys and link messages go in, a `Canvas` comes out. The run loop
+/// (``MonitorApp``) feeds it; tests drive it directly.
+public final class MonitorController {
+    public private(set) var model = MonitorModel()
+    /// The request side of the scheduler link; nil in tests that only feed messages.
+    let requests: ((LinkRequest) -> Void)?
+
+    enum Route { case jobs, tasks, detail }
+    var route = Route.jobs
+    var jobs = JobsScreen()
+    var tasks: TasksScreen?
+    var detail: TaskDetailScreen?
+    var overlay: Overlay?
+    var notice: Notice?
+    public private(set) var shouldQuit = false
+    /// Set when the screen must be drawn in full (Ctrl-L).
+    public var needsFullRedraw = false
+
+    var theme: ResolvedTheme
+    /// Switches to the next theme; returns it, its name, and a problem to show if it was broken.
+    let nextTheme: (() -> (ResolvedTheme, String, String?))?
+    let ascii: Bool
+
+    /// Smallest terminal the screens can be drawn in; below it a "too small" screen shows.
+    public static let minimumSize = (width: 40, height: 10)
+
+    public init(theme: ResolvedTheme, ascii: Bool, requests: ((LinkRequest) -> Void)?,
+                nextTheme: (() -> (ResolvedTheme, String, String?))? = nil) {
+        self.theme = theme
+        self.ascii = ascii
+        self.requests = requests
+        self.nextTheme = nextTheme
+    }
+
+    // MARK: News from the scheduler
+
+    public func receive(_ messages: [LinkMessage], now: Date) {
+        for message in messages { receive(message, now: now) }
+        let changed = model.takeChangedTasks()
+        if var detail, changed.contains(TaskRef(jobID: detail.jobID, taskID: detail.taskID)) {
+            requestTask(&detail)
+            self.detail = detail
+        }
+    }
+
+    private func receive(_ message: LinkMessage, now: Date) {
+        switch message {
+        case .connected(let hello, let list):
+            model.connected(hello: hello, jobs: list)
+            // Lists open before a reconnect are reloaded from the fresh snapshot.
+            if let tasks, route != .jobs { loadTasks(tasks.jobID) }
+            if var detail, route == .detail {
+                detail.loading = false
+                requestTask(&detail)
+                self.detail = detail
+            }
+        case .events(let events):
+            model.apply(events)
+        case .disconnected(let reason):
+            model.disconnected(reason: reason)
+        case .tasksLoaded(let job, let pages):
+            model.installTasks(job, pages: pages)
+        case .taskLoaded(let info):
+            guard var detail, detail.jobID == info.jobID, detail.taskID == info.id else { return }
+            detail.task = info
+            detail.loading = false
+            if detail.stale {
+                detail.stale = false
+                requestTask(&detail)
+            }
+            self.detail = detail
+        case .notice(let text, let isError):
+            // A failed load must not leave "loading…" forever.
+            if isError, var detail, detail.loading {
+                detail.loading = false
+                self.detail = detail
+            }
+            show(text, isError: isError, now: now)
+        }
+    }
+
+    func show(_ text: String, isError: Bool, now: Date) {
+        notice = Notice(text: text, isError: isError, until: now.addingTimeInterval(isError ? 6 : 3))
+    }
+
+    private func loadTasks(_ job: JobID) {
+        guard requests != nil else { return }
+        model.taskLoadStarted(job)
+        requests?(.loadTasks(job))
+    }
+
+    private func requestTask(_ detail: inout TaskDetailScreen) {
+        guard requests != nil else { return }
+        if detail.loading {
+            detail.stale = true
+            return
+        }
+        detail.loading = true
+        requests?(.loadTask(detail.jobID, detail.taskID))
+    }
+
+    // MARK: Navigation
+
+    func openJob(_ job: JobID) {
+        tasks = TasksScreen(jobID: job)
+        route = .tasks
+        loadTasks(job)
+    }
+
+    func openTask(_ job: JobID, _ task: TaskIndex) {
+        let status = model.jobs[job]?.tasks?[safe: task]?.status
+        var screen = TaskDetailScreen(jobID: job, taskID: task, tab: TaskDetailScreen.defaultTab(for: status))
+        requestTask(&screen)
+        detail = screen
+        route = .detail
+    }
+
+    func back() {
+        switch route {
+        case .jobs:
+            break
+        case .tasks:
+            if let job = tasks?.jobID { model.dropTasks(job) }
+            tasks = nil
+            route = .jobs
+        case .detail:
+            detail = nil
+            route = tasks == nil ? .jobs : .tasks
+        }
+    }
+
+    func quit() { shouldQuit = true }
+
+    /// Whether the screen shows something that changes with time alone (a running task's
+    /// duration, "5s ago"): only then does the run loop tick once a second.
+    public func wantsClockTick() -> Bool {
+        model.busySlots > 0 || model.totals[TaskStatus.assigned.rawValue] > 0 || notice != nil
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { index >= 0 && index < count ? self[index] : nil }
+}

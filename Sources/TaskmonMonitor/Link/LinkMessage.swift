@@ -1,0 +1,24 @@
+import TaskmonKit
+
+/// News from the scheduler link to the UI thread.
+public enum LinkMessage: Sendable {
+    /// (Re)connected: a fresh snapshot; events follow from its `last_seq`.
+    case connected(HelloResult, JobList)
+    case events([SchedulerEvent])
+    /// The scheduler went away (or could not be reached); the link keeps trying.
+    case disconnected(String)
+    /// A job's tasks, page by page.
+    case tasksLoaded(JobID, [JobInfo])
+    /// One task in full (outputs left out: the Output tab reads them by range).
+    case taskLoaded(TaskInfo)
+    /// A request failed or finished with something to tell: shown in the footer.
+    case notice(String, isError: Bool)
+}
+
+/// What the UI asks of the scheduler.
+public enum LinkRequest: Sendable {
+    case loadTasks(JobID)
+    case loadTask(JobID, TaskIndex)
+    case cancel(JobID, TaskIndex?, message: String?)
+    case retry(JobID, TaskIndex)
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Synchronization
+import TaskmonKit
+
+/// The monitor's connection to the scheduler, off the UI thread.
+///
+/// A thread of its own connects, takes a snapshot, subscribes from the snapshot's `last_seq`
+/// and forwards events; when the scheduler goes away it says so and tries again every half
+/// second until it is back, then starts over with a fresh snapshot (a resync without a
+/// restart). Requests (load, cancel, retry) run one at a time on a second thread with their
+/// own connection. Everything comes back through ``drain()``, and `wake` tells the UI loop
+/// that there is something to drain.
+public final class SchedulerLink: Sendable {
+    private let stateDirectory: StateDirectory
+    private let wake: @Sendable () -> Void
+    private let inbox = Mutex(Inbox())
+    private let current = Mutex(Current())
+    private let requests = DispatchQueue(label: "taskmon.monitor.requests")
+
+    private struct Inbox {
+        var messages: [LinkMessage] = []
+        /// Events are merged into the last `.events` message while it waits.
+        var woken = false
+    }
+
+    private struct Current {
+        var client: SchedulerClient?
+        var subscription: EventSubscription?
+        var stopped = false
+    }
+
+    /// How long one request waits for the scheduler: a stopped (SIGSTOP) scheduler must not
+    /// freeze the UI, which reads output through ``client``.
+    public static let requestTimeout: Duration = .seconds(2)
+
+    public init(stateDirectory: StateDirectory, wake: @escaping @Sendable () -> Void) {
+        self.stateDirectory = stateDirectory
+        self.wake = wake
+    }
+
+    /// Starts the link's thread.
+    public func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "taskmon.monitor.link"
+        thread.start()
+    }
+
+    /// Stops the link; its thread ends soon after.
+    public func stop() {
+        let subscription = current.withLock { current -> EventSubscription? in
+            current.stopped = true
+            return current.subscription
+        }
+        subscription?.cancel()
+    }
+
+    /// The client of the current connection, when connected: for reading output by range.
+    public var client: SchedulerClient? { current.withLock { $0.client } }
+
+    /// Everything that arrived since the last call, in order.
+    public func drain() -> [LinkMessage] {
+        inbox.withLock { inbox in
+            inbox.woken = false
+            defer { inbox.messages.removeAll(keepingCapacity: true) }
+            return inbox.messages
+        }
+    }
+
+    /// Runs a request on the request thread; its outcome arrives through ``drain()``.
+    public func perform(_ request: LinkRequest) {
+        requests.async { [self] in
+            guard let client = current.withLock({ $0.client }) else {
+                post(.notice("not connected to the scheduler", isError: true))
+                return
+            }
+            do throws(SchedulerClientError) {
+                switch request {
+                case .loadTasks(let job):
+                    post(.tasksLoaded(job, try Self.taskPages(client, job)))
+                case .loadTask(let job, let task):
+                    post(.taskLoaded(try client.task(job, task, outputCap: 0)))
+                case .cancel(let job, let task, let message):
+                    let result = try client.cancel(job, task: task, message: message)
+                    let what = task.map { "task \(job)/\($0)" } ?? "job \(job)"
+                    post(.notice(result.canceled == 0 ? "\(what): nothing left to cancel" : "cancel sent to \(what)", isError: false))
+                case .retry(let job, let task):
+                    try client.retry(job, task)
+                    post(.notice("task \(job)/\(task) queued again", isError: false))
+                }
+            } catch {
+                post(.notice(error.description, isError: true))
+            }
+        }
+    }
+
+    private static func taskPages(_ client: SchedulerClient, _ job: JobID) throws(SchedulerClientError) -> [JobInfo] {
+        var pages = [try client.tasks(of: job, offset: 0, limit: pageSize)]
+        var loaded = pages[0].tasks?.count ?? 0
+        while loaded < pages[0].taskCount {
+            let page = try client.tasks(of: job, offset: loaded, limit: pageSize)
+            let count = page.tasks?.count ?? 0
+            if count == 0 { break }
+            loaded += count
+            pages.append(page)
+        }
+        return pages
+    }
+
+    private static let pageSize = 20_000
+
+    private func post(_ message: LinkMessage) {
+        let shouldWake = inbox.withLock { inbox -> Bool in
+            if case .events(let more) = message, case .events(let earlier)? = inbox.messages.last {
+                inbox.messages[inbox.messages.count - 1] = .events(earlier + more)
+            } else {
+                inbox.messages.append(message)
+            }
+            defer { inbox.woken = true }
+            return !inbox.woken
+        }
+        if shouldWake { wake() }
+    }
+
+    private var isStopped: Bool { current.withLock { $0.stopped } }
+
+    private func run() {
+        // Said once per outage (and again if the reason changes), not on every try.
+        var announced: String?
+        while !isStopped {
+            do throws(SchedulerClientError) {
+                try follow { announced = nil }
+            } catch {
+                let reason = Self.shortReason(error)
+                if reason != announced {
+                    post(.disconnected(reason))
+                    announced = reason
+                }
+            }
+            current.withLock {
+                $0.client = nil
+                $0.subscription = nil
+            }
+            // Half a second between tries: quick to come back, cheap while the scheduler is away.
+            for _ in 0..<5 where !isStopped { Thread.sleep(forTimeInterval: 0.1) }
+        }
+    }
+
+    /// One connection's life: snapshot, subscribe, forward events until it ends.
+    private func follow(connected: () -> Void) throws(SchedulerClientError) {
+        let client = try SchedulerClient.connect(stateDirectory, clientName: "taskmon-monitor", timeout: Self.requestTimeout)
+        let list = try client.jobList()
+        let subscription = try client.subscribe(afterSeq: list.lastSeq)
+        let stopped = current.withLock { current -> Bool in
+            current.client = client
+            current.subscription = subscription
+            return current.stopped
+        }
+        if stopped { subscription.cancel() }
+        post(.connected(client.hello, list))
+        connected()
+        while let message = try subscription.next() {
+            switch message {
+            case .event(let event):
+                post(.events([event]))
+            case .resync:
+                // Fell behind (or history was gone): start over with a fresh snapshot.
+                return
+            }
+        }
+        if !isStopped { throw .connectionLost("the subscription ended") }
+    }
+
+    private static func shortReason(_ error: SchedulerClientError) -> String {
+        switch error {
+        case .notRunning: "scheduler not running"
+        case .connectionLost: "connection lost"
+        case .timedOut: "scheduler not answering"
+        case .protocolError(let detail): detail
+        case .rpc(let error): error.message
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import TaskmonKit
+
+/// The header (scheduler state) and footer (keys, notices) around every screen.
+enum Chrome {
+    /// Row 0: connection, slots, queue, counts per status.
+    static func drawHeader(_ canvas: inout Canvas, model: MonitorModel, context: RenderContext) {
+        let header = context.style(.header)
+        canvas.fill(row: 0, style: header)
+        var x = canvas.put(" taskmon ", x: 0, y: 0, style: header.adding(.bold))
+        switch model.connection {
+        case .connecting:
+            x += canvas.put(" connecting… ", x: x, y: 0, style: context.style(.warning))
+        case .connected:
+            if let hello = model.hello {
+                x += canvas.put(" slots \(model.busySlots)/\(hello.slots) · queue \(model.queued) ", x: x, y: 0, style: header)
+            }
+        case .reconnecting(let reason):
+            x += canvas.put(" reconnecting… (\(reason)) ", x: x, y: 0, style: context.style(.warning).adding(.bold))
+        }
+        for status in TaskStatus.allCases where model.totals[status.rawValue] > 0 {
+            let text = " \(context.symbol(status))\(model.totals[status.rawValue])"
+            guard x + text.count < canvas.width else { break }
+            var style = context.style(status)
+            style.background = header.background
+            x += canvas.put(text, x: x, y: 0, style: style)
+        }
+    }
+
+    /// The last row: a notice if one is showing, else the keys that apply.
+    static func drawFooter(_ canvas: inout Canvas, keys: [(String, String)], notice: Notice?, context: RenderContext) {
+        let y = canvas.height - 1
+        let footer = context.style(.footer)
+        canvas.fill(row: y, style: footer)
+        if let notice {
+            canvas.put(" " + notice.text, x: 0, y: y, maxWidth: canvas.width, style: notice.isError ? context.style(.error) : footer.adding(.bold))
+            return
+        }
+        var x = 1
+        for (key, action) in keys {
+            let width = key.count + action.count + 2
+            guard x + width <= canvas.width else { break }
+            x += canvas.put(key, x: x, y: y, style: context.style(.footerKey))
+            x += canvas.put(" \(action)  ", x: x, y: y, style: footer)
+        }
+    }
+
+    /// Row 1: where we are.
+    static func drawTitle(_ canvas: inout Canvas, _ text: String, detail: String = "", context: RenderContext) {
+        canvas.fill(row: 1, style: .plain)
+        let x = canvas.put(" " + text, x: 0, y: 1, style: context.style(.text).adding(.bold))
+        if !detail.isEmpty {
+            canvas.put("  " + detail, x: x, y: 1, maxWidth: canvas.width - x, style: context.style(.muted))
+        }
+    }
+}
+
+/// A short message in the footer: a command's outcome, a theme error.
+struct Notice: Equatable {
+    var text: String
+    var isError: Bool
+    var until: Date
+}

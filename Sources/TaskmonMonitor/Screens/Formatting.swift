@@ -1,0 +1,69 @@
+import Foundation
+import TaskmonKit
+
+/// Short human forms of times, sizes and statuses for narrow columns.
+enum Formatting {
+    /// `0.4s`, `12s`, `3m05s`, `2h14m`, `3d04h`.
+    static func duration(_ seconds: TimeInterval?) -> String {
+        guard let seconds, seconds.isFinite else { return "" }
+        let s = max(0, seconds)
+        if s < 10 { return String(format: "%.1fs", s) }
+        let whole = Int(s)
+        if whole < 60 { return "\(whole)s" }
+        if whole < 3600 { return "\(whole / 60)m\(pad2(whole % 60))s" }
+        if whole < 86_400 { return "\(whole / 3600)h\(pad2(whole % 3600 / 60))m" }
+        return "\(whole / 86_400)d\(pad2(whole % 86_400 / 3600))h"
+    }
+
+    /// How long ago, coarsely: `5s`, `3m`, `2h`, `4d` (changes rarely, so an idle screen stays still).
+    static func age(since date: Date?, now: Date) -> String {
+        guard let date else { return "" }
+        let whole = max(0, Int(now.timeIntervalSince(date)))
+        if whole < 60 { return "\(whole)s" }
+        if whole < 3600 { return "\(whole / 60)m" }
+        if whole < 86_400 { return "\(whole / 3600)h" }
+        return "\(whole / 86_400)d"
+    }
+
+    /// Wall-clock time of day, `14:03:27`, or the date when not today.
+    static func clock(_ date: Date?, now: Date) -> String {
+        guard let date else { return "" }
+        let calendar = Calendar.current
+        let parts = calendar.dateComponents([.hour, .minute, .second], from: date)
+        if calendar.isDate(date, inSameDayAs: now) {
+            return "\(pad2(parts.hour ?? 0)):\(pad2(parts.minute ?? 0)):\(pad2(parts.second ?? 0))"
+        }
+        let day = calendar.dateComponents([.month, .day], from: date)
+        return "\(pad2(day.month ?? 0))-\(pad2(day.day ?? 0)) \(pad2(parts.hour ?? 0)):\(pad2(parts.minute ?? 0))"
+    }
+
+    /// `512 B`, `4.0 KiB`, `1.2 GiB`.
+    static func bytes(_ count: Int64) -> String {
+        if count < 1024 { return "\(count) B" }
+        var value = Double(count)
+        for unit in ["KiB", "MiB", "GiB", "TiB"] {
+            value /= 1024
+            if value < 1024 || unit == "TiB" { return String(format: value < 10 ? "%.1f %@" : "%.0f %@", value, unit) }
+        }
+        return "\(count) B"
+    }
+
+    /// A status in lists: short enough for a narrow column.
+    static func label(_ status: TaskStatus) -> String {
+        switch status {
+        case .notSubmitted: "new"
+        case .submitted: "queued"
+        case .assigned: "assigned"
+        case .running: "running"
+        case .canceling: "canceling"
+        case .interrupted: "interrupted"
+        case .canceled: "canceled"
+        case .environmentError: "env error"
+        case .completed: "completed"
+        case .timedOut: "timed out"
+        case .failed: "failed"
+        }
+    }
+
+    private static func pad2(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+}

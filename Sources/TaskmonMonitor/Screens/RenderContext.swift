@@ -1,0 +1,33 @@
+import Foundation
+import TaskmonKit
+
+/// What every screen needs to draw: the look, the symbol set, and the time.
+struct RenderContext {
+    var theme: ResolvedTheme
+    /// Draw ASCII only (TERM=linux, no UTF-8 locale).
+    var ascii: Bool
+    var now: Date
+
+    func style(_ role: ThemeRole) -> Style { theme.style(for: role) }
+    func style(_ status: TaskStatus) -> Style { theme.style(for: .status(status)) }
+    func symbol(_ status: TaskStatus) -> String { StatusSymbols.symbol(for: status, ascii: ascii) }
+    var ellipsis: String { ascii ? "~" : "…" }
+}
+
+extension Canvas {
+    /// Writes `text` in a cell range, cut to `width` with an ellipsis, optionally right-aligned.
+    @discardableResult
+    mutating func cell(_ text: String, x: Int, y: Int, width: Int, style: Style, alignRight: Bool = false) -> Int {
+        guard width > 0 else { return 0 }
+        let shown = Self.measure(text) > width ? Self.truncate(text, to: width) : text
+        let w = Self.measure(shown)
+        let start = alignRight ? x + width - w : x
+        return put(shown, x: start, y: y, maxWidth: width - (start - x), style: style)
+    }
+
+    static func measure(_ text: String) -> Int { text.count }
+    static func truncate(_ text: String, to width: Int) -> String {
+        guard width > 0 else { return "" }
+        return String(text.prefix(width - 1)) + "…"
+    }
+}

@@ -1,0 +1,46 @@
+import TaskmonKit
+
+/// A job's tasks as one coloured bar: a segment per status, in the status's colour.
+enum StatusBar {
+    /// Statuses in the order their segments appear: done ones first, waiting ones last.
+    static let order: [TaskStatus] = [.completed, .failed, .environmentError, .timedOut, .canceled,
+                                      .interrupted, .canceling, .running, .assigned, .submitted, .notSubmitted]
+
+    static func draw(_ canvas: inout Canvas, counts: [Int], total: Int, x: Int, y: Int, width: Int, context: RenderContext) {
+        guard width > 0 else { return }
+        let fill = context.ascii ? "#" : "█"
+        var cells = 0
+        var carried = 0
+        for status in order where counts[status.rawValue] > 0 {
+            // Largest-remainder rounding, so the segments add up to the bar and no non-zero
+            // status vanishes entirely while there is room.
+            carried += counts[status.rawValue] * width
+            var share = carried / max(1, total) - cells
+            if share == 0 && cells < width { share = 1 }
+            share = min(share, width - cells)
+            guard share > 0 else { continue }
+            let style = context.style(status)
+            canvas.put(String(repeating: fill, count: share), x: x + cells, y: y, style: style)
+            cells += share
+        }
+        if cells < width {
+            canvas.put(String(repeating: context.ascii ? "." : "·", count: width - cells), x: x + cells, y: y, style: context.style(.barEmpty))
+        }
+    }
+
+    /// A one-task progress bar with its percentage: `███···· 42%`.
+    static func progress(_ canvas: inout Canvas, percent: Int, x: Int, y: Int, width: Int, style: Style, context: RenderContext) {
+        guard width > 0 else { return }
+        let label = "\(percent)%"
+        let labelWidth = 4
+        let barWidth = width - labelWidth - 1
+        if barWidth >= 3 {
+            let filled = barWidth * max(0, min(100, percent)) / 100
+            canvas.put(String(repeating: context.ascii ? "#" : "█", count: filled), x: x, y: y, style: style)
+            canvas.put(String(repeating: context.ascii ? "." : "·", count: barWidth - filled), x: x + filled, y: y, style: context.style(.barEmpty))
+            canvas.cell(label, x: x + barWidth + 1, y: y, width: labelWidth, style: context.style(.text), alignRight: true)
+        } else {
+            canvas.cell(label, x: x, y: y, width: width, style: context.style(.text), alignRight: true)
+        }
+    }
+}

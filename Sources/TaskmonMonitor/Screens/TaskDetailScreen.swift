@@ -1,0 +1,115 @@
+import Foundation
+import TaskmonKit
+
+/// One task in full, a tab per kind of data it returned.
+struct TaskDetailScreen {
+    let jobID: JobID
+    let taskID: TaskIndex
+    var tab: DetailTab
+    /// The task as last fetched; nil until the first answer.
+    var task: TaskInfo?
+    /// A fetch is on its way; another is wanted when it lands.
+    var loading = false
+    var stale = false
+    /// First line shown, per text tab.
+    var textTop: [DetailTab: Int] = [:]
+    var wrap = true
+    private(set) var bodyHeight = 1
+
+    init(jobID: JobID, taskID: TaskIndex, tab: DetailTab) {
+        self.jobID = jobID
+        self.taskID = taskID
+        self.tab = tab
+    }
+
+    /// The tab to open first: where the news is.
+    static func defaultTab(for status: TaskStatus?) -> DetailTab {
+        switch status {
+        case .failed?, .environmentError?: .exception
+        case .canceled?, .canceling?: .cancellation
+        case .completed?: .result
+        default: .output
+        }
+    }
+
+    mutating func draw(_ canvas: inout Canvas, row: TaskRow?, context: RenderContext) {
+        let status = task?.status ?? row?.status
+        let name = task?.name ?? row?.name ?? ""
+        var detail = ""
+        if let status { detail = "\(context.symbol(status)) \(status.name)" }
+        if let attempts = task?.attempts ?? row?.attempts, attempts > 0 { detail += " · attempt \(attempts)" }
+        if loading && task == nil { detail += " · loading…" }
+        Chrome.drawTitle(&canvas, "Task \(jobID)/\(taskID) \(name)", detail: detail, context: context)
+        if let status {
+            // The status in its colour, over the plain title text.
+            let title = " Task \(jobID)/\(taskID) \(name)  "
+            let x = Canvas.measure(title)
+            canvas.cell("\(context.symbol(status)) \(status.name)", x: x, y: 1, width: canvas.width - x, style: context.style(status).adding(.bold))
+        }
+        drawTabs(&canvas, y: 2, context: context)
+        let top = 3
+        bodyHeight = max(1, canvas.height - top - 1)
+        guard let task else { return }
+        if tab.isStream {
+            drawStreamPlaceholder(&canvas, task: task, top: top, context: context)
+        } else {
+            drawText(&canvas, lines: DetailText.lines(for: tab, task: task, now: context.now), top: top, context: context)
+        }
+    }
+
+    private func drawTabs(_ canvas: inout Canvas, y: Int, context: RenderContext) {
+        canvas.fill(row: y, style: context.style(.tabInactive))
+        var x = 1
+        for candidate in DetailTab.allCases {
+            let label = " \(candidate.rawValue + 1) \(candidate.title)\(badge(candidate)) "
+            let style = candidate == tab ? context.style(.tabActive) : context.style(.tabInactive)
+            guard x + Canvas.measure(label) <= canvas.width else { break }
+            x += canvas.put(label, x: x, y: y, style: style) + 1
+        }
+    }
+
+    /// A mark on tabs that have something to show, so a failed task's Exception stands out.
+    private func badge(_ candidate: DetailTab) -> String {
+        guard let task else { return "" }
+        switch candidate {
+        case .properties: return task.properties.isEmpty ? "" : " (\(task.properties.count))"
+        case .exception: return task.exception == nil ? "" : " !"
+        case .cancellation: return task.cancellationReason == .none ? "" : " !"
+        case .result: return task.result == nil ? "" : " ✓"
+        default: return ""
+        }
+    }
+
+    private func drawText(_ canvas: inout Canvas, lines: [String], top: Int, context: RenderContext) {
+        let first = textTop[tab] ?? 0
+        var y = top
+        var index = first
+        while y < canvas.height - 1, index < lines.count {
+            var line = Substring(lines[index])
+            repeat {
+                let width = canvas.width - 1
+                let piece = wrap ? String(line.prefix(width)) : String(line)
+                canvas.put(piece, x: 1, y: y, maxWidth: width, style: context.style(.text))
+                line = wrap ? line.dropFirst(width) : ""
+                y += 1
+            } while !line.isEmpty && y < canvas.height - 1
+            index += 1
+        }
+        if lines.count > bodyHeight {
+            let position = "\(min(lines.count, first + 1))–\(min(lines.count, first + bodyHeight))/\(lines.count)"
+            canvas.cell(position, x: canvas.width - 16, y: 2, width: 15, style: context.style(.muted), alignRight: true)
+        }
+    }
+
+    private func drawStreamPlaceholder(_ canvas: inout Canvas, task: TaskInfo, top: Int, context: RenderContext) {
+        canvas.put(" (output)", x: 0, y: top, style: context.style(.muted))
+    }
+
+    /// Scrolls a text tab by `delta` lines (clamped).
+    mutating func scrollText(by delta: Int, now: Date) {
+        guard let task else { return }
+        let count = DetailText.lines(for: tab, task: task, now: now).count
+        let current = textTop[tab] ?? 0
+        textTop[tab] = max(0, min(max(0, count - bodyHeight), current + delta))
+    }
+}

@@ -1,0 +1,248 @@
+import CNCurses
+import Glibc
+
+/// Why the monitor cannot use this terminal.
+public struct TerminalError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// The only user of ncurses: opens the terminal, reads keys, and draws `Canvas` frames.
+///
+/// Lives on the main thread (ncurses is not thread-safe). Other threads reach the run loop
+/// only through ``wake()``. Every exit path calls ``close()``, which restores the tty.
+public final class Terminal {
+    /// What the terminal can show.
+    public let colorDepth: ColorDepth
+    /// The locale encodes UTF-8 and TERM is not the Linux console: Unicode symbols are safe.
+    public let canDrawUnicode: Bool
+    public private(set) var rows: Int
+    public private(set) var columns: Int
+
+    private let screen: OpaquePointer
+    private let window: UnsafeMutablePointer<WINDOW>
+    private let wakeDescriptor: Int32
+    private var pairs: [ColorPairKey: Int32] = [:]
+    private var nextPair: Int32 = 1
+    private let maxPairs: Int32
+    private var isOpen = true
+    private var scratch: [wchar_t] = []
+
+    private struct ColorPairKey: Hashable {
+        let foreground: TerminalColor
+        let background: TerminalColor
+    }
+
+    /// Opens the terminal on stdin/stdout. Refuses (leaving the terminal untouched) when TERM
+    /// is unset, unknown or cannot address the cursor (`dumb`), or stdout is not a terminal.
+    /// `useColor: false` (NO_COLOR) draws with attributes only.
+    public init(environment: [String: String], useColor: Bool) throws(TerminalError) {
+        let term = try Self.preflight(environment: environment)
+        let utf8 = cncurses_use_utf8_locale() == 1
+        wakeDescriptor = cncurses_wake_pipe_open()
+        guard wakeDescriptor >= 0, cncurses_install_signal_handlers() == 0 else {
+            throw TerminalError(description: "cannot set up signal handling: \(String(cString: strerror(errno)))")
+        }
+        if environment["ESCDELAY"] == nil { set_escdelay(25) }
+        guard let screen = newterm(term, cncurses_stdout(), cncurses_stdin()) else {
+            throw TerminalError(description: "cannot open terminal type '\(term)'")
+        }
+        self.screen = screen
+        window = cncurses_stdscr()
+        canDrawUnicode = utf8 && term != "linux" && !term.hasPrefix("vt")
+        cbreak()
+        noecho()
+        nonl()
+        keypad(window, true)
+        nodelay(window, true)
+        _ = cncurses_cursor(0)
+        var depth = ColorDepth.monochrome
+        if useColor, has_colors() {
+            start_color()
+            use_default_colors()
+            depth = ColorDepth(colors: Int(cncurses_colors()))
+        }
+        colorDepth = depth
+        maxPairs = max(1, cncurses_color_pairs())
+        rows = Int(cncurses_rows(window))
+        columns = Int(cncurses_columns(window))
+    }
+
+    /// Checks, without touching the terminal, that the monitor can run in it: stdin and stdout
+    /// are a tty, and TERM names a terminfo entry that can move the cursor (`dumb` cannot).
+    /// Returns TERM.
+    @discardableResult
+    public static func preflight(environment: [String: String]) throws(TerminalError) -> String {
+        guard isatty(0) == 1, isatty(1) == 1 else {
+            throw TerminalError(description: "the monitor needs a terminal (stdin and stdout are not a tty); use `taskmon jobs` or `taskmon show` instead")
+        }
+        let term = environment["TERM"] ?? ""
+        guard !term.isEmpty else {
+            throw TerminalError(description: "TERM is not set; set it to your terminal's type, e.g. TERM=xterm-256color")
+        }
+        // setupterm can refuse cleanly, where newterm would already have touched the tty.
+        var status: Int32 = 0
+        guard setupterm(term, 1, &status) == OK else {
+            throw TerminalError(description: "unknown terminal type '\(term)' (no terminfo entry); try TERM=xterm-256color")
+        }
+        guard cncurses_can_address_cursor() == 1 else {
+            throw TerminalError(description: "terminal type '\(term)' cannot move the cursor, so the monitor cannot draw on it; use `taskmon jobs` and `taskmon show` instead")
+        }
+        return term
+    }
+
+    /// Restores the tty. Safe to call more than once.
+    public func close() {
+        guard isOpen else { return }
+        isOpen = false
+        _ = cncurses_cursor(1)
+        endwin()
+        delscreen(screen)
+    }
+
+    deinit { close() }
+
+    /// Wakes the run loop's ``wait(timeoutMilliseconds:)`` from any thread or a signal handler.
+    public static func wake() { cncurses_wake(0) }
+
+    /// What woke the run loop.
+    public struct Wakeup: Sendable {
+        /// Input is waiting: call ``readKeys()``.
+        public var input = false
+        /// Someone called ``wake()``.
+        public var woken = false
+        /// SIGINT, SIGTERM or SIGHUP arrived: quit.
+        public var quitSignal: Int32?
+        /// SIGWINCH arrived; the terminal's new size is already applied.
+        public var resized = false
+    }
+
+    /// Blocks until input, a wake-up, a signal or the timeout (nil: none).
+    public func wait(timeoutMilliseconds: Int32?) -> Wakeup {
+        var descriptors = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
+        let ready = poll(&descriptors, 2, timeoutMilliseconds ?? -1)
+        var wakeup = Wakeup()
+        guard ready > 0 else { return wakeup }
+        wakeup.input = descriptors[0].revents != 0
+        if descriptors[1].revents != 0 {
+            var signals: UInt64 = 0
+            _ = cncurses_wake_drain(&signals)
+            wakeup.woken = true
+            for signal in [SIGINT, SIGTERM, SIGHUP] where signals & (1 << UInt64(signal)) != 0 {
+                wakeup.quitSignal = signal
+            }
+            if signals & (1 << UInt64(SIGWINCH)) != 0 {
+                applyWindowSize()
+                wakeup.resized = true
+            }
+        }
+        return wakeup
+    }
+
+    /// Reads every key waiting, without blocking.
+    public func readKeys() -> [Key] {
+        var keys: [Key] = []
+        var value: wint_t = 0
+        while true {
+            let result = wget_wch(window, &value)
+            if result == ERR { break }
+            if result == KEY_CODE_YES {
+                let key = Self.functionKey(Int32(value))
+                if key == .resize { applyWindowSize() }
+                keys.append(key)
+            } else {
+                keys.append(Key(scalarValue: UInt32(value)))
+            }
+        }
+        return keys
+    }
+
+    private static func functionKey(_ code: Int32) -> Key {
+        switch code {
+        case KEY_UP: .up
+        case KEY_DOWN: .down
+        case KEY_LEFT: .left
+        case KEY_RIGHT: .right
+        case KEY_NPAGE: .pageDown
+        case KEY_PPAGE: .pageUp
+        case KEY_HOME: .home
+        case KEY_END, KEY_LL: .end
+        case KEY_ENTER: .enter
+        case KEY_BACKSPACE: .backspace
+        case KEY_DC: .delete
+        case KEY_BTAB: .backTab
+        case KEY_RESIZE: .resize
+        default: .other(code)
+        }
+    }
+
+    private func applyWindowSize() {
+        var newRows: Int32 = 0
+        var newColumns: Int32 = 0
+        if cncurses_window_size(1, &newRows, &newColumns) == 0,
+           newRows != Int32(rows) || newColumns != Int32(columns) {
+            resize_term(newRows, newColumns)
+        }
+        rows = Int(cncurses_rows(window))
+        columns = Int(cncurses_columns(window))
+    }
+
+    /// Draws a frame. ncurses compares it with what is on screen and sends only the difference,
+    /// so an unchanged frame writes nothing. `cursor` shows the cursor there (a prompt's input).
+    public func draw(_ canvas: Canvas, cursor: (x: Int, y: Int)? = nil) {
+        let height = min(canvas.height, rows)
+        for y in 0..<height {
+            for run in canvas.runs(inRow: y) where run.column < columns {
+                scratch.removeAll(keepingCapacity: true)
+                for scalar in run.scalars { scratch.append(wchar_t(bitPattern: scalar)) }
+                _ = cncurses_put(window, Int32(y), Int32(run.column), scratch, Int32(scratch.count),
+                                 attributes(run.style.attributes), pair(for: run.style))
+            }
+        }
+        if let cursor {
+            _ = cncurses_cursor(1)
+            wmove(window, Int32(cursor.y), Int32(cursor.x))
+        } else {
+            _ = cncurses_cursor(0)
+        }
+        wnoutrefresh(window)
+        doupdate()
+    }
+
+    /// Forgets what ncurses believes is on screen, so the next frame is drawn in full
+    /// (Ctrl-L, or after another program wrote to the terminal).
+    public func invalidate() {
+        clearok(window, true)
+    }
+
+    private func attributes(_ attributes: TextAttributes) -> attr_t {
+        var result: attr_t = 0
+        if attributes.contains(.bold) { result |= cncurses_attr_bold() }
+        if attributes.contains(.dim) { result |= cncurses_attr_dim() }
+        if attributes.contains(.reverse) { result |= cncurses_attr_reverse() }
+        if attributes.contains(.underline) { result |= cncurses_attr_underline() }
+        if attributes.contains(.italic) { result |= cncurses_attr_italic() }
+        return result
+    }
+
+    private func pair(for style: Style) -> Int32 {
+        guard colorDepth != .monochrome else { return 0 }
+        if style.foreground == .terminalDefault && style.background == .terminalDefault { return 0 }
+        let key = ColorPairKey(foreground: style.foreground, background: style.background)
+        if let pair = pairs[key] { return pair }
+        // Out of pairs: fall back to the default colours rather than recycle a pair on screen.
+        guard nextPair < maxPairs else { return 0 }
+        let pair = nextPair
+        nextPair += 1
+        init_extended_pair(pair, Self.colorNumber(style.foreground), Self.colorNumber(style.background))
+        pairs[key] = pair
+        return pair
+    }
+
+    private static func colorNumber(_ color: TerminalColor) -> Int32 {
+        switch color {
+        case .terminalDefault: -1
+        case .index(let index): Int32(index)
+        }
+    }
+}
