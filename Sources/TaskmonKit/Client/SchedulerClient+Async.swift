@@ -30,6 +30,10 @@ extension SchedulerClient {
         try await offloaded { () throws(SchedulerClientError) in try self.jobs() }
     }
 
+    public func jobList() async throws(SchedulerClientError) -> JobList {
+        try await offloaded { () throws(SchedulerClientError) in try self.jobList() }
+    }
+
     public func job(_ id: JobID, includeTasks: Bool = false) async throws(SchedulerClientError) -> JobInfo {
         try await offloaded { () throws(SchedulerClientError) in try self.job(id, includeTasks: includeTasks) }
     }

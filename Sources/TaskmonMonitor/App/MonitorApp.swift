@@ -27,6 +27,9 @@ public enum MonitorApp {
             theme: themes.current, ascii: !terminal.canDrawUnicode, requests: { link.perform($0) },
             nextTheme: { themes.next() })
         if let problem = themes.startupProblem { controller.show(problem, isError: true, now: Date()) }
+        if let substitute = terminal.substitutedTerm {
+            controller.show("no terminfo for TERM=\(environment["TERM"] ?? ""); using \(substitute)", isError: false, now: Date())
+        }
         link.start()
         defer { link.stop() }
 

@@ -15,6 +15,8 @@ public final class Terminal {
     public let colorDepth: ColorDepth
     /// The locale encodes UTF-8 and TERM is not the Linux console: Unicode symbols are safe.
     public let canDrawUnicode: Bool
+    /// The terminfo entry in use, when TERM itself had none (see ``fallbacks(for:)``).
+    public let substitutedTerm: String?
     public private(set) var rows: Int
     public private(set) var columns: Int
 
@@ -47,6 +49,7 @@ public final class Terminal {
             throw TerminalError(description: "cannot open terminal type '\(term)'")
         }
         self.screen = screen
+        substitutedTerm = term == environment["TERM"] ? nil : term
         window = cncurses_stdscr()
         canDrawUnicode = utf8 && term != "linux" && !term.hasPrefix("vt")
         cbreak()
@@ -81,13 +84,32 @@ public final class Terminal {
         }
         // setupterm can refuse cleanly, where newterm would already have touched the tty.
         var status: Int32 = 0
-        guard setupterm(term, 1, &status) == OK else {
-            throw TerminalError(description: "unknown terminal type '\(term)' (no terminfo entry); try TERM=xterm-256color")
+        var chosen = term
+        if setupterm(term, 1, &status) != OK {
+            // tmux-256color, say, is missing where ncurses-term is not installed: a close
+            // relative draws the same screens.
+            guard let fallback = fallbacks(for: term).first(where: { setupterm($0, 1, &status) == OK }) else {
+                throw TerminalError(description: "unknown terminal type '\(term)' (no terminfo entry); try TERM=xterm-256color")
+            }
+            chosen = fallback
         }
         guard cncurses_can_address_cursor() == 1 else {
             throw TerminalError(description: "terminal type '\(term)' cannot move the cursor, so the monitor cannot draw on it; use `taskmon jobs` and `taskmon show` instead")
         }
-        return term
+        return chosen
+    }
+
+    /// Terminal types to try, in order, when TERM has no terminfo entry here. Only for
+    /// families we know draw alike; an unknown name stays an error.
+    static func fallbacks(for term: String) -> [String] {
+        if term.hasPrefix("tmux") || term.hasPrefix("screen") {
+            return term.contains("256") ? ["screen-256color", "xterm-256color", "screen"] : ["screen", "xterm"]
+        }
+        if term.hasPrefix("xterm") || term.hasPrefix("alacritty") || term.hasPrefix("kitty") || term.hasPrefix("wezterm")
+            || term.hasPrefix("foot") || term.hasPrefix("ghostty") {
+            return ["xterm-256color", "xterm"]
+        }
+        return []
     }
 
     /// Restores the tty. Safe to call more than once.
