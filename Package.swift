@@ -54,7 +54,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "taskmon-bench",
-            dependencies: ["TaskmonKit"]
+            dependencies: ["TaskmonKit", "TaskmonMonitor", "CTaskmonPOSIX"]
         ),
         .executableTarget(name: "taskmon-swift-example", dependencies: ["TaskmonKit"], path: "Examples/SwiftAPI"),
         .testTarget(name: "TaskmonKitTests", dependencies: ["TaskmonKit"]),

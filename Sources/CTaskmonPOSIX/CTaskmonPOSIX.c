@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 int ctaskmon_wifexited(int status) { return WIFEXITED(status); }
@@ -56,4 +57,21 @@ int ctaskmon_readable_bytes(int fd) {
     int available = 0;
     if (ioctl(fd, FIONREAD, &available) != 0) return -1;
     return available;
+}
+
+int ctaskmon_set_window_size(int fd, int rows, int columns) {
+    struct winsize size = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)columns};
+    return ioctl(fd, TIOCSWINSZ, &size);
+}
+
+int ctaskmon_open_pty(char *slave_path, int capacity) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) {
+        return -1;
+    }
+    if (grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, slave_path, (size_t)capacity) != 0) {
+        close(master);
+        return -1;
+    }
+    return master;
 }

@@ -213,14 +213,26 @@ func latency() throws {
 
 line("taskmon-bench\(quick ? " --quick" : "") — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(taskmonPath)")
 line("")
+/// `scheduler` or `monitor` runs only that half; both by default.
+let sections = Set(CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("-") })
 do {
-    try throughput()
-    line("")
-    try bigJob()
-    line("")
-    try bigOutput()
-    line("")
-    try latency()
+    if sections.isEmpty || sections.contains("scheduler") {
+        try throughput()
+        line("")
+        try bigJob()
+        line("")
+        try bigOutput()
+        line("")
+        try latency()
+        line("")
+    }
+    if sections.isEmpty || sections.contains("monitor") {
+        frameCost()
+        line("")
+        ingestion()
+        line("")
+        try monitorInPty()
+    }
     try? FileManager.default.removeItem(atPath: benchRoot)
 } catch {
     FileHandle.standardError.write(Data("taskmon-bench: \(error)\n".utf8))

@@ -52,6 +52,15 @@ int ctaskmon_eventfd(void);
 /// scheduler). Exists because glibc defines the flag only under _GNU_SOURCE.
 short ctaskmon_posix_spawn_setsid_flag(void);
 
+/// ioctl(TIOCSWINSZ): sets a pty's size (the benchmark runs the monitor in one). Exists
+/// because ioctl is variadic, which Swift cannot call.
+int ctaskmon_set_window_size(int fd, int rows, int columns);
+
+/// posix_openpt + grantpt + unlockpt: opens a new pty's master side (close-on-exec) and
+/// writes its slave's path to `slave_path`. Exists because glibc declares these only under
+/// _XOPEN_SOURCE, which Swift's Glibc module is not built with. Returns the fd or -1.
+int ctaskmon_open_pty(char *slave_path, int capacity);
+
 /// pipe2(fds, O_CLOEXEC): a pipe no concurrently spawned child can inherit, made in one step
 /// (pipe + fcntl leaves a window). Exists because glibc declares pipe2 only under _GNU_SOURCE.
 int ctaskmon_pipe_cloexec(int fds[2]);

@@ -1,0 +1,223 @@
+import CTaskmonPOSIX
+import Foundation
+import TaskmonKit
+import TaskmonMonitor
+
+// The monitor's figures: frame cost, event ingestion, and the real binary in a pty (idle,
+// under a stream of status changes, start-up).
+
+/// A job of `count` tasks in a mix of statuses, as `get_job` pages would bring it.
+func syntheticJob(_ id: JobID, tasks count: Int) -> (JobInfo, [JobInfo]) {
+    let statuses: [TaskStatus] = [.completed, .completed, .completed, .running, .failed, .submitted, .submitted, .canceled]
+    var counts: [String: Int] = [:]
+    let start = Date().addingTimeInterval(-600)
+    var tasks: [TaskInfo] = []
+    tasks.reserveCapacity(count)
+    for index in 0..<count {
+        let status = statuses[index % statuses.count]
+        counts[status.name, default: 0] += 1
+        var task = TaskInfo(jobID: id, id: index, name: "frame-\(index)", status: status, attempts: status == .submitted ? 0 : 1)
+        if status != .submitted {
+            task.startedAt = start.addingTimeInterval(Double(index % 500))
+            task.pid = 10_000 + Int32(index % 30_000)
+        }
+        if status.isFinished { task.finishedAt = task.startedAt?.addingTimeInterval(3.5) }
+        if status == .running { task.progress = TaskProgress(percent: index % 100, info: "step \(index % 7)") }
+        if status == .failed { task.exitCode = 3 }
+        tasks.append(task)
+    }
+    let job = JobInfo(id: id, name: "render-\(count)", maxInterruptedRetries: 3, cancelOnTaskFailure: false,
+                      submittedAt: start, taskCount: count, statusCounts: counts)
+    var page = job
+    page.tasks = tasks
+    page.lastSeq = 1
+    return (job, [page])
+}
+
+/// A controller on the tasks screen of a synthetic job, with no scheduler behind it.
+func controllerOnTasksScreen(tasks count: Int) -> MonitorController {
+    let (job, pages) = syntheticJob(1, tasks: count)
+    let controller = MonitorController(theme: benchTheme(), ascii: false, requests: nil)
+    let hello = HelloResult(version: Wire.protocolVersion, schedulerPID: 1, stateDirectory: "/tmp", slots: 8)
+    controller.receive([.connected(hello, JobList(jobs: [job], lastSeq: 1))], now: Date())
+    controller.handle(.enter, now: Date())
+    controller.receive([.tasksLoaded(1, pages)], now: Date())
+    return controller
+}
+
+func frameCost() {
+    line("## One frame of the tasks screen at 200×60 (model → Canvas; Terminal then sends only the changes)")
+    line("   median and p99 of 200 frames, the selection moving one row per frame so every frame differs.")
+    var medians: [Int: Double] = [:]
+    for count in [100, 100_000] {
+        let controller = controllerOnTasksScreen(tasks: count)
+        var canvas = Canvas(width: 200, height: 60)
+        _ = controller.render(into: &canvas, now: Date())
+        var samples: [Double] = []
+        for frame in 0..<200 {
+            controller.handle(frame % 100 < 50 ? .down : .up, now: Date())
+            let now = Date()
+            samples.append(seconds { _ = controller.render(into: &canvas, now: now) })
+        }
+        samples.sort()
+        medians[count] = percentile(samples, 0.5)
+        line("   \(String(count).padding(toLength: 7, withPad: " ", startingAt: 0)) tasks: median \(ms(percentile(samples, 0.5))), p99 \(ms(percentile(samples, 0.99)))")
+    }
+    let big = medians[100_000] ?? .nan, small = medians[100] ?? .nan
+    line("   goal: median < 2 ms, 100,000 no more than 2× 100: \(verdict(big < 0.002 && big <= 2 * small)) (ratio \(String(format: "%.2f", big / small)))")
+}
+
+func ingestion() {
+    let count = quick ? 200_000 : 1_000_000
+    line("## Model ingestion: \(count) task status changes applied to a loaded 100,000-task job")
+    let (job, pages) = syntheticJob(1, tasks: 100_000)
+    var model = MonitorModel()
+    model.connected(hello: HelloResult(version: 1, schedulerPID: 1, stateDirectory: "/tmp", slots: 8), jobs: JobList(jobs: [job], lastSeq: 1))
+    model.installTasks(1, pages: pages)
+    let cycle: [TaskStatus] = [.submitted, .assigned, .running, .completed]
+    let time = Date()
+    var events: [SchedulerEvent] = []
+    events.reserveCapacity(count)
+    for seq in 0..<count {
+        let task = seq % 100_000
+        let step = (seq / 100_000) % 4
+        events.append(SchedulerEvent(seq: UInt64(seq + 2), time: time, body: .taskStatusChanged(TaskStatusChange(
+            jobID: 1, taskID: task, name: "frame-\(task)", previous: cycle[(step + 3) % 4], status: cycle[step], attempts: 1))))
+    }
+    let elapsed = seconds { model.apply(events) }
+    let rate = Double(count) / elapsed
+    line(String(format: "   %.0f events/s (%.2f s); goal ≥ 200,000/s: %@", rate, elapsed, verdict(rate >= 200_000)))
+}
+
+// MARK: The real monitor in a pty
+
+/// `taskmon` (the monitor) running in a pseudo-terminal whose output we count.
+final class PtyMonitor {
+    let master: Int32
+    let pid: pid_t
+    private(set) var bytes = 0
+    private(set) var output = Data()
+    private var lastRead = ContinuousClock.now
+    /// Bursts of output separated by more than 8 ms: frames, near enough.
+    private(set) var frames = 0
+    let started = ContinuousClock.now
+
+    init(stateDirectory: StateDirectory, columns: Int = 120, rows: Int = 40) throws {
+        var name = [CChar](repeating: 0, count: 128)
+        master = ctaskmon_open_pty(&name, Int32(name.count))
+        guard master >= 0 else { throw BenchError("cannot open a pty: \(String(cString: strerror(errno)))") }
+        let slavePath = String(cString: name)
+        _ = ctaskmon_set_window_size(master, Int32(rows), Int32(columns))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // In a new session, the first terminal opened becomes the controlling one.
+        posix_spawn_file_actions_addopen(&actions, 0, slavePath, O_RDWR, 0)
+        posix_spawn_file_actions_adddup2(&actions, 0, 1)
+        posix_spawn_file_actions_adddup2(&actions, 0, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, ctaskmon_posix_spawn_setsid_flag())
+        var environment = ProcessInfo.processInfo.environment
+        environment["TERM"] = "tmux-256color"
+        environment["LANG"] = "C.UTF-8"
+        environment["TASKMON_STATE_DIR"] = stateDirectory.path
+        environment["NO_COLOR"] = nil
+        let env = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let argv = [strdup(taskmonPath), nil]
+        defer { (env + argv).forEach { free($0) } }
+        var child: pid_t = 0
+        let result = posix_spawn(&child, taskmonPath, &actions, &attributes, argv, env)
+        guard result == 0 else { throw BenchError("cannot start the monitor: \(String(cString: strerror(result)))") }
+        pid = child
+    }
+
+    /// Reads output for `duration`; returns the bytes read in that time.
+    @discardableResult
+    func pump(for duration: Duration, until: ((Data) -> Bool)? = nil) -> Int {
+        let end = ContinuousClock.now + duration
+        var read = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < end {
+            var descriptor = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            let left = end - ContinuousClock.now
+            let timeout = Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1
+            guard poll(&descriptor, 1, timeout) > 0 else { continue }
+            let count = Glibc.read(master, &buffer, buffer.count)
+            guard count > 0 else { break }
+            let now = ContinuousClock.now
+            if now - lastRead > .milliseconds(8) { frames += 1 }
+            lastRead = now
+            read += count
+            bytes += count
+            output.append(contentsOf: buffer[0..<count])
+            if output.count > 1 << 20 { output.removeFirst(output.count - (1 << 19)) }
+            if let until, until(output) { break }
+        }
+        return read
+    }
+
+    /// CPU seconds the monitor has used so far (user + system).
+    func cpuSeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return .nan }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command name: state is field 3, utime 14 and stime 15 (1-based).
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    func stop() {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        close(master)
+    }
+}
+
+func monitorInPty() throws {
+    line("## The real monitor in a pty (120×40, TERM=tmux-256color)")
+    let scheduler = try ServedScheduler(slots: 4)
+    defer { scheduler.stop() }
+    // Start-up with 10,000 tasks in the scheduler.
+    let ten = try scheduler.client.submit(JobSpec(name: "ten-thousand", tasks: Array(repeating: TaskSpec(command: ["/bin/true"]), count: 10_000))).jobID
+    _ = try scheduler.waitForJob(ten)
+    var startups: [Double] = []
+    for _ in 0..<(quick ? 3 : 7) {
+        let monitor = try PtyMonitor(stateDirectory: scheduler.directory)
+        monitor.pump(for: .seconds(10)) { $0.range(of: Data("ten-thousand".utf8)) != nil }
+        let elapsed = ContinuousClock.now - monitor.started
+        startups.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        monitor.stop()
+    }
+    startups.sort()
+    line("   start → first frame showing the job (10,000 tasks in the scheduler): median \(ms(percentile(startups, 0.5))), max \(ms(startups.last ?? .nan)); goal < 200 ms: \(verdict(percentile(startups, 0.5) < 0.2))")
+
+    let monitor = try PtyMonitor(stateDirectory: scheduler.directory)
+    defer { monitor.stop() }
+    monitor.pump(for: .seconds(2))
+    let idleSeconds = quick ? 5 : 10
+    let cpuBefore = monitor.cpuSeconds()
+    let idleBytes = monitor.pump(for: .seconds(Int64(idleSeconds)))
+    let idleCPU = monitor.cpuSeconds() - cpuBefore
+    line("   idle \(idleSeconds) s: \(idleBytes) bytes written, \(String(format: "%.2f", idleCPU)) s CPU; goal: 0 bytes: \(verdict(idleBytes == 0))")
+
+    // A stream of status changes: many short tasks on 4 slots.
+    let events = try scheduler.client.subscribe(afterSeq: nil)
+    defer { events.cancel() }
+    let load = try scheduler.client.submit(JobSpec(name: "churn", tasks: Array(repeating: TaskSpec(command: ["/bin/true"]), count: quick ? 2000 : 5000))).jobID
+    let framesBefore = monitor.frames
+    let cpuLoaded = monitor.cpuSeconds()
+    let window = 5
+    let loadedBytes = monitor.pump(for: .seconds(Int64(window)))
+    let loadedCPU = monitor.cpuSeconds() - cpuLoaded
+    var changes = 0
+    while let message = try? events.next(timeout: .milliseconds(1)) {
+        if case .event(let event) = message, case .taskStatusChanged = event.body { changes += 1 }
+    }
+    let fps = Double(monitor.frames - framesBefore) / Double(window)
+    line(String(format: "   under load: ~%.0f status changes/s → %.1f frames/s, %.0f bytes/s to the terminal, %.0f%% of a core; goal ≤ ~30 frames/s: %@",
+                Double(changes) / Double(window), fps, Double(loadedBytes) / Double(window), loadedCPU / Double(window) * 100, verdict(fps <= 33)))
+    _ = try? scheduler.client.cancel(load)
+}
