@@ -119,4 +119,17 @@ import TaskmonKit
         #expect(same.resolved(for: .sixteen).style(for: .status(.failed), selected: true)
             == Style(foreground: .index(15), background: .index(8)))
     }
+
+    @Test func barSegmentsUseTheStatusColourAsBackground() throws {
+        let resolved = Theme.builtinDefault.resolved(for: .twoFiftySix)
+        #expect(resolved.barStyle(for: .completed).background == resolved.style(for: .status(.completed)).foreground)
+        let failed = try Self.catalog.theme(named: "high-contrast").resolved(for: .sixteen).barStyle(for: .failed)
+        #expect(failed.background == .index(9))
+        #expect(!failed.attributes.contains(.reverse))
+        let mono = Theme.builtinDefault.resolved(for: .monochrome)
+        #expect(mono.barStyle(for: .failed) == mono.style(for: .status(.failed)))
+        #expect(mono.barNeedsSymbols)
+        #expect(!resolved.barNeedsSymbols)
+        #expect(try Self.catalog.theme(named: "mono").resolved(for: .twoFiftySix).barNeedsSymbols)
+    }
 }

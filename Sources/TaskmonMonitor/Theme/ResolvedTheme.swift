@@ -1,3 +1,5 @@
+import TaskmonKit
+
 /// A theme made concrete for one terminal: a ``Style`` per role, ready to draw.
 ///
 /// Cheap to query (an array lookup), so screens may ask per cell. Resolve again when the
@@ -42,5 +44,28 @@ public struct ResolvedTheme: Hashable, Sendable {
         combined.attributes = own.attributes.symmetricDifference(selection.attributes.intersection(.reverse))
             .union(selection.attributes.subtracting(.reverse))
         return combined
+    }
+
+    /// How to draw a status's share of a bar (the jobs screen's status counts): the status's
+    /// colour as the background, so a run of spaces shows it, and `bar_empty` for the rest.
+    ///
+    /// Without colour, or for a status whose colour is the terminal's default, there is no
+    /// colour to fill with: the segment keeps the status's own style, and the bar should be
+    /// drawn with the status's symbol instead of spaces (``barNeedsSymbols``).
+    public func barStyle(for status: TaskStatus) -> Style {
+        let own = style(for: .status(status))
+        let colour = own.background != .terminalDefault ? own.background : own.foreground
+        guard colour != .terminalDefault else { return own }
+        return Style(foreground: style(for: .text).foreground, background: colour,
+                     attributes: own.attributes.subtracting(.reverse))
+    }
+
+    /// True when some status has no colour to fill a bar with, so bars must be drawn with
+    /// status symbols to tell the segments apart.
+    public var barNeedsSymbols: Bool {
+        TaskStatus.allCases.contains { status in
+            let own = style(for: .status(status))
+            return own.foreground == .terminalDefault && own.background == .terminalDefault
+        }
     }
 }
