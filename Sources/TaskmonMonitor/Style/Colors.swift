@@ -101,17 +101,33 @@ enum Palette {
         return best
     }
 
+    /// The ANSI colour (0–15) for `colour`, keeping its hue.
+    ///
+    /// Nearest-in-RGB sends muted colours (a soft green, a salmon, a lavender) to grey,
+    /// since grey is nearer than any of the saturated ANSI colours; people read hue first,
+    /// and a theme's green should stay green. So: clearly coloured → the ANSI colour of the
+    /// nearest hue, bright when a channel is near full; greyish or very dark → the nearest
+    /// of black, bright black, white, bright white.
     static func nearest16(_ colour: RGB) -> UInt8 {
-        var best: UInt8 = 0
-        var bestDistance = Int.max
-        for (index, candidate) in ansi.enumerated() {
-            let distance = squaredDistance(candidate, colour)
-            if distance < bestDistance {
-                bestDistance = distance
-                best = UInt8(index)
-            }
+        let r = Int(colour.0), g = Int(colour.1), b = Int(colour.2)
+        let high = max(r, g, b), low = min(r, g, b), chroma = high - low
+        guard chroma >= 40, chroma * 4 >= high, high >= 80 else {
+            let level = (high + low) / 2
+            let greys: [(index: UInt8, level: Int)] = [(0, 0), (8, 127), (7, 229), (15, 255)]
+            return greys.min { abs($0.level - level) < abs($1.level - level) }!.index
         }
-        return best
+        let hue: Int
+        if high == r {
+            hue = (60 * (g - b) / chroma + 360) % 360
+        } else if high == g {
+            hue = 60 * (b - r) / chroma + 120
+        } else {
+            hue = 60 * (r - g) / chroma + 240
+        }
+        // 60° sectors centred on red, yellow, green, cyan, blue, magenta.
+        let base: [UInt8] = [1, 3, 2, 6, 4, 5]
+        let index = base[((hue + 30) % 360) / 60]
+        return high > 230 ? index + 8 : index
     }
 
     private static func squaredDistance(_ a: RGB, _ b: RGB) -> Int {
