@@ -37,7 +37,7 @@ func syntheticJob(_ id: JobID, tasks count: Int) -> (JobInfo, [JobInfo]) {
 /// A controller on the tasks screen of a synthetic job, with no scheduler behind it.
 func controllerOnTasksScreen(tasks count: Int) -> MonitorController {
     let (job, pages) = syntheticJob(1, tasks: count)
-    let controller = MonitorController(theme: benchTheme(), ascii: false, requests: nil)
+    let controller = MonitorController(theme: Theme.builtinDefault.resolved(for: .twoFiftySix), symbols: .unicode, requests: nil)
     let hello = HelloResult(version: Wire.protocolVersion, schedulerPID: 1, stateDirectory: "/tmp", slots: 8)
     controller.receive([.connected(hello, JobList(jobs: [job], lastSeq: 1))], now: Date())
     controller.handle(.enter, now: Date())
@@ -106,7 +106,7 @@ final class PtyMonitor {
         var name = [CChar](repeating: 0, count: 128)
         master = ctaskmon_open_pty(&name, Int32(name.count))
         guard master >= 0 else { throw BenchError("cannot open a pty: \(String(cString: strerror(errno)))") }
-        let slavePath = String(cString: name)
+        let slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         _ = ctaskmon_set_window_size(master, Int32(rows), Int32(columns))
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -9,7 +9,7 @@ public enum MonitorApp {
     /// Opens the monitor on the scheduler of `stateDirectory`. Returns the process exit code:
     /// 0 after `q`, 2 when the terminal cannot be used (nothing was drawn), 128+signal after
     /// SIGINT/SIGTERM/SIGHUP. The tty is restored on every one of those paths.
-    public static func run(stateDirectory: StateDirectory, theme: ThemeChoice, environment: [String: String]) -> Int32 {
+    public static func run(stateDirectory: StateDirectory, themeFlag: String?, environment: [String: String]) -> Int32 {
         let useColor = !(environment["NO_COLOR"].map { !$0.isEmpty } ?? false)
         let terminal: Terminal
         do {
@@ -21,11 +21,11 @@ public enum MonitorApp {
         defer { terminal.close() }
         signal(SIGPIPE, SIG_IGN)
 
-        let themes = ThemeSwitcher(choice: theme, depth: terminal.colorDepth)
+        let themes = ThemeSwitcher(flag: themeFlag, environment: environment, depth: terminal.colorDepth)
         let link = SchedulerLink(stateDirectory: stateDirectory, wake: { Terminal.wake() })
         let controller = MonitorController(
-            theme: themes.current, ascii: !terminal.canDrawUnicode, requests: { link.perform($0) },
-            nextTheme: { themes.next() })
+            theme: themes.current, symbols: StatusSymbols.forTerminal(environment: environment, localeIsUTF8: terminal.localeIsUTF8),
+            requests: { link.perform($0) }, nextTheme: { themes.next() })
         if let problem = themes.startupProblem { controller.show(problem, isError: true, now: Date()) }
         if let substitute = terminal.substitutedTerm {
             controller.show("no terminfo for TERM=\(environment["TERM"] ?? ""); using \(substitute)", isError: false, now: Date())

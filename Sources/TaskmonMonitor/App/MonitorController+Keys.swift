@@ -160,11 +160,64 @@ extension MonitorController {
         default:
             break
         }
+        if screen.tab.isStream {
+            detail = screen
+            handleOutputKey(key, now: now)
+            if let updated = detail { screen = updated }
+            return
+        }
         if let motion = listMotion(key, page: screen.bodyHeight) {
             switch motion {
             case .by(let delta): screen.scrollText(by: delta, now: now)
             case .to(let index): screen.scrollText(by: index == 0 ? Int.min / 2 : Int.max / 2, now: now)
             }
+        }
+    }
+
+    private func handleOutputKey(_ key: Key, now: Date) {
+        guard let document = visibleDocument(), let layout = detail?.outputLayout else { return }
+        let motion: OutputMotion? = switch key {
+        case .up, .character("k"): .up(1)
+        case .down, .character("j"): .down(1)
+        case .pageUp, .control("b"): .pageUp
+        case .pageDown, .control("f"), .character(" "): .pageDown
+        case .control("u"): .halfPageUp
+        case .control("d"): .halfPageDown
+        case .home, .character("g"): .top
+        case .end, .character("G"): .end
+        default: nil
+        }
+        if let motion {
+            document.scroll(motion, in: layout)
+            return
+        }
+        switch key {
+        case .character("F"):
+            document.toggleFollowing()
+            if document.isFollowing { document.scroll(.end, in: layout) }
+            show(document.isFollowing ? "following the output" : "not following", isError: false, now: now)
+        case .character("/"):
+            overlay = .prompt(Prompt(purpose: .search, text: document.searchQuery))
+        case .character("n"):
+            reportSearch(document.searchQuery.isEmpty ? nil : document.searchNext(in: layout), document, now: now)
+        case .character("N"):
+            reportSearch(document.searchQuery.isEmpty ? nil : document.searchPrevious(in: layout), document, now: now)
+        case .escape:
+            if document.searchStatus != .none { document.clearSearch() } else { back() }
+        default:
+            break
+        }
+    }
+
+    private func reportSearch(_ status: OutputSearchStatus?, _ document: OutputDocument, now: Date) {
+        guard let status else {
+            show("no search: press / first", isError: false, now: now)
+            return
+        }
+        switch status {
+        case .notFound, .failed: show(status.text(query: document.searchQuery), isError: true, now: now)
+        case .found(wrapped: true): show("search wrapped around", isError: false, now: now)
+        default: break
         }
     }
 
@@ -225,7 +278,12 @@ extension MonitorController {
             tasks?.search = search
             if jump, search != nil, let job = tasks.flatMap({ model.jobs[$0.jobID] }) { _ = tasks?.findNext(in: job, backwards: false) }
         case .detail:
-            break
+            guard jump, let document = visibleDocument(), let layout = detail?.outputLayout else { return }
+            if query.isEmpty {
+                document.clearSearch()
+            } else {
+                reportSearch(document.search(query, in: layout), document, now: Date())
+            }
         }
     }
 

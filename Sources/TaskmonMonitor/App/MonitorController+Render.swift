@@ -6,7 +6,7 @@ extension MonitorController {
     /// cursor should show (a prompt's input), or nil to hide it.
     public func render(into canvas: inout Canvas, now: Date) -> (x: Int, y: Int)? {
         if let until = notice?.until, until <= now { notice = nil }
-        let context = RenderContext(theme: theme, ascii: ascii, now: now)
+        let context = RenderContext(theme: theme, symbols: symbols, now: now)
         canvas.clear(style: context.style(.text))
         let minimum = Self.minimumSize
         guard canvas.width >= minimum.width, canvas.height >= minimum.height else {

@@ -24,15 +24,20 @@ public final class MonitorController {
     var theme: ResolvedTheme
     /// Switches to the next theme; returns it, its name, and a problem to show if it was broken.
     let nextTheme: (() -> (ResolvedTheme, String, String?))?
-    let ascii: Bool
+    let symbols: StatusSymbols
 
     /// Smallest terminal the screens can be drawn in; below it a "too small" screen shows.
     public static let minimumSize = (width: 40, height: 10)
 
-    public init(theme: ResolvedTheme, ascii: Bool, requests: ((LinkRequest) -> Void)?,
+    /// Opens a task's output stream for reading by range; nil while not connected.
+    let outputSource: ((JobID, TaskIndex, OutputStreamName) -> (any OutputSource)?)?
+
+    public init(theme: ResolvedTheme, symbols: StatusSymbols, requests: ((LinkRequest) -> Void)?,
+                outputSource: ((JobID, TaskIndex, OutputStreamName) -> (any OutputSource)?)? = nil,
                 nextTheme: (() -> (ResolvedTheme, String, String?))? = nil) {
         self.theme = theme
-        self.ascii = ascii
+        self.symbols = symbols
+        self.outputSource = outputSource
         self.requests = requests
         self.nextTheme = nextTheme
     }
@@ -67,6 +72,11 @@ public final class MonitorController {
             model.installTasks(job, pages: pages)
         case .taskLoaded(let info):
             guard var detail, detail.jobID == info.jobID, detail.taskID == info.id else { return }
+            // A new attempt writes new output: reopen the streams.
+            if detail.documentsAttempt != info.attempts {
+                detail.documents = [:]
+                detail.documentsAttempt = info.attempts
+            }
             detail.task = info
             detail.loading = false
             if detail.stale {
@@ -135,6 +145,41 @@ public final class MonitorController {
     }
 
     func quit() { shouldQuit = true }
+
+    /// The stream document on screen, opened if needed.
+    func visibleDocument() -> OutputDocument? {
+        guard route == .detail, var screen = detail, screen.tab.isStream else { return nil }
+        let job = screen.jobID, task = screen.taskID
+        let running = screen.task?.status.isActive ?? model.jobs[job]?.tasks?[safe: task]?.status.isActive ?? false
+        let document = screen.currentDocument(source: { stream in self.outputSource?(job, task, stream) }, running: running)
+        detail = screen
+        return document
+    }
+
+    /// Work the clock asks for: reading new output of a running task, continuing a long
+    /// search. Returns true when the screen changed.
+    public func tick(now: Date) -> Bool {
+        guard let document = visibleDocument() else { return false }
+        var changed = false
+        if !document.isComplete || document.errorMessage != nil {
+            changed = document.refresh() || changed
+        }
+        if case .searching = document.searchStatus, let layout = detail?.outputLayout {
+            document.continueSearch(in: layout)
+            changed = true
+        }
+        return changed
+    }
+
+    /// How often the run loop should call ``tick(now:)``: often while an output tab follows a
+    /// running task or a search is under way, else once a second (for the clock columns).
+    public var tickInterval: Duration {
+        guard route == .detail, let screen = detail, screen.tab.isStream, let document = screen.documents[screen.tab] else {
+            return .seconds(1)
+        }
+        if case .searching = document.searchStatus { return .milliseconds(50) }
+        return document.isComplete ? .seconds(1) : .milliseconds(250)
+    }
 
     /// Whether the screen shows something that changes with time alone (a running task's
     /// duration, "5s ago"): only then does the run loop tick once a second.

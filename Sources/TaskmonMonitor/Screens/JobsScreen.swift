@@ -56,13 +56,13 @@ struct JobsScreen {
     private func drawRow(_ canvas: inout Canvas, _ job: JobRecord, y: Int, layout: [(index: Int, x: Int, width: Int)], selected: Bool, context: RenderContext) {
         let base = selected ? context.style(.selection) : context.style(.text)
         if selected { canvas.fill(row: y, style: base) }
-        let muted = selected ? base : context.style(.muted)
+        let muted = context.theme.style(for: .muted, selected: selected)
         for (index, x, width) in layout {
             switch index {
             case 0: canvas.cell(String(job.id), x: x, y: y, width: width, style: muted, alignRight: true)
             case 1:
                 let status = job.summaryStatus
-                let symbolWidth = canvas.put(context.symbol(status) + " ", x: x, y: y, maxWidth: width, style: selected ? base : context.style(status))
+                let symbolWidth = canvas.put(context.symbol(status) + " ", x: x, y: y, maxWidth: width, style: context.style(status, selected: selected))
                 canvas.cell(job.info.name, x: x + symbolWidth, y: y, width: width - symbolWidth, style: base)
                 if let search, let mark = search.highlight(in: job.info.name), mark.offset < width - symbolWidth {
                     let matched = String(job.info.name.dropFirst(mark.offset).prefix(mark.width))

@@ -4,13 +4,16 @@ import TaskmonKit
 /// What every screen needs to draw: the look, the symbol set, and the time.
 struct RenderContext {
     var theme: ResolvedTheme
-    /// Draw ASCII only (TERM=linux, no UTF-8 locale).
-    var ascii: Bool
+    var symbols: StatusSymbols
     var now: Date
 
+    /// Draw ASCII only (TERM=linux, no UTF-8 locale).
+    var ascii: Bool { symbols.isASCII }
     func style(_ role: ThemeRole) -> Style { theme.style(for: role) }
     func style(_ status: TaskStatus) -> Style { theme.style(for: .status(status)) }
-    func symbol(_ status: TaskStatus) -> String { StatusSymbols.symbol(for: status, ascii: ascii) }
+    /// A status's look inside a row that may be the selected one.
+    func style(_ status: TaskStatus, selected: Bool) -> Style { theme.style(for: .status(status), selected: selected) }
+    func symbol(_ status: TaskStatus) -> String { String(symbols.symbol(for: status)) }
     var ellipsis: String { ascii ? "~" : "…" }
 }
 

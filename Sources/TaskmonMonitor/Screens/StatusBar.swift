@@ -8,7 +8,8 @@ enum StatusBar {
 
     static func draw(_ canvas: inout Canvas, counts: [Int], total: Int, x: Int, y: Int, width: Int, context: RenderContext) {
         guard width > 0 else { return }
-        let fill = context.ascii ? "#" : "█"
+        // Coloured terminals fill a segment with its colour; without colour, with its symbol.
+        let useSymbols = context.theme.barNeedsSymbols
         var cells = 0
         var carried = 0
         for status in order where counts[status.rawValue] > 0 {
@@ -19,8 +20,8 @@ enum StatusBar {
             if share == 0 && cells < width { share = 1 }
             share = min(share, width - cells)
             guard share > 0 else { continue }
-            let style = context.style(status)
-            canvas.put(String(repeating: fill, count: share), x: x + cells, y: y, style: style)
+            let fill = useSymbols ? context.symbol(status) : " "
+            canvas.put(String(repeating: fill, count: share), x: x + cells, y: y, style: context.theme.barStyle(for: status))
             cells += share
         }
         if cells < width {

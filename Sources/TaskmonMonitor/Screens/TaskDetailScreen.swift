@@ -15,6 +15,11 @@ struct TaskDetailScreen {
     var textTop: [DetailTab: Int] = [:]
     var wrap = true
     private(set) var bodyHeight = 1
+    private(set) var bodyWidth = 1
+    /// The Output and Errors documents, opened when their tab is first shown.
+    var documents: [DetailTab: OutputDocument] = [:]
+    /// The attempt the documents were opened for: a retry starts fresh output.
+    var documentsAttempt: Int?
 
     init(jobID: JobID, taskID: TaskIndex, tab: DetailTab) {
         self.jobID = jobID
@@ -49,9 +54,19 @@ struct TaskDetailScreen {
         drawTabs(&canvas, y: 2, context: context)
         let top = 3
         bodyHeight = max(1, canvas.height - top - 1)
+        bodyWidth = canvas.width
+        if tab.isStream, let document = documents[tab] {
+            let empty = tab == .output ? "no standard output" : "no standard error"
+            OutputPane.draw(&canvas, document: document, top: top, height: bodyHeight, wrap: wrap,
+                            emptyText: (status?.isActive ?? false) ? empty + " yet" : empty, context: context)
+            let text = OutputPane.status(document) + " "
+            let width = Canvas.measure(text)
+            canvas.cell(text, x: max(0, canvas.width - width), y: 2, width: width, style: context.style(.tabInactive))
+            return
+        }
         guard let task else { return }
         if tab.isStream {
-            drawStreamPlaceholder(&canvas, task: task, top: top, context: context)
+            canvas.put(" connecting to the output…", x: 0, y: top, style: context.style(.muted))
         } else {
             drawText(&canvas, lines: DetailText.lines(for: tab, task: task, now: context.now), top: top, context: context)
         }
@@ -101,8 +116,18 @@ struct TaskDetailScreen {
         }
     }
 
-    private func drawStreamPlaceholder(_ canvas: inout Canvas, task: TaskInfo, top: Int, context: RenderContext) {
-        canvas.put(" (output)", x: 0, y: top, style: context.style(.muted))
+    /// The pane's layout for the current stream tab.
+    var outputLayout: OutputLayout { OutputPane.layout(height: bodyHeight, width: bodyWidth, wrap: wrap) }
+
+    /// The document of the current tab, opening it on first use: following the end while
+    /// the task runs, from the top once it has finished.
+    mutating func currentDocument(source: (OutputStreamName) -> (any OutputSource)?, running: Bool) -> OutputDocument? {
+        guard tab.isStream else { return nil }
+        if let document = documents[tab] { return document }
+        guard let source = source(tab == .output ? .stdout : .stderr) else { return nil }
+        let document = OutputDocument(source: source, following: running)
+        documents[tab] = document
+        return document
     }
 
     /// Scrolls a text tab by `delta` lines (clamped).

@@ -71,10 +71,11 @@ struct TasksScreen {
     private func drawRow(_ canvas: inout Canvas, _ task: TaskRow, y: Int, layout: [(index: Int, x: Int, width: Int)], selected: Bool, context: RenderContext) {
         let base = selected ? context.style(.selection) : context.style(.text)
         if selected { canvas.fill(row: y, style: base) }
-        let statusStyle = selected ? base : context.style(task.status)
+        let statusStyle = context.style(task.status, selected: selected)
+        let muted = context.theme.style(for: .muted, selected: selected)
         for (index, x, width) in layout {
             switch index {
-            case 0: canvas.cell(String(task.id), x: x, y: y, width: width, style: selected ? base : context.style(.muted), alignRight: true)
+            case 0: canvas.cell(String(task.id), x: x, y: y, width: width, style: muted, alignRight: true)
             case 1: canvas.cell("\(context.symbol(task.status)) \(Formatting.label(task.status))", x: x, y: y, width: width, style: statusStyle)
             case 2:
                 canvas.cell(task.name, x: x, y: y, width: width, style: base)
@@ -87,12 +88,12 @@ struct TasksScreen {
                 if let progress = task.progress, task.status == .running || task.status == .canceling {
                     StatusBar.progress(&canvas, percent: progress.percent, x: x, y: y, width: width, style: statusStyle, context: context)
                 } else if task.status.isFinished {
-                    canvas.cell(task.progress.map { "\($0.percent)%" } ?? "", x: x, y: y, width: width, style: selected ? base : context.style(.muted), alignRight: true)
+                    canvas.cell(task.progress.map { "\($0.percent)%" } ?? "", x: x, y: y, width: width, style: muted, alignRight: true)
                 }
-            case 5: canvas.cell(task.pid.map(String.init) ?? "", x: x, y: y, width: width, style: selected ? base : context.style(.muted), alignRight: true)
-            case 6: canvas.cell(Formatting.clock(task.startedAt, now: context.now), x: x, y: y, width: width, style: selected ? base : context.style(.muted))
+            case 5: canvas.cell(task.pid.map(String.init) ?? "", x: x, y: y, width: width, style: muted, alignRight: true)
+            case 6: canvas.cell(Formatting.clock(task.startedAt, now: context.now), x: x, y: y, width: width, style: muted)
             case 7: canvas.cell(Formatting.duration(task.duration(now: context.now)), x: x, y: y, width: width, style: base, alignRight: true)
-            default: canvas.cell(task.shortMessage, x: x, y: y, width: width, style: selected ? base : context.style(.muted))
+            default: canvas.cell(task.shortMessage, x: x, y: y, width: width, style: muted)
             }
         }
     }

@@ -13,8 +13,8 @@ public struct TerminalError: Error, CustomStringConvertible, Sendable {
 public final class Terminal {
     /// What the terminal can show.
     public let colorDepth: ColorDepth
-    /// The locale encodes UTF-8 and TERM is not the Linux console: Unicode symbols are safe.
-    public let canDrawUnicode: Bool
+    /// The locale encodes UTF-8 (after falling back to C.UTF-8 where the user's could not).
+    public let localeIsUTF8: Bool
     /// The terminfo entry in use, when TERM itself had none (see ``fallbacks(for:)``).
     public let substitutedTerm: String?
     public private(set) var rows: Int
@@ -51,7 +51,7 @@ public final class Terminal {
         self.screen = screen
         substitutedTerm = term == environment["TERM"] ? nil : term
         window = cncurses_stdscr()
-        canDrawUnicode = utf8 && term != "linux" && !term.hasPrefix("vt")
+        localeIsUTF8 = utf8
         cbreak()
         noecho()
         nonl()

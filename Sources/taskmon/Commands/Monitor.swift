@@ -29,7 +29,7 @@ struct Monitor: ParsableCommand {
         try reportingErrors {
             _ = try state.connectStartingScheduler()
         }
-        let code = MonitorApp.run(stateDirectory: state.directory, theme: ThemeChoice(flag: theme), environment: environment)
+        let code = MonitorApp.run(stateDirectory: state.directory, themeFlag: theme, environment: environment)
         if code != 0 { throw ExitCode(code) }
     }
 }
