@@ -79,33 +79,52 @@ import Testing
         #expect(!other[3, 0].isContinuation)
     }
 
-    @Test func nothingIsEverWrittenOutOfBounds() {
+    @Test(arguments: [(-1, -1), (0, -1), (3, 0), (0, 2), (Int.max, 0), (Int.min, 0), (0, Int.max), (0, Int.min),
+                      (Int.max, Int.max), (-100, 1), (-4, 0)])
+    func drawingEntirelyOutsideTheGridChangesNothing(x: Int, y: Int) {
         var canvas = Canvas(width: 3, height: 2)
+        canvas.put("ab", x: 0, y: 0, style: red)
         let before = canvas
-        for (x, y) in [(-1, 0), (0, -1), (3, 0), (0, 2), (Int.max, 0), (Int.min, 0), (0, Int.max), (0, Int.min),
-                       (Int.max, Int.max), (-100, 1)] {
-            canvas.put("中文abc", x: x, y: y, style: red)
-            canvas.put("abc", x: x, y: y, maxWidth: Int.max, style: red)
-            canvas.fill(row: y, from: x, width: Int.max, style: red)
+        canvas.put("中文", x: x, y: y, style: red)  // at (-4, 0) it ends at column 0: nothing shows
+        canvas.put("abc", x: x, y: y, maxWidth: 1, style: red)
+        if !(0..<2).contains(y) || x >= 3 {
+            canvas.put("abc", x: x, y: y, maxWidth: .max, style: red)
+            canvas.fill(row: y, from: x, width: .max, style: red)
             canvas.restyle(row: y, from: x, width: 3) { $0.adding(.bold) }
-            _ = canvas[x, y]
-            _ = canvas.style(atX: x, y: y)
-            _ = canvas.text(ofRow: y)
-            _ = canvas.runs(inRow: y)
         }
-        #expect(canvas.text(ofRow: 0) == "   ")
-        // Only (-100, 1) and the fills at row 0/1 with x < 0 may touch the grid; redo them to see.
-        var expected = before
-        expected.put("abc", x: -100, y: 1, style: red)
-        #expect(expected == before)
+        canvas.fill(row: y, from: x, width: 0, style: red)
+        #expect(canvas == before)
+        #expect(canvas[x, y] == Cell(text: " ", style: .plain, width: 1) || canvas.contains(x: x, y: y))
+        #expect(canvas.style(atX: x, y: y) == .plain || canvas.contains(x: x, y: y))
+        _ = canvas.text(ofRow: y)
+        _ = canvas.runs(inRow: y)
+    }
 
+    @Test func hugeSizesAndCoordinatesAreClippedNotTrapped() {
+        var canvas = Canvas(width: 3, height: 1)
+        #expect(canvas.put("abcdef", x: 1, y: 0, maxWidth: .max, style: red) == 2)
+        // [Int.min, Int.min + Int.max) ends at -1: it covers nothing of the grid.
+        canvas.fill(row: 0, from: Int.min, width: Int.max, style: blue)
+        #expect(canvas.style(atX: 0, y: 0) == .plain)
+        canvas.fill(row: 0, from: -5, width: Int.max, style: blue)
+        #expect(canvas.style(atX: 0, y: 0) == blue)
+        canvas.restyle(row: 0, from: -1, width: Int.max) { $0.adding(.bold) }
+        #expect(canvas.style(atX: 2, y: 0) == blue.adding(.bold))
+    }
+
+    @Test func anEmptyCanvasTakesEverything() {
         var empty = Canvas(width: 0, height: 0)
-        empty.put("abc", x: 0, y: 0, style: red)
+        #expect(empty.put("abc", x: 0, y: 0, style: red) == 0)
         empty.fill(row: 0, width: 5, style: red)
+        empty.restyle(row: 0, from: 0, width: 5) { $0 }
         empty.clear(style: red)
         #expect(empty.runs(inRow: 0).isEmpty)
+        #expect(empty.text(ofRow: 0) == "")
         #expect(empty.debugDescription == "Canvas 0×0")
         #expect(Canvas(width: -3, height: 5).width == 0)
+        var thin = Canvas(width: 1, height: 1)
+        #expect(thin.put("中", x: 0, y: 0, style: red) == 1)  // no room for it: a blank
+        #expect(thin.text(ofRow: 0) == " ")
     }
 
     @Test func negativeCoordinatesClipTheStartOfALabel() {

@@ -5,6 +5,7 @@ extension Canvas {
         public var x: Int
         /// Columns covered (a wide character counts 2).
         public var columns: Int
+        /// The style of every cell in the run.
         public var style: Style
         /// The scalars to send, in order: each wide character once, combining marks right
         /// after their base (ncursesw puts them in the same cell).

@@ -24,7 +24,9 @@ public struct Canvas: Sendable {
         }
     }
 
+    /// Columns.
     public private(set) var width: Int
+    /// Rows.
     public private(set) var height: Int
     var cells: [StoredCell]
     /// Combining marks of the cells that have any; emptied by `clear` and `resize`.
@@ -123,10 +125,12 @@ public struct Canvas: Sendable {
 public struct Cell: Hashable, Sendable {
     /// The grapheme drawn there (base and marks); empty for the right half of a wide character.
     public var text: String
+    /// How it is drawn (for the right half of a wide character: the same as its left half).
     public var style: Style
     /// 1, 2 for a wide character, 0 for the right half of one.
     public var width: Int
 
+    /// The right half of a wide character: nothing of its own to draw.
     public var isContinuation: Bool { width == 0 }
 }
 

@@ -33,6 +33,7 @@ public struct DisplayLine: Sendable, CustomStringConvertible {
     /// the screen may show a "more" marker.
     public internal(set) var hasMore = false
 
+    /// An empty line.
     public init() {}
 
     /// The inline style (kept SGR colours) of `glyph`.
@@ -64,6 +65,7 @@ public struct DisplayLine: Sendable, CustomStringConvertible {
         return String(scalars)
     }
 
+    /// The visible text.
     public var description: String { text }
 
     mutating func append(_ scalar: Unicode.Scalar, width: Int, isSubstitute: Bool, style: InlineStyle,

@@ -33,6 +33,7 @@ public enum TerminalText {
         /// How many scalars an unterminated escape sequence may swallow before the rest shows.
         public var sequenceLimit: Int
 
+        /// Options as given; see `label` and `output(colorDepth:)` for the usual ones.
         public init(keepsColors: Bool, colorDepth: ColorDepth = .monochrome, overlaysCarriageReturns: Bool,
                     tabWidth: Int = 8, sequenceLimit: Int = 4096) {
             self.keepsColors = keepsColors
