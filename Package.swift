@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 "TaskmonKit",
                 "CNCurses",
+                "CTaskmonPOSIX",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),

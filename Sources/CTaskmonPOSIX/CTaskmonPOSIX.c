@@ -75,3 +75,34 @@ int ctaskmon_open_pty(char *slave_path, int capacity) {
     }
     return master;
 }
+
+// --- wcwidth in a UTF-8 locale (see the header for why) ---
+#include <locale.h>
+#include <pthread.h>
+#include <wchar.h>
+
+static locale_t utf8_locale = (locale_t)0;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_utf8_locale(void) {
+    // C.UTF-8 is built into glibc >= 2.35; the others cover older systems.
+    static const char *const names[] = {"C.UTF-8", "C.utf8", "en_US.UTF-8", "en_US.utf8"};
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
+        utf8_locale = newlocale(LC_CTYPE_MASK, names[i], (locale_t)0);
+        if (utf8_locale != (locale_t)0) return;
+    }
+}
+
+void ctaskmon_wcwidth_utf8_range(uint32_t first, uint32_t count, int8_t *widths) {
+    pthread_once(&utf8_locale_once, make_utf8_locale);
+    // uselocale changes only this thread's locale, and only until we switch back.
+    locale_t previous = utf8_locale != (locale_t)0 ? uselocale(utf8_locale) : (locale_t)0;
+    for (uint32_t i = 0; i < count; i++) widths[i] = (int8_t)wcwidth((wchar_t)(first + i));
+    if (previous != (locale_t)0) uselocale(previous);
+}
+
+int ctaskmon_wcwidth_utf8(uint32_t c) {
+    int8_t width;
+    ctaskmon_wcwidth_utf8_range(c, 1, &width);
+    return width;
+}

@@ -74,4 +74,18 @@ long ctaskmon_splice_to_file(int pipe_fd, int file_fd, unsigned long length);
 /// Swift cannot call.
 int ctaskmon_readable_bytes(int fd);
 
+// Column widths for the monitor's TerminalText (Sources/TaskmonMonitor/Text).
+
+/// wcwidth(3) of `c` as glibc answers it in a UTF-8 locale, whatever the process's locale is.
+/// Exists because ncursesw places characters by wcwidth, so the monitor must measure with the
+/// very same table; but wcwidth follows the current locale (in the C locale, which tests and
+/// many services run in, it returns -1 for everything beyond ASCII), and it is not visible
+/// through Swift's Glibc module at all. Uses a C.UTF-8 `locale_t` made once, switched in with
+/// uselocale around the call; falls back to the current locale if none can be made.
+int ctaskmon_wcwidth_utf8(uint32_t c);
+
+/// The same for `count` consecutive code points from `first`, into `widths` (one switch of
+/// locale for the whole range): fills a lookup table cheaply.
+void ctaskmon_wcwidth_utf8_range(uint32_t first, uint32_t count, int8_t *widths);
+
 #endif
