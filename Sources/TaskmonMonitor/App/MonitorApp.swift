@@ -25,7 +25,11 @@ public enum MonitorApp {
         let link = SchedulerLink(stateDirectory: stateDirectory, wake: { Terminal.wake() })
         let controller = MonitorController(
             theme: themes.current, symbols: StatusSymbols.forTerminal(environment: environment, localeIsUTF8: terminal.localeIsUTF8),
-            requests: { link.perform($0) }, nextTheme: { themes.next() })
+            requests: { link.perform($0) },
+            outputSource: { job, task, stream in
+                link.client.map { SchedulerOutputSource(client: $0, job: job, task: task, stream: stream) }
+            },
+            nextTheme: { themes.next() })
         if let problem = themes.startupProblem { controller.show(problem, isError: true, now: Date()) }
         if let substitute = terminal.substitutedTerm {
             controller.show("no terminfo for TERM=\(environment["TERM"] ?? ""); using \(substitute)", isError: false, now: Date())
@@ -41,9 +45,11 @@ public enum MonitorApp {
         while true {
             let now = ContinuousClock.now
             if now >= nextTick {
-                // Durations and ages move with the clock; an unchanged frame writes nothing.
+                // Durations and ages move with the clock, and a followed output grows; an
+                // unchanged frame writes nothing.
+                _ = controller.tick(now: Date())
                 dirty = true
-                nextTick = now + .seconds(1)
+                nextTick = now + controller.tickInterval
             }
             if dirty, now - lastFrame >= frameInterval {
                 if canvas.width != terminal.columns || canvas.height != terminal.rows {
@@ -75,6 +81,8 @@ public enum MonitorApp {
                     controller.handle(key, now: Date())
                     dirty = true
                 }
+                // A key may have opened an output tab that wants a faster tick.
+                nextTick = min(nextTick, ContinuousClock.now + controller.tickInterval)
             }
             if wakeup.woken {
                 let messages = link.drain()

@@ -61,6 +61,8 @@ public final class MonitorController {
             if let tasks, route != .jobs { loadTasks(tasks.jobID) }
             if var detail, route == .detail {
                 detail.loading = false
+                // The documents read through the old connection.
+                detail.documents = [:]
                 requestTask(&detail)
                 self.detail = detail
             }

@@ -21,7 +21,7 @@ enum OutputPane {
         for line in viewport.lines {
             guard y < top + height else { break }
             let rows = OutputText.draw(line, into: &canvas, x: 0, y: y, width: width, skipRows: skip,
-                                       maxRows: top + height - y, wrap: wrap, context: context)
+                                       maxRows: top + height - y, wrap: wrap, query: document.searchQuery, context: context)
             y += rows
             skip = 0
         }

@@ -1,33 +1,50 @@
 import Foundation
 
 /// Turns a line of raw task output into cells: the one place output bytes meet the screen.
+///
+/// Everything goes through `TerminalText`: escape sequences removed (SGR colours kept as
+/// colours), controls shown as `^X`, widths from wcwidth, wide characters never split.
 enum OutputText {
+    /// How output is decoded: colours kept and mapped to the terminal's depth, `\r` overlaid.
+    static func options(_ depth: ColorDepth) -> TerminalText.Options { .output(colorDepth: depth) }
+
     /// Rows `bytes` take when wrapped at `width`.
     static func rows(of bytes: ArraySlice<UInt8>, width: Int) -> Int {
-        let columns = displayColumns(bytes)
-        return max(1, (columns + max(1, width) - 1) / max(1, width))
+        let line = TerminalText.displayLine(bytes, options: options(.twoFiftySix), startColumn: 0, maxColumns: .max)
+        return max(1, line.rows(width: width).count)
     }
 
     /// Draws `line` from row `skipRows` of its wrapped form; returns the rows drawn.
     static func draw(_ line: OutputLine, into canvas: inout Canvas, x: Int, y: Int, width: Int, skipRows: Int,
-                     maxRows: Int, wrap: Bool, context: RenderContext) -> Int {
-        let text = visible(line.bytes[...])
-        let characters = Array(text)
-        var row = 0
-        var start = wrap ? skipRows * width : 0
-        repeat {
-            let end = min(characters.count, start + width)
-            let piece = start < end ? String(characters[start..<end]) : ""
-            canvas.put(piece, x: x, y: y + row, maxWidth: width, style: context.style(.text))
-            row += 1
-            start = end
-        } while wrap && start < characters.count && row < maxRows
-        return row
-    }
-
-    private static func displayColumns(_ bytes: ArraySlice<UInt8>) -> Int { visible(bytes).count }
-
-    private static func visible(_ bytes: ArraySlice<UInt8>) -> String {
-        String(decoding: bytes, as: UTF8.self).filter { !$0.isASCII || ($0.asciiValue! >= 0x20 && $0.asciiValue! != 0x7f) }
+                     maxRows: Int, wrap: Bool, query: String, context: RenderContext) -> Int {
+        let text = context.style(.text)
+        let decoded = TerminalText.displayLine(line.bytes[...], options: options(context.theme.depth), startColumn: 0,
+                                               maxColumns: wrap ? .max : width)
+        let rows = wrap ? decoded.rows(width: width) : [0..<decoded.glyphs.count]
+        let matches = query.isEmpty ? [] : decoded.columnRanges(of: query)
+        var drawn = 0
+        var rowStartColumn = 0
+        for (index, range) in rows.enumerated() {
+            let columns = decoded.glyphs[range].reduce(0) { $0 + $1.width }
+            defer { rowStartColumn += columns }
+            guard index >= skipRows else { continue }
+            guard drawn < maxRows else { break }
+            let rowY = y + drawn
+            canvas.put(decoded, glyphRange: range, x: x, y: rowY, maxWidth: width, style: text)
+            // Search matches: the matched cells take the match style, whatever colour they had.
+            for match in matches where match.upperBound > rowStartColumn && match.lowerBound < rowStartColumn + columns {
+                let from = max(match.lowerBound, rowStartColumn) - rowStartColumn
+                let to = min(match.upperBound, rowStartColumn + columns) - rowStartColumn
+                let style = context.style(.searchMatch)
+                canvas.restyle(row: rowY, from: x + from, width: to - from) { _ in style }
+            }
+            drawn += 1
+        }
+        if rows.isEmpty || drawn == 0, skipRows == 0, maxRows > 0 { drawn = 1 }
+        if !wrap, decoded.hasMore, width > 1 {
+            // A cut line says so at its right edge.
+            canvas.put(context.ascii ? ">" : "›", x: x + width - 1, y: y, style: context.style(.muted))
+        }
+        return drawn
     }
 }

@@ -18,19 +18,20 @@ struct RenderContext {
 }
 
 extension Canvas {
-    /// Writes `text` in a cell range, cut to `width` with an ellipsis, optionally right-aligned.
-    @discardableResult
-    mutating func cell(_ text: String, x: Int, y: Int, width: Int, style: Style, alignRight: Bool = false) -> Int {
-        guard width > 0 else { return 0 }
-        let shown = Self.measure(text) > width ? Self.truncate(text, to: width) : text
-        let w = Self.measure(shown)
-        let start = alignRight ? x + width - w : x
-        return put(shown, x: start, y: y, maxWidth: width - (start - x), style: style)
+    /// Paints a whole row.
+    mutating func fill(row y: Int, style: Style) {
+        fill(row: y, from: 0, width: width, style: style)
     }
 
-    static func measure(_ text: String) -> Int { text.count }
-    static func truncate(_ text: String, to width: Int) -> String {
-        guard width > 0 else { return "" }
-        return String(text.prefix(width - 1)) + "…"
+    /// Writes `text` in a cell range, cut to `width` with an ellipsis, optionally right-aligned.
+    @discardableResult
+    mutating func cell(_ text: String, x: Int, y: Int, width: Int, style: Style, alignRight: Bool = false, ascii: Bool = false) -> Int {
+        guard width > 0 else { return 0 }
+        let shown = TerminalText.truncate(text, toColumns: width, asciiEllipsis: ascii)
+        let start = alignRight ? x + width - shown.columns : x
+        return put(shown.text, x: start, y: y, maxWidth: width - (start - x), style: style)
     }
+
+    /// Columns `text` takes once sanitized.
+    static func measure(_ text: String) -> Int { TerminalText.displayWidth(of: text) }
 }

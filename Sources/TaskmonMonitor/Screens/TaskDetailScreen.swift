@@ -97,17 +97,17 @@ struct TaskDetailScreen {
 
     private func drawText(_ canvas: inout Canvas, lines: [String], top: Int, context: RenderContext) {
         let first = textTop[tab] ?? 0
+        let width = canvas.width - 1
+        let options = TerminalText.Options(keepsColors: false, colorDepth: context.theme.depth, overlaysCarriageReturns: true)
         var y = top
         var index = first
         while y < canvas.height - 1, index < lines.count {
-            var line = Substring(lines[index])
-            repeat {
-                let width = canvas.width - 1
-                let piece = wrap ? String(line.prefix(width)) : String(line)
-                canvas.put(piece, x: 1, y: y, maxWidth: width, style: context.style(.text))
-                line = wrap ? line.dropFirst(width) : ""
+            let line = TerminalText.displayLine(lines[index], options: options, startColumn: 0, maxColumns: wrap ? .max : width)
+            for range in wrap ? line.rows(width: width) : [0..<line.glyphs.count] where y < canvas.height - 1 {
+                canvas.put(line, glyphRange: range, x: 1, y: y, maxWidth: width, style: context.style(.text))
                 y += 1
-            } while !line.isEmpty && y < canvas.height - 1
+            }
+            if line.glyphs.isEmpty { y += 1 }
             index += 1
         }
         if lines.count > bodyHeight {

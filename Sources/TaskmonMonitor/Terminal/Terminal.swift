@@ -27,7 +27,6 @@ public final class Terminal {
     private var nextPair: Int32 = 1
     private let maxPairs: Int32
     private var isOpen = true
-    private var scratch: [wchar_t] = []
 
     private struct ColorPairKey: Hashable {
         let foreground: TerminalColor
@@ -214,11 +213,13 @@ public final class Terminal {
     public func draw(_ canvas: Canvas, cursor: (x: Int, y: Int)? = nil) {
         let height = min(canvas.height, rows)
         for y in 0..<height {
-            for run in canvas.runs(inRow: y) where run.column < columns {
-                scratch.removeAll(keepingCapacity: true)
-                for scalar in run.scalars { scratch.append(wchar_t(bitPattern: scalar)) }
-                _ = cncurses_put(window, Int32(y), Int32(run.column), scratch, Int32(scratch.count),
-                                 attributes(run.style.attributes), pair(for: run.style))
+            canvas.forEachRun(inRow: y) { x, _, style, scalars in
+                guard x < columns else { return }
+                // wchar_t is 32 bits on Linux: the scalars go to ncurses as they are.
+                scalars.withMemoryRebound(to: wchar_t.self) { text in
+                    _ = cncurses_put(window, Int32(y), Int32(x), text.baseAddress, Int32(text.count),
+                                     attributes(style.attributes), pair(for: style))
+                }
             }
         }
         if let cursor {
