@@ -172,12 +172,17 @@ class MonitorSession:
                 return y
         raise AssertionError("%r not on screen:\n%s" % (needle, self.text()))
 
+    def is_selected(self, y, x):
+        """The selection bar: reverse video (no colour) or a background colour (themes)."""
+        cell = self.screen.buffer[y][x]
+        return cell.reverse or cell.bg != "default"
+
     def select_row(self, needle, max_steps=200):
-        """Moves the selection (reverse video) down to the row containing `needle`."""
+        """Moves the selection down to the row containing `needle`."""
         for _ in range(max_steps):
             y = self.find_row(needle)
             x = self.screen.display[y].index(needle)
-            if self.screen.buffer[y][x].reverse:
+            if self.is_selected(y, x):
                 return
             self.send(self.DOWN, 0.08)
         raise AssertionError("could not select %r:\n%s" % (needle, self.text()))

@@ -41,7 +41,7 @@ def test_open_navigate_to_a_failed_task_and_read_its_trace(scheduler, open_monit
     monitor.wait_for("frame-ok")
     y = monitor.find_row("frame-bad")
     x = monitor.line(y).index("frame-bad")
-    assert monitor.screen.buffer[y][x].reverse
+    assert monitor.is_selected(y, x)
 
 
 def test_cancel_a_running_task_with_a_message_and_see_it(scheduler, open_monitor):
