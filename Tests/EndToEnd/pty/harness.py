@@ -166,9 +166,21 @@ class MonitorSession:
         self._set_size(columns, rows)
         self.pump(0.3)
 
-    def find_row(self, needle):
+    def column_of(self, y, needle):
+        """The screen column where `needle` starts in row `y` (wide characters count 2)."""
+        text, columns = "", []
+        for x in range(self.columns):
+            data = self.screen.buffer[y][x].data
+            for character in data:
+                text += character
+                columns.append(x)
+        index = text.index(needle)
+        return columns[index]
+
+    def find_row(self, needle, below=-1):
+        """The first row (after row `below`) that contains `needle`."""
         for y, line in enumerate(self.screen.display):
-            if needle in line:
+            if y > below and needle in line:
                 return y
         raise AssertionError("%r not on screen:\n%s" % (needle, self.text()))
 
