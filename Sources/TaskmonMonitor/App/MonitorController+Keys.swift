@@ -51,6 +51,7 @@ extension MonitorController {
     enum ListMotion { case by(Int), to(Int) }
 
     private func handleJobs(_ key: Key, now: Date) {
+        jobs.settleSelection(model)
         if let motion = listMotion(key, page: jobs.pageHeight - 1) {
             switch motion {
             case .by(let delta): jobs.move(by: delta, model: model)
@@ -83,6 +84,7 @@ extension MonitorController {
 
     private func handleTasks(_ key: Key, now: Date) {
         guard var screen = tasks else { return }
+        screen.settleSelection(model, now: now)
         var keep = true
         defer { if keep { tasks = screen } }
         if let motion = listMotion(key, page: screen.pageHeight - 1) {

@@ -20,6 +20,7 @@ extension MonitorController {
         case .tasks:
             tasks?.draw(&canvas, model: model, context: context)
         case .detail:
+            _ = visibleDocument()
             if var screen = detail {
                 let row = model.jobs[screen.jobID]?.tasks?[safe: screen.taskID]
                 screen.draw(&canvas, row: row, context: context)

@@ -78,6 +78,14 @@ struct JobsScreen {
         }
     }
 
+    /// Brings the selection up to date with the model before a key acts on it (keys can
+    /// arrive before the frame that would have settled it).
+    mutating func settleSelection(_ model: MonitorModel) {
+        let order = order(model)
+        _ = cursor.settle(count: order.count, height: max(1, pageHeight - 1),
+                          indexOf: { id in order.firstIndex(of: JobID(id)) }, idAt: { Int(order[$0]) })
+    }
+
     mutating func move(by delta: Int, model: MonitorModel) {
         let order = order(model)
         cursor.move(by: delta, count: order.count, idAt: { Int(order[$0]) })

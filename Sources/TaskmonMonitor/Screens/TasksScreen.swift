@@ -100,6 +100,15 @@ struct TasksScreen {
 
     // MARK: Keys
 
+    /// Brings the order and selection up to date with the model before a key acts on them.
+    mutating func settleSelection(_ model: MonitorModel, now: Date) {
+        guard let job = model.jobs[jobID], let tasks = job.tasks else { return }
+        ordering.update(tasks, revision: job.rowsRevision, now: now)
+        let order = ordering
+        _ = cursor.settle(count: order.count, height: max(1, pageHeight - 1),
+                          indexOf: { order.row(ofTask: $0) }, idAt: { order.task(atRow: $0) })
+    }
+
     mutating func move(by delta: Int) {
         let ordering = self.ordering
         cursor.move(by: delta, count: ordering.count, idAt: { ordering.task(atRow: $0) })
