@@ -746,6 +746,18 @@ class Task:
         return 0 if info is None else int(info.get("interrupted_retry_attempts", 0))
 
     @property
+    def pid(self):
+        """The host process's id, once it started (None before)."""
+        info = self._snapshot()
+        return None if info is None else info.get("pid")
+
+    @property
+    def exit_code(self):
+        """The host process's exit status, once it exited (None if it was killed by a signal)."""
+        info = self._snapshot()
+        return None if info is None else info.get("exit_code")
+
+    @property
     def warnings(self) -> list:
         """Problems the scheduler found in what the task reported (a malformed channel line, say)."""
         info = self._snapshot()
