@@ -8,99 +8,19 @@ when it is not in the interpreter's site-packages).
 """
 
 import os
-import pathlib
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 
 import pytest
 
-TESTS = pathlib.Path(__file__).resolve().parent
-CLIENT = TESTS.parent
-REPO = CLIENT.parent.parent
-
-try:
-    import taskmon  # noqa: F401
-except ImportError:
-    sys.path.insert(0, str(CLIENT / "src"))
-    import taskmon  # noqa: F401
-
-from taskmon._protocol import Connection  # noqa: E402
-from taskmon.client import JobScheduler  # noqa: E402
-from taskmon.errors import SchedulerNotRunningError  # noqa: E402
-
-PACKAGE_ROOT = str(pathlib.Path(taskmon.__file__).resolve().parent.parent)
-
-
-def _find_binary():
-    explicit = os.environ.get("TASKMON_BIN")
-    if explicit:
-        return explicit
-    try:
-        out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=str(REPO), capture_output=True,
-                             text=True, check=True, timeout=300)
-    except (OSError, subprocess.SubprocessError) as error:
-        pytest.exit("cannot find the taskmon binary: set TASKMON_BIN or build it (swift build --product taskmon): %s"
-                    % error, returncode=2)
-    return os.path.join(out.stdout.strip().splitlines()[-1], "taskmon")
+from pyclient_support import RunningScheduler, find_binary
 
 
 @pytest.fixture(scope="session")
 def taskmon_bin():
-    path = _find_binary()
-    if not os.access(path, os.X_OK):
-        pytest.exit("no taskmon binary at %s; build it with `swift build --product taskmon`" % path, returncode=2)
+    path = find_binary()
+    if not path or not os.access(path, os.X_OK):
+        pytest.exit("no taskmon binary (%s): set TASKMON_BIN or build it with `swift build --product taskmon`"
+                    % (path or "swift build --show-bin-path failed"), returncode=2)
     return path
-
-
-class RunningScheduler:
-    """`taskmon serve` on a temp state dir, stopped (and the dir removed) at teardown."""
-
-    def __init__(self, binary, slots=2, kill_grace=1.0):
-        self.binary = binary
-        # Short, under /tmp: a Unix socket path has at most 107 bytes.
-        self.root = tempfile.mkdtemp(prefix="tmpy", dir="/tmp")
-        self.state_dir = os.path.join(self.root, "state")
-        self.log_path = os.path.join(self.root, "serve.log")
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [binary, "serve", "--state-dir", self.state_dir, "--slots", str(slots), "--kill-grace", str(kill_grace)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                Connection(os.path.join(self.state_dir, "scheduler.sock"), timeout=5).close()
-                return
-            except SchedulerNotRunningError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("taskmon serve did not start: " + open(self.log_path).read())
-                time.sleep(0.02)
-
-    def client(self, **options):
-        options.setdefault("start_scheduler", False)
-        options.setdefault("timeout", 30)
-        return JobScheduler(state_dir=self.state_dir, **options)
-
-    def env(self):
-        """Environment for a script run against this scheduler."""
-        env = dict(os.environ)
-        env["TASKMON_STATE_DIR"] = self.state_dir
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
-        return env
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -115,9 +35,3 @@ def client(scheduler):
     with scheduler.client() as connected:
         connected.connect()
         yield connected
-
-
-def run_script(path, scheduler, *args, timeout=90, cwd=None):
-    """Runs a Python script as a user would (`python3 script.py`), against `scheduler`."""
-    return subprocess.run([sys.executable, str(path)] + list(args), env=scheduler.env(), cwd=cwd or str(TESTS),
-                          capture_output=True, text=True, timeout=timeout)

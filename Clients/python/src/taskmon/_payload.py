@@ -14,21 +14,53 @@ instead (encoding ``pickle-file``), to keep the scheduler's database lean.
 from __future__ import annotations
 
 import base64
+import io
 import os
 import pickle
 import sys
 import tempfile
+import types
+from collections import ChainMap
 
 import cloudpickle
 
 __all__ = [
-    "FORMAT_VERSION", "INLINE_LIMIT", "write_payload", "read_payload", "dump_value", "encode_value",
+    "FORMAT_VERSION", "INLINE_LIMIT", "dumps", "write_payload", "read_payload", "dump_value", "encode_value",
     "decode_value", "type_name", "display_text", "write_atomically",
 ]
 
 FORMAT_VERSION = 1
 INLINE_LIMIT = 1 << 20
 DISPLAY_LIMIT = 2000
+
+
+_CLOUDPICKLE_CODE_REDUCE = cloudpickle.Pickler.dispatch_table[types.CodeType]
+_DYNAMIC_CODE = "<dynamic-code>"
+
+
+def _code_reduce(code):
+    """cloudpickle's reduction of a code object, with the code's real file name kept.
+
+    cloudpickle 3.1 writes ``<dynamic-code>`` instead (for deterministic pickles); a task's
+    traceback would then show neither the user's file nor its source lines.
+    """
+    reduced = _CLOUDPICKLE_CODE_REDUCE(code)
+    args = reduced[1]
+    if _DYNAMIC_CODE in args:
+        args = tuple(code.co_filename if isinstance(a, str) and a == _DYNAMIC_CODE else a for a in args)
+        reduced = (reduced[0], args) + tuple(reduced[2:])
+    return reduced
+
+
+class _Pickler(cloudpickle.Pickler):
+    dispatch_table = ChainMap({types.CodeType: _code_reduce}, cloudpickle.Pickler.dispatch_table)
+
+
+def dumps(obj) -> bytes:
+    """``cloudpickle.dumps``, keeping the file names of code pickled by value."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(obj)
+    return buffer.getvalue()
 
 
 def _python_version() -> str:
@@ -57,7 +89,7 @@ def write_payload(path: str, obj, sys_path=()) -> int:
     Raises whatever pickling raises (``TypeError``, ``pickle.PicklingError``, ...).
     """
     header = {"format": FORMAT_VERSION, "python": _python_version(), "sys_path": list(sys_path)}
-    data = pickle.dumps(header) + cloudpickle.dumps(obj)
+    data = pickle.dumps(header) + dumps(obj)
     write_atomically(path, data)
     return len(data)
 
@@ -84,7 +116,7 @@ def read_payload(path: str):
 
 def dump_value(value) -> bytes:
     """Pickles a value that must come back to the client, and checks that it loads again."""
-    data = cloudpickle.dumps(value)
+    data = dumps(value)
     pickle.loads(data)
     return data
 

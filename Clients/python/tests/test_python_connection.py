@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-import sample_tasks
+import pyclient_tasks
 from taskmon import JobPriority, SchedulerConnectionError, SchedulerError, SchedulerNotRunningError, TaskStatus
 from taskmon import _statedir
 from taskmon._jobfiles import JobFiles
@@ -67,7 +67,7 @@ def test_connect_starts_a_scheduler_in_the_background(taskmon_bin, monkeypatch, 
             assert "taskmon: started a scheduler in the background (pid %d, state dir %s" % (client.scheduler_pid, state) \
                 in capfd.readouterr().err
             job = client.create_job()
-            job.add_task(sample_tasks.Echo("auto"))
+            job.add_task(pyclient_tasks.Echo("auto"))
             job.submit()
             assert job.wait_until_done(60)
             assert job.tasks[0].result == "auto"
@@ -83,7 +83,7 @@ def test_connect_starts_a_scheduler_in_the_background(taskmon_bin, monkeypatch, 
 
 def test_a_scheduler_that_stops_while_we_wait_is_an_error(scheduler, client):
     job = client.create_job()
-    job.add_task(sample_tasks.Sleeps(600))
+    job.add_task(pyclient_tasks.Sleeps(600))
     job.submit()
     threading.Timer(0.5, lambda: scheduler.process.terminate()).start()
     with pytest.raises(SchedulerConnectionError, match="stopped following job 1: lost the connection to the scheduler"):
@@ -116,7 +116,7 @@ def test_bad_arguments_are_refused_before_anything_is_sent(client):
 
 def test_a_task_that_cannot_be_pickled_is_refused_and_leaves_nothing(client):
     job = client.create_job()
-    job.add_task(sample_tasks.Echo(threading.Lock()))
+    job.add_task(pyclient_tasks.Echo(threading.Lock()))
     with pytest.raises(TypeError, match=r"task 0 \(Echo\) cannot be pickled to send it to its host"):
         job.submit()
     assert job.id is None
@@ -125,7 +125,7 @@ def test_a_task_that_cannot_be_pickled_is_refused_and_leaves_nothing(client):
 
 def test_a_job_the_scheduler_refuses_raises_its_message(client):
     job = client.create_job(interpreter="/no/such/python")
-    job.add_task(sample_tasks.Echo(1))
+    job.add_task(pyclient_tasks.Echo(1))
     with pytest.raises(SchedulerError, match=r'tasks\[0\].command\[0\]: no such program "/no/such/python"'):
         job.submit()
     assert os.listdir(os.path.join(client.state_dir, "python")) == []
@@ -133,7 +133,7 @@ def test_a_job_the_scheduler_refuses_raises_its_message(client):
 
 def test_job_files_are_kept_for_a_retry_then_collected(scheduler, client):
     job = client.create_job()
-    job.add_task(sample_tasks.Echo(1))
+    job.add_task(pyclient_tasks.Echo(1))
     job.submit()
     assert job.wait_until_done(30)
     folder = job._folder
@@ -149,7 +149,7 @@ def test_job_files_are_kept_for_a_retry_then_collected(scheduler, client):
     assert job.tasks[0].result == 1
 
     running = client.create_job()
-    running.add_task(sample_tasks.Sleeps(600))
+    running.add_task(pyclient_tasks.Sleeps(600))
     running.submit()
     orphan_old = JobFiles(client.state_dir).new_folder()
     os.utime(orphan_old, (time.time() - 7200, time.time() - 7200))

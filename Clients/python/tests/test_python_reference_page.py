@@ -9,7 +9,7 @@ scheduler found through $TASKMON_STATE_DIR.
 import os
 import re
 
-from conftest import TESTS, run_script
+from pyclient_support import TESTS, run_script
 
 EXAMPLES = TESTS / "examples"
 

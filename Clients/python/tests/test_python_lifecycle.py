@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-import sample_tasks
+import pyclient_tasks
 from taskmon import SchedulerError, TaskCancellationReason, TaskError, TaskStatus
 
 
@@ -22,9 +22,9 @@ def wait_for(predicate, timeout=30, what="the condition"):
 
 
 def test_environment_setup_and_teardown_run_around_the_tasks(client, tmp_path):
-    job = client.create_job(task_environment=sample_tasks.Environment(str(tmp_path)))
-    job.add_task(sample_tasks.ReadsFile(str(tmp_path / "prepared")))
-    job.add_task(sample_tasks.ReadsFile(str(tmp_path / "prepared")))
+    job = client.create_job(task_environment=pyclient_tasks.Environment(str(tmp_path)))
+    job.add_task(pyclient_tasks.ReadsFile(str(tmp_path / "prepared")))
+    job.add_task(pyclient_tasks.ReadsFile(str(tmp_path / "prepared")))
     job.submit()
     assert job.wait_until_done(60)
     assert [t.task_status for t in job.tasks] == [TaskStatus.COMPLETED] * 2
@@ -34,17 +34,17 @@ def test_environment_setup_and_teardown_run_around_the_tasks(client, tmp_path):
 
 def test_environment_error_the_task_never_runs_and_its_result_is_the_exception(client, tmp_path):
     marker = tmp_path / "ran"
-    job = client.create_job(task_environment=sample_tasks.FailingEnvironment())
-    job.add_task(sample_tasks.WritesMarker(str(marker)))
-    job.add_task(sample_tasks.WritesMarker(str(marker)))
+    job = client.create_job(task_environment=pyclient_tasks.FailingEnvironment())
+    job.add_task(pyclient_tasks.WritesMarker(str(marker)))
+    job.add_task(pyclient_tasks.WritesMarker(str(marker)))
     job.submit()
     assert job.wait_until_done(60)
     for task in job.tasks:
         assert task.task_status == TaskStatus.ENVIRONMENT_ERROR
         assert type(task.result).__name__ == "NoGpu"
-        assert isinstance(task.result, sample_tasks.NoGpu)
+        assert isinstance(task.result, pyclient_tasks.NoGpu)
         assert str(task.result) == "no GPU on this host"
-        assert "sample_tasks.NoGpu: no GPU on this host" in task.standard_error
+        assert "pyclient_tasks.NoGpu: no GPU on this host" in task.standard_error
         assert task.standard_output == "looking for a GPU\n"
         assert task.exception.type == "EnvironmentSetupError"
         assert task.attempts == 0
@@ -54,9 +54,9 @@ def test_environment_error_the_task_never_runs_and_its_result_is_the_exception(c
 def test_direct_cancellation_with_message_and_reason(client, tmp_path):
     marker = tmp_path / "started"
     job = client.create_job()
-    running = job.add_task(sample_tasks.Sleeps(600, str(marker)))
-    queued = job.add_task(sample_tasks.Sleeps(600))
-    queued_too = job.add_task(sample_tasks.Sleeps(600))
+    running = job.add_task(pyclient_tasks.Sleeps(600, str(marker)))
+    queued = job.add_task(pyclient_tasks.Sleeps(600))
+    queued_too = job.add_task(pyclient_tasks.Sleeps(600))
     job.submit()
     wait_for(marker.exists, what="the task to start")
     assert running.task_status == TaskStatus.RUNNING
@@ -72,8 +72,8 @@ def test_direct_cancellation_with_message_and_reason(client, tmp_path):
 
 def test_cancel_one_task(client):
     job = client.create_job()
-    job.add_task(sample_tasks.Echo("kept"))
-    doomed = job.add_task(sample_tasks.Sleeps(600))
+    job.add_task(pyclient_tasks.Echo("kept"))
+    doomed = job.add_task(pyclient_tasks.Sleeps(600))
     job.submit()
     assert doomed.cancel() == 1
     assert job.wait_until_done(30)
@@ -85,9 +85,9 @@ def test_cancel_one_task(client):
 
 def test_consequential_cancellation_through_cancel_on_task_failure(client):
     job = client.create_job(cancel_on_task_failure=True)
-    job.add_task(sample_tasks.Sleeps(600))
-    failing = job.add_task(sample_tasks.Fails())
-    job.add_task(sample_tasks.Sleeps(600))
+    job.add_task(pyclient_tasks.Sleeps(600))
+    failing = job.add_task(pyclient_tasks.Fails())
+    job.add_task(pyclient_tasks.Sleeps(600))
     job.submit()
     assert job.wait_until_done(30)
     assert failing.task_status == TaskStatus.FAILED
@@ -100,7 +100,7 @@ def test_consequential_cancellation_through_cancel_on_task_failure(client):
 
 def test_wait_until_done_returns_false_when_the_timeout_runs_out(client):
     job = client.create_job()
-    job.add_task(sample_tasks.Sleeps(600))
+    job.add_task(pyclient_tasks.Sleeps(600))
     job.submit()
     started = time.monotonic()
     assert job.wait_until_done(timeout=0.5) is False
@@ -112,8 +112,8 @@ def test_wait_until_done_returns_false_when_the_timeout_runs_out(client):
 
 def test_a_task_that_runs_too_long_times_out(client):
     job = client.create_job(task_timeout=1)
-    job.add_task(sample_tasks.Sleeps(600))
-    job.add_task(sample_tasks.Echo("quick"))
+    job.add_task(pyclient_tasks.Sleeps(600))
+    job.add_task(pyclient_tasks.Echo("quick"))
     job.submit()
     started = time.monotonic()
     assert job.wait_until_done(30)
@@ -129,7 +129,7 @@ def test_a_task_that_runs_too_long_times_out(client):
 def test_a_host_killed_by_a_signal_is_interrupted_and_final_without_retries(client, tmp_path):
     marker = tmp_path / "started"
     job = client.create_job(max_interrupted_retries=0)
-    task = job.add_task(sample_tasks.Sleeps(600, str(marker)))
+    task = job.add_task(pyclient_tasks.Sleeps(600, str(marker)))
     completed = []
     job.task_completed += completed.append
     job.submit()
@@ -150,8 +150,8 @@ def test_events_arrive_once_each_in_order(client):
             events.append(args)
 
     job = client.create_job()
-    job.add_task(sample_tasks.Echo(1))
-    job.add_task(sample_tasks.Fails())
+    job.add_task(pyclient_tasks.Echo(1))
+    job.add_task(pyclient_tasks.Fails())
     job.task_state_changed += lambda task, previous, status: record("state", task.id, previous, status)
     job.task_completed += lambda task: record("completed", task.id, task.task_status, task.result if task.id == 0 else None)
     job.job_completed = lambda j: record("job", j.id)
@@ -184,7 +184,7 @@ def test_wait_until_done_inside_a_handler_is_refused(client):
             errors.append(str(error))
 
     job = client.create_job()
-    job.add_task(sample_tasks.Echo(1))
+    job.add_task(pyclient_tasks.Echo(1))
     job.task_completed += handler
     job.submit()
     assert job.wait_until_done(30)
@@ -193,15 +193,15 @@ def test_wait_until_done_inside_a_handler_is_refused(client):
 
 def test_another_client_reads_a_job_back(scheduler, client):
     job = client.create_job(name="shared")
-    job.add_task(sample_tasks.ReturnsPoint())
-    job.add_task(sample_tasks.Sleeps(0.5))
+    job.add_task(pyclient_tasks.ReturnsPoint())
+    job.add_task(pyclient_tasks.Sleeps(0.5))
     job.submit()
     with scheduler.client() as other:
         other.connect()
         same = other.get_job(job.id)
         assert same.name == "shared" and len(same.tasks) == 2
         assert same.wait_until_done(30)
-        assert same.tasks[0].result == sample_tasks.Point(3, 4)
+        assert same.tasks[0].result == pyclient_tasks.Point(3, 4)
         assert same.tasks[1].result == "woke up"
         assert same.tasks[1].name == "Sleeps"
         # A finished job: waiting again returns at once.

@@ -3,7 +3,7 @@ through the client from a real scheduler."""
 
 import pytest
 
-import sample_tasks
+import pyclient_tasks
 from taskmon import TaskError, TaskStatus, UnpicklableResultError
 
 
@@ -16,17 +16,17 @@ def run_one(client, task, **options):
 
 
 def test_user_defined_result_class_round_trips(client):
-    task = run_one(client, sample_tasks.ReturnsPoint())
+    task = run_one(client, pyclient_tasks.ReturnsPoint())
     assert task.task_status == TaskStatus.COMPLETED
-    assert type(task.result) is sample_tasks.Point
-    assert task.result == sample_tasks.Point(3, 4)
+    assert type(task.result) is pyclient_tasks.Point
+    assert task.result == pyclient_tasks.Point(3, 4)
 
 
 def test_result_of_each_basic_type(client):
     values = [None, 42, 2.5, "text", b"\x00bytes", [1, {"a": (2, 3)}], {"nested": {1, 2}}]
     job = client.create_job()
     for value in values:
-        job.add_task(sample_tasks.Echo(value))
+        job.add_task(pyclient_tasks.Echo(value))
     job.submit()
     assert job.wait_until_done(60)
     assert [t.result for t in job.tasks] == values
@@ -34,7 +34,7 @@ def test_result_of_each_basic_type(client):
 
 
 def test_properties_of_all_four_types_come_back_after_a_failure(client):
-    task = run_one(client, sample_tasks.AllPropertiesThenFails())
+    task = run_one(client, pyclient_tasks.AllPropertiesThenFails())
     assert task.task_status == TaskStatus.FAILED
     assert task.properties == {
         "text": "one hundred", "count": 100, "ratio": 0.25, "blob": b"\x00\x01\xfe\xff",
@@ -51,7 +51,7 @@ def test_properties_of_all_four_types_come_back_after_a_failure(client):
 
 
 def test_a_property_of_another_type_raises_type_error_in_the_task(client):
-    task = run_one(client, sample_tasks.BadProperty())
+    task = run_one(client, pyclient_tasks.BadProperty())
     assert task.task_status == TaskStatus.FAILED
     assert isinstance(task.result, TypeError)
     assert "property 'list': values must be str, int, float or bytes, not list" in str(task.result)
@@ -60,7 +60,7 @@ def test_a_property_of_another_type_raises_type_error_in_the_task(client):
 
 
 def test_failure_gives_the_exception_and_the_traceback_on_standard_error(client):
-    task = run_one(client, sample_tasks.Fails())
+    task = run_one(client, pyclient_tasks.Fails())
     assert task.task_status == TaskStatus.FAILED
     assert type(task.result).__name__ == "RuntimeError" and isinstance(task.result, RuntimeError)
     assert task.result.args == ("boom",)
@@ -74,18 +74,18 @@ def test_failure_gives_the_exception_and_the_traceback_on_standard_error(client)
 
 
 def test_an_exception_that_cannot_be_pickled_becomes_a_generic_one(client):
-    task = run_one(client, sample_tasks.RaisesUnpicklable())
+    task = run_one(client, pyclient_tasks.RaisesUnpicklable())
     assert task.task_status == TaskStatus.FAILED
     result = task.result
     assert isinstance(result, TaskError)
-    assert result.type_name == "sample_tasks.Unpicklable"
+    assert result.type_name == "pyclient_tasks.Unpicklable"
     assert result.message == "holds a lock"
-    assert str(result) == "sample_tasks.Unpicklable: holds a lock"
-    assert "sample_tasks.Unpicklable: holds a lock" in task.standard_error
+    assert str(result) == "pyclient_tasks.Unpicklable: holds a lock"
+    assert "pyclient_tasks.Unpicklable: holds a lock" in task.standard_error
 
 
 def test_a_result_that_cannot_be_pickled_fails_the_task(client):
-    task = run_one(client, sample_tasks.UnpicklableResult())
+    task = run_one(client, pyclient_tasks.UnpicklableResult())
     assert task.task_status == TaskStatus.FAILED
     assert isinstance(task.result, UnpicklableResultError)
     assert "the task's result (_thread.lock) cannot be pickled" in str(task.result)
@@ -93,7 +93,7 @@ def test_a_result_that_cannot_be_pickled_fails_the_task(client):
 
 
 def test_large_output_is_read_whole(client):
-    task = run_one(client, sample_tasks.Chatty(3))
+    task = run_one(client, pyclient_tasks.Chatty(3))
     assert task.task_status == TaskStatus.COMPLETED
     out = task.standard_output
     assert len(out) == 3 * 1024 * 1024
@@ -103,7 +103,7 @@ def test_large_output_is_read_whole(client):
 
 def test_large_result_travels_through_a_file(client):
     big = "y" * (3 << 20)
-    task = run_one(client, sample_tasks.Echo(big))
+    task = run_one(client, pyclient_tasks.Echo(big))
     assert task.task_status == TaskStatus.COMPLETED
     assert task.result == big
 
@@ -111,7 +111,7 @@ def test_large_result_travels_through_a_file(client):
 def test_progress_events_and_last_progress(client):
     seen = []
     job = client.create_job()
-    job.add_task(sample_tasks.Progress())
+    job.add_task(pyclient_tasks.Progress())
     job.task_progress_updated += lambda task, progress: seen.append(progress)
     job.submit()
     assert job.wait_until_done(60)
@@ -124,8 +124,8 @@ def test_progress_events_and_last_progress(client):
 
 def test_tasks_are_named_after_their_name_attribute_or_class(client):
     job = client.create_job()
-    job.add_task(sample_tasks.Echo(1, name="first"))
-    job.add_task(sample_tasks.Echo(2))
+    job.add_task(pyclient_tasks.Echo(1, name="first"))
+    job.add_task(pyclient_tasks.Echo(2))
     job.submit()
     assert job.wait_until_done(60)
     info = client._call("get_job", {"job_id": job.id, "include_tasks": True})
