@@ -31,4 +31,4 @@ with JobScheduler() as client:
     print("Time = ", result.time)
     print("Machine Name = ", result.machine_name)
     # Not on the page: the copy is an instance of this script's own class.
-    print("Same class:", isinstance(result, MyTaskResult))
+    print("Same class:", type(result) is MyTaskResult)
