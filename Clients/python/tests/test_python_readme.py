@@ -45,16 +45,25 @@ def test_the_readme_example_starts_a_scheduler_when_none_runs(taskmon_bin, tmp_p
         assert done.stdout == "COMPLETED Hello from task\n"
         assert re.match(r"taskmon: started a scheduler in the background \(pid \d+, state dir %s/s," % root, done.stderr)
     finally:
-        with open(root + "/s/scheduler.lock") as lock:
-            pid = int(lock.read().split()[0])
-        os.kill(pid, signal.SIGTERM)  # the scheduler the script started, by its pid
-        for _ in range(300):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
+        stop_scheduler_of(root + "/s")
         shutil.rmtree(root, ignore_errors=True)
+
+
+def stop_scheduler_of(state_dir):
+    """Stops the scheduler the script started, by the pid in its lock file, if it started one."""
+    try:
+        with open(state_dir + "/scheduler.lock") as lock:
+            pid = int(lock.read().split()[0])
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError, IndexError):
+        return
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 def test_the_readme_events_snippet(client):

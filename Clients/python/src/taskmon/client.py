@@ -324,7 +324,7 @@ class Job:
         self.interpreter = _optional_str(interpreter, "interpreter") or sys.executable
         self.tasks = []
         self._folder = None
-        self._watched_from_submit = False
+        self._listener = None
         self._lock = threading.RLock()
         self._reported = set()
         self._finishing = False
@@ -366,7 +366,7 @@ class Job:
             with listener.registration:
                 answer = scheduler._call("submit", {"spec": spec})
                 self.id = int(answer["job_id"])
-                self._watched_from_submit = True
+                self._listener = listener
                 listener.watch(self)
         except BaseException:
             JobFiles.remove(folder)
@@ -426,25 +426,29 @@ class Job:
             timeout = timeout.total_seconds()
         deadline = None if timeout is None else time.monotonic() + max(0.0, float(timeout))
         if not self._done.is_set():
-            listener = self._scheduler._events()
-            if threading.current_thread() is listener.thread:
-                raise RuntimeError("wait_until_done() cannot wait inside an event handler: the handler runs on "
-                                   "the thread that delivers the job's completion")
-            if not self._watched_from_submit:
+            listener = self._listener
+            if listener is None:
+                # A job read back with get_job(): follow it from now on, then look whether it is
+                # already done (a completion between the two is seen either way).
+                listener = self._scheduler._events()
                 with listener.registration:
                     listener.watch(self)
+                    self._listener = listener
                 info = self._scheduler._call("get_job", {"job_id": self.id, "include_tasks": False})
                 if info.get("finished_at"):
                     self._finish()
+            if threading.current_thread() is listener.thread and not self._done.is_set():
+                raise RuntimeError("wait_until_done() cannot wait inside an event handler: the handler runs on "
+                                   "the thread that delivers the job's completion")
             while not self._done.is_set():
+                if listener.error is not None:
+                    raise SchedulerConnectionError(
+                        "stopped following job %d: %s" % (self.id, listener.error)) from listener.error
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False
                 self._wakeup.wait(0.5 if left is None else min(0.5, left))
                 self._wakeup.clear()
-                if listener.error is not None and not self._done.is_set():
-                    raise SchedulerConnectionError(
-                        "stopped following job %d: %s" % (self.id, listener.error)) from listener.error
         if self._finish_error is not None:
             raise self._finish_error
         return True
@@ -550,9 +554,8 @@ class Job:
         finally:
             self._done.set()
             self._wakeup.set()
-            listener = self._scheduler._listener
-            if listener is not None:
-                listener.unwatch(self)
+            if self._listener is not None:
+                self._listener.unwatch(self)
 
 
 class Task:
