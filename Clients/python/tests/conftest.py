@@ -35,3 +35,8 @@ def client(scheduler):
     with scheduler.client() as connected:
         connected.connect()
         yield connected
+
+
+def pytest_report_header(config):
+    import taskmon
+    return "taskmon client under test: %s" % os.path.dirname(taskmon.__file__)
