@@ -10,7 +10,7 @@ import time
 import pytest
 
 import pyclient_tasks
-from taskmon import SchedulerError, TaskCancellationReason, TaskError, TaskStatus
+from taskmon import SchedulerConnectionError, SchedulerError, TaskCancellationReason, TaskError, TaskStatus
 
 
 def wait_for(predicate, timeout=30, what="the condition"):
@@ -208,3 +208,22 @@ def test_another_client_reads_a_job_back(scheduler, client):
         assert same.wait_until_done(0) is True
         with pytest.raises(SchedulerError, match="no job 999"):
             other.get_job(999)
+
+
+def test_a_job_is_followed_again_after_a_disconnect(client):
+    job = client.create_job()
+    job.add_task(pyclient_tasks.Sleeps(1))
+    job.submit()
+    client.disconnect()
+    client.connect()
+    assert job.wait_until_done(30)
+    assert job.tasks[0].result == "woke up"
+
+
+def test_disconnecting_ends_a_wait_in_another_thread(client):
+    job = client.create_job()
+    job.add_task(pyclient_tasks.Sleeps(600))
+    job.submit()
+    threading.Timer(0.5, client.disconnect).start()
+    with pytest.raises(SchedulerConnectionError, match="the client was disconnected"):
+        job.wait_until_done(30)

@@ -6,7 +6,7 @@ import logging
 import threading
 
 from taskmon._protocol import Subscription
-from taskmon.errors import TaskmonError
+from taskmon.errors import SchedulerConnectionError, TaskmonError
 
 __all__ = ["EventHook", "HookAttribute", "EventListener"]
 
@@ -124,11 +124,16 @@ class EventListener:
         return self.error is None and not self._stopping
 
     def stop(self) -> None:
+        """Stops delivering events; a wait on one of the jobs fails with SchedulerConnectionError."""
         self._stopping = True
         self._subscription.shutdown()
         if threading.current_thread() is not self.thread:
             self.thread.join(5)
         self._subscription.close()
+        if self.error is None:
+            self.error = SchedulerConnectionError("the client was disconnected")
+        for job in list(self._jobs.values()):
+            job._wake()
 
     def _run(self) -> None:
         while True:

@@ -419,7 +419,9 @@ class Job:
 
         Returns after the ``task_completed`` and ``job_completed`` handlers ran.
 
-        :raises SchedulerConnectionError: the scheduler went away meanwhile.
+        :raises SchedulerConnectionError: the scheduler went away, or the client was disconnected,
+            meanwhile. (A job whose client was disconnected and connected again before the wait
+            is simply followed anew.)
         """
         self._require_submitted()
         if isinstance(timeout, datetime.timedelta):
@@ -427,9 +429,11 @@ class Job:
         deadline = None if timeout is None else time.monotonic() + max(0.0, float(timeout))
         if not self._done.is_set():
             listener = self._listener
+            if listener is not None and not listener.alive:
+                listener = None  # it stopped (a disconnect) before this wait: follow the job anew
             if listener is None:
-                # A job read back with get_job(): follow it from now on, then look whether it is
-                # already done (a completion between the two is seen either way).
+                # A job read back with get_job() (or no longer followed): follow it from now on,
+                # then look whether it is already done (a completion between the two is seen either way).
                 listener = self._scheduler._events()
                 with listener.registration:
                     listener.watch(self)
