@@ -10,7 +10,7 @@ import time
 import pytest
 
 import pyclient_tasks
-from taskmon import SchedulerConnectionError, SchedulerError, TaskCancellationReason, TaskError, TaskStatus
+from taskmon import JobPriority, SchedulerConnectionError, SchedulerError, TaskCancellationReason, TaskError, TaskStatus
 
 
 def wait_for(predicate, timeout=30, what="the condition"):
@@ -192,7 +192,8 @@ def test_wait_until_done_inside_a_handler_is_refused(client):
 
 
 def test_another_client_reads_a_job_back(scheduler, client):
-    job = client.create_job(name="shared")
+    job = client.create_job(name="shared", description="frames 1-2", priority="above_normal", task_timeout=30,
+                            max_interrupted_retries=1, cancel_on_task_failure=True)
     job.add_task(pyclient_tasks.ReturnsPoint())
     job.add_task(pyclient_tasks.Sleeps(0.5))
     job.submit()
@@ -200,6 +201,8 @@ def test_another_client_reads_a_job_back(scheduler, client):
         other.connect()
         same = other.get_job(job.id)
         assert same.name == "shared" and len(same.tasks) == 2
+        assert (same.description, same.priority, same.task_timeout, same.max_interrupted_retries,
+                same.cancel_on_task_failure) == ("frames 1-2", JobPriority.ABOVE_NORMAL, 30, 1, True)
         assert same.wait_until_done(30)
         assert same.tasks[0].result == pyclient_tasks.Point(3, 4)
         assert same.tasks[1].result == "woke up"
