@@ -1,0 +1,161 @@
+"""What crosses between the client and the task host: payload files and pickled values.
+
+A payload file holds two pickles one after the other: a small header (plain pickle of a dict
+of builtins: format version, the client's Python version, the folders to add to ``sys.path``)
+and then the object itself, pickled with cloudpickle. cloudpickle pickles classes and functions
+of the user's own script (``__main__``) by value, so the host, which cannot import that script,
+gets them whole; classes of importable modules travel by reference as with pickle.
+
+Values coming back (a result, an exception) are cloudpickled too, and base64-encoded into the
+channel's result record; one larger than ``INLINE_LIMIT`` goes to a file beside the payloads
+instead (encoding ``pickle-file``), to keep the scheduler's database lean.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import pickle
+import sys
+import tempfile
+import types
+from collections import ChainMap
+
+import cloudpickle
+
+__all__ = [
+    "FORMAT_VERSION", "INLINE_LIMIT", "dumps", "write_payload", "read_payload", "dump_value", "encode_value",
+    "decode_value", "type_name", "display_text", "write_atomically",
+]
+
+FORMAT_VERSION = 1
+INLINE_LIMIT = 1 << 20
+DISPLAY_LIMIT = 2000
+
+
+_CLOUDPICKLE_CODE_REDUCE = cloudpickle.Pickler.dispatch_table[types.CodeType]
+_DYNAMIC_CODE = "<dynamic-code>"
+
+
+def _code_reduce(code):
+    """cloudpickle's reduction of a code object, with the code's real file name kept.
+
+    cloudpickle 3.1 writes ``<dynamic-code>`` instead (for deterministic pickles); a task's
+    traceback would then show neither the user's file nor its source lines.
+    """
+    reduced = _CLOUDPICKLE_CODE_REDUCE(code)
+    args = reduced[1]
+    if _DYNAMIC_CODE in args:
+        args = tuple(code.co_filename if isinstance(a, str) and a == _DYNAMIC_CODE else a for a in args)
+        reduced = (reduced[0], args) + tuple(reduced[2:])
+    return reduced
+
+
+class _Pickler(cloudpickle.Pickler):
+    dispatch_table = ChainMap({types.CodeType: _code_reduce}, cloudpickle.Pickler.dispatch_table)
+
+
+def dumps(obj) -> bytes:
+    """``cloudpickle.dumps``, keeping the file names of code pickled by value."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+def _python_version() -> str:
+    return "%d.%d" % sys.version_info[:2]
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Writes a file whole or not at all (a temp file renamed into place)."""
+    folder = os.path.dirname(path) or "."
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def write_payload(path: str, obj, sys_path=()) -> int:
+    """Pickles ``obj`` (with cloudpickle) into a payload file; returns its size.
+
+    Raises whatever pickling raises (``TypeError``, ``pickle.PicklingError``, ...).
+    """
+    header = {"format": FORMAT_VERSION, "python": _python_version(), "sys_path": list(sys_path)}
+    data = pickle.dumps(header) + dumps(obj)
+    write_atomically(path, data)
+    return len(data)
+
+
+def read_payload(path: str):
+    """Reads a payload file: puts its folders on ``sys.path``, then unpickles the object."""
+    with open(path, "rb") as f:
+        header = pickle.load(f)
+        if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+            raise ValueError("%s is not a taskmon payload of format %d" % (path, FORMAT_VERSION))
+        for folder in reversed(header.get("sys_path", [])):
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
+        try:
+            return pickle.load(f)
+        except Exception as error:
+            if header.get("python") != _python_version():
+                raise RuntimeError(
+                    "cannot unpickle the payload (%s: %s); it was written by Python %s and this host runs "
+                    "Python %s: classes and functions pickled by value need the same Python version"
+                    % (type(error).__name__, error, header.get("python"), _python_version())) from error
+            raise
+
+
+def dump_value(value) -> bytes:
+    """Pickles a value that must come back to the client, and checks that it loads again."""
+    data = dumps(value)
+    pickle.loads(data)
+    return data
+
+
+def encode_value(data: bytes, spill_path: str):
+    """``(encoding, data)`` for a result record: base64 inline, or a file when large."""
+    if len(data) <= INLINE_LIMIT:
+        return "pickle", base64.b64encode(data).decode("ascii")
+    write_atomically(spill_path, data)
+    return "pickle-file", spill_path
+
+
+def decode_value(encoding: str, data):
+    """The value of a result record: unpickled for ``pickle``/``pickle-file``, else as given."""
+    if encoding == "pickle":
+        return pickle.loads(base64.b64decode(data))
+    if encoding == "pickle-file":
+        with open(data, "rb") as f:
+            return pickle.load(f)
+    if encoding == "json":
+        import json
+        return json.loads(data)
+    return data
+
+
+def type_name(obj) -> str:
+    """``ValueError``, ``mymodule.MyResult``: the type's qualified name, with its module unless builtin."""
+    cls = type(obj)
+    module = getattr(cls, "__module__", None)
+    name = getattr(cls, "__qualname__", cls.__name__)
+    return name if module in (None, "builtins") else "%s.%s" % (module, name)
+
+
+def display_text(value, limit: int = DISPLAY_LIMIT) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for people (the monitor's Result tab)."""
+    try:
+        text = repr(value)
+    except Exception as error:  # a broken __repr__ must not fail the task
+        text = "<%s object; repr() raised %s>" % (type_name(value), type(error).__name__)
+    if len(text) > limit:
+        text = text[: limit - 1] + "\u2026"
+    return text

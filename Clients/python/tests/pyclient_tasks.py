@@ -1,0 +1,155 @@
+"""Task classes for the in-process tests, in an importable module: they travel by reference
+(the host imports this module through the client's sys.path), unlike the examples' classes,
+which are defined in scripts (``__main__``) and travel by value."""
+
+import os
+import sys
+import threading
+import time
+
+
+class Point:
+    """A user-defined result class."""
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def __eq__(self, other):
+        return isinstance(other, Point) and (self.x, self.y) == (other.x, other.y)
+
+    def __repr__(self):
+        return "Point(%r, %r)" % (self.x, self.y)
+
+
+class ReturnsPoint:
+    def execute(self):
+        self.result = Point(3, 4)
+
+
+class Echo:
+    def __init__(self, value, name=None):
+        self.value = value
+        if name:
+            self.name = name
+
+    def execute(self):
+        print("echo", self.value)
+        self.result = self.value
+
+
+class AllPropertiesThenFails:
+    def execute(self):
+        self.set_property("text", "one hundred")
+        self.set_property("count", 100)
+        self.set_property("ratio", 0.25)
+        self.set_property("blob", b"\x00\x01\xfe\xff")
+        self.set_property("flag", True)
+        self.set_property("buffer", bytearray(b"ab"))
+        assert self.get_property("count") == 100
+        self.result = "not coming back"
+        raise ValueError("after the properties")
+
+
+class BadProperty:
+    def execute(self):
+        self.set_property("ok", 1)
+        self.set_property("list", [1, 2])
+
+
+class Unpicklable(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.lock = threading.Lock()
+
+
+class RaisesUnpicklable:
+    def execute(self):
+        raise Unpicklable("holds a lock")
+
+
+class UnpicklableResult:
+    def execute(self):
+        self.result = threading.Lock()
+
+
+class Sleeps:
+    def __init__(self, seconds, marker=None):
+        self.seconds = seconds
+        self.marker = marker
+
+    def execute(self):
+        if self.marker:
+            open(self.marker, "w").close()
+        print("sleeping", flush=True)
+        time.sleep(self.seconds)
+        self.result = "woke up"
+
+
+class Fails:
+    def execute(self):
+        raise RuntimeError("boom")
+
+
+class Progress:
+    def execute(self):
+        for step in range(5):
+            self.set_progress(step * 25, "step %d" % step)
+            time.sleep(0.15)
+        self.result = "done"
+
+
+class Chatty:
+    def __init__(self, megabytes):
+        self.megabytes = megabytes
+
+    def execute(self):
+        line = "x" * 1023 + "\n"
+        for _ in range(self.megabytes * 1024):
+            sys.stdout.write(line)
+        sys.stderr.write("to stderr\n")
+        self.result = self.megabytes
+
+
+class WritesMarker:
+    def __init__(self, path):
+        self.path = path
+
+    def execute(self):
+        with open(self.path, "a") as f:
+            f.write("ran\n")
+
+
+class ReadsFile:
+    def __init__(self, path):
+        self.path = path
+
+    def execute(self):
+        with open(self.path) as f:
+            self.result = f.read()
+
+
+class Environment:
+    """Setup writes a file the tasks read; teardown writes another."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def setup(self):
+        print("setting up")
+        with open(os.path.join(self.folder, "prepared"), "w") as f:
+            f.write("prepared by setup")
+
+    def teardown(self):
+        with open(os.path.join(self.folder, "torn-down"), "w") as f:
+            f.write("bye")
+
+
+class NoGpu(Exception):
+    pass
+
+
+class FailingEnvironment:
+    def setup(self):
+        print("looking for a GPU")
+        raise NoGpu("no GPU on this host")
