@@ -89,6 +89,26 @@ func ingestion() {
     line(String(format: "   %.0f events/s (%.2f s); goal ≥ 200,000/s: %@", rate, elapsed, verdict(rate >= 200_000)))
 }
 
+func outputOpen() throws {
+    line("## Opening the Output tab of a task with 1 GiB of stdout and jumping to its end")
+    line("   Through the scheduler's read_output, as the monitor does; memory is the process's RSS growth.")
+    let scheduler = try ServedScheduler(slots: 2)
+    defer { scheduler.stop() }
+    let id = try scheduler.client.submit(JobSpec(name: "gigabyte", tasks: [TaskSpec(command: [
+        "sh", "-c", "yes 'a line of output, with some words in it, as a build log would have' | head -c 1073741824"])])).jobID
+    _ = try scheduler.waitForJob(id)
+    var samples: [OutputOpenMeasurement] = []
+    for _ in 0..<5 {
+        let source = SchedulerOutputSource(client: scheduler.client, job: id, task: 0, stream: .stdout)
+        samples.append(OutputBenchmark.measureOpenAndJumpToEnd(source))
+    }
+    let times = samples.map { Double($0.elapsed.components.seconds) + Double($0.elapsed.components.attoseconds) / 1e18 }.sorted()
+    let growth = samples.map(\.memoryGrowthBytes).max() ?? 0
+    let first = samples[0]
+    line("   \(OutputDocument.sizeText(first.streamSize)): median \(ms(percentile(times, 0.5))), \(first.reads) reads, \(first.bytesRead / 1024) KiB read, memory growth ≤ \(growth / 1024) KiB")
+    line("   goal < 100 ms and < 50 MB: \(verdict(percentile(times, 0.5) < 0.1 && growth < 50 << 20))")
+}
+
 // MARK: The real monitor in a pty
 
 /// `taskmon` (the monitor) running in a pseudo-terminal whose output we count.

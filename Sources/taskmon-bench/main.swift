@@ -231,6 +231,8 @@ do {
         line("")
         ingestion()
         line("")
+        try outputOpen()
+        line("")
         try monitorInPty()
     }
     try? FileManager.default.removeItem(atPath: benchRoot)

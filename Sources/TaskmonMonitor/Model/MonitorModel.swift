@@ -128,11 +128,12 @@ public struct MonitorModel: Sendable {
             replaceCounts(of: &record, with: info, seq: event.seq)
             jobs[info.id] = record
         case .taskStatusChanged(let change):
-            guard var record = jobs[change.jobID] else { return }
-            if event.seq > record.seq {
-                move(&record, from: change.previous, to: change.status)
-                record.seq = event.seq
-                jobs[change.jobID] = record
+            // In place, never through a copy of the record: a copy alive while the rows
+            // change would make every event copy the job's whole task array.
+            guard let seq = jobs[change.jobID]?.seq else { return }
+            if event.seq > seq {
+                moveCount(change.jobID, from: change.previous, to: change.status)
+                jobs[change.jobID]!.seq = event.seq
             }
             changedTasks.insert(TaskRef(jobID: change.jobID, taskID: change.taskID))
             applyToRows(event)
@@ -192,13 +193,13 @@ public struct MonitorModel: Sendable {
         record.seq = seq
     }
 
-    private mutating func move(_ record: inout JobRecord, from old: TaskStatus, to new: TaskStatus) {
+    private mutating func moveCount(_ job: JobID, from old: TaskStatus, to new: TaskStatus) {
         guard old != new else { return }
-        if record.counts[old.rawValue] > 0 {
-            record.counts[old.rawValue] -= 1
+        if jobs[job]!.counts[old.rawValue] > 0 {
+            jobs[job]!.counts[old.rawValue] -= 1
             totals[old.rawValue] -= 1
         }
-        record.counts[new.rawValue] += 1
+        jobs[job]!.counts[new.rawValue] += 1
         totals[new.rawValue] += 1
     }
 
