@@ -15,11 +15,12 @@ enum Formatting {
         return "\(whole / 86_400)d\(pad2(whole % 86_400 / 3600))h"
     }
 
-    /// How long ago, coarsely: `5s`, `3m`, `2h`, `4d` (changes rarely, so an idle screen stays still).
+    /// How long ago, coarsely: `<1m`, `3m`, `2h`, `4d`. Minutes at the finest, so an idle
+    /// screen changes at most once a minute and writes nothing in between.
     static func age(since date: Date?, now: Date) -> String {
         guard let date else { return "" }
         let whole = max(0, Int(now.timeIntervalSince(date)))
-        if whole < 60 { return "\(whole)s" }
+        if whole < 60 { return "<1m" }
         if whole < 3600 { return "\(whole / 60)m" }
         if whole < 86_400 { return "\(whole / 3600)h" }
         return "\(whole / 86_400)d"
