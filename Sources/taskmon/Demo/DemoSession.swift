@@ -38,7 +38,9 @@ final class DemoSession {
         let directory: StateDirectory
         let ownsDirectory = stateDir == nil
         if let stateDir {
-            directory = StateDirectory(path: stateDir)
+            // Absolute, so that the attach command the demo prints works from any folder.
+            let absolute = stateDir.hasPrefix("/") ? stateDir : FileManager.default.currentDirectoryPath + "/" + stateDir
+            directory = StateDirectory(path: absolute)
             do {
                 try FileManager.default.createDirectory(
                     atPath: directory.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -121,13 +123,12 @@ final class DemoSession {
     /// under the 108 bytes a Unix socket address holds, which a deep $TMPDIR could exceed.
     private static func makePrivateDirectory() throws -> StateDirectory {
         var template = Array("/tmp/taskmon-demo-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
-            guard let path = mkdtemp(buffer.baseAddress!) else { return nil }
-            return String(cString: path)
+        let made = template.withUnsafeMutableBufferPointer { buffer -> Result<String, CLIError> in
+            guard let path = mkdtemp(buffer.baseAddress!) else {
+                return .failure(CLIError("cannot create a temp state dir under /tmp: \(String(cString: strerror(errno)))"))
+            }
+            return .success(String(cString: path))
         }
-        guard let made else {
-            throw CLIError("cannot create a temp state dir under /tmp: \(String(cString: strerror(errno)))")
-        }
-        return StateDirectory(path: made)
+        return StateDirectory(path: try made.get())
     }
 }
