@@ -18,9 +18,10 @@ enum DemoWorkload {
     /// Slots the embedded scheduler runs with; the timeline above is built for it.
     static let slots = 4
 
-    /// Seconds between SIGTERM and SIGKILL on cancel. Longer than ``deployCanary()``'s rollback
-    /// (~4 s), so that task leaves CANCELING by itself rather than being killed.
-    static let killGrace = 6.0
+    /// Seconds between SIGTERM and SIGKILL on cancel. Well over ``deployCanary()``'s rollback
+    /// (~4 s, more on a loaded machine), so that task leaves CANCELING by itself rather than
+    /// being killed. It also bounds how long quitting the demo can take.
+    static let killGrace = 8.0
 
     /// The message the demo cancels ``deployCanary()`` with; the task ends with
     /// "Canceled by USER: " + this.
