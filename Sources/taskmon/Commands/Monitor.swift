@@ -4,7 +4,7 @@ import TaskmonKit
 import TaskmonMonitor
 
 /// `taskmon` and `taskmon monitor`: the terminal monitor.
-struct Monitor: ParsableCommand {
+struct Monitor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Open the terminal monitor (the default command).",
         discussion: """
@@ -18,7 +18,7 @@ struct Monitor: ParsableCommand {
     @Option(help: ArgumentHelp("Colour theme: a name (default, light, high-contrast, solarized-dark, mono) or a .toml file.", valueName: "name|file"))
     var theme: String?
 
-    func run() throws {
+    func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         do {
             try Terminal.preflight(environment: environment)
@@ -29,7 +29,13 @@ struct Monitor: ParsableCommand {
         try reportingErrors {
             _ = try state.connectStartingScheduler()
         }
-        let code = MonitorApp.run(stateDirectory: state.directory, themeFlag: theme, environment: environment)
+        // On the main actor: one thread for all of ncurses, and not a thread of the cooperative
+        // pool (see Demo.swift for why that matters).
+        let directory = state.directory
+        let themeFlag = theme
+        let code = await MainActor.run {
+            MonitorApp.run(stateDirectory: directory, themeFlag: themeFlag, environment: environment)
+        }
         if code != 0 { throw ExitCode(code) }
     }
 }
