@@ -10,7 +10,7 @@ extension MonitorController {
         }
         switch key {
         case .character("q"): quit(); return
-        case .character("?"): overlay = .help; return
+        case .character("?"): overlay = .help(top: 0); return
         case .character("T"): switchTheme(now: now); return
         case .control("l"): needsFullRedraw = true; return
         default: break
@@ -63,7 +63,7 @@ extension MonitorController {
         case .enter, .right, .character("l"):
             if let job = jobs.selectedJob { openJob(job) }
         case .character("/"):
-            overlay = .prompt(Prompt(purpose: .search, text: jobs.search?.query ?? ""))
+            overlay = .prompt(Prompt(purpose: .search))
         case .character("n"), .character("N"):
             if jobs.search == nil { show("no search: press / first", isError: false, now: now) }
             else if !jobs.findNext(model, backwards: key == .character("N")) { show("no job matches /\(jobs.search!.query)", isError: true, now: now) }
@@ -108,7 +108,7 @@ extension MonitorController {
                 back()
             }
         case .character("/"):
-            overlay = .prompt(Prompt(purpose: .search, text: screen.search?.query ?? ""))
+            overlay = .prompt(Prompt(purpose: .search))
         case .character("n"), .character("N"):
             if screen.search == nil {
                 show("no search: press / first", isError: false, now: now)
@@ -199,7 +199,7 @@ extension MonitorController {
             if document.isFollowing { document.scroll(.end, in: layout) }
             show(document.isFollowing ? "following the output" : "not following", isError: false, now: now)
         case .character("/"):
-            overlay = .prompt(Prompt(purpose: .search, text: document.searchQuery))
+            overlay = .prompt(Prompt(purpose: .search))
         case .character("n"):
             reportSearch(document.searchQuery.isEmpty ? nil : document.searchNext(in: layout), document, now: now)
         case .character("N"):
@@ -227,9 +227,16 @@ extension MonitorController {
 
     private func handleOverlay(_ current: Overlay, _ key: Key, now: Date) {
         switch current {
-        case .help:
-            overlay = nil
-            if key == .character("q") { quit() }
+        case .help(let top):
+            // Arrows and paging scroll a help taller than the terminal; any other key closes it.
+            switch key {
+            case .down, .character("j"): overlay = .help(top: top + 1)
+            case .up, .character("k"): overlay = .help(top: max(0, top - 1))
+            case .pageDown, .character(" "): overlay = .help(top: top + 10)
+            case .pageUp: overlay = .help(top: max(0, top - 10))
+            case .character("q"): overlay = nil; quit()
+            default: overlay = nil
+            }
         case .prompt(var prompt):
             let editing = prompt.edit(key)
             if editing {

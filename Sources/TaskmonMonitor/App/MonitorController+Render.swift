@@ -30,9 +30,9 @@ extension MonitorController {
         switch overlay {
         case .prompt(let prompt):
             return drawPrompt(&canvas, prompt, context: context)
-        case .help:
-            Chrome.drawFooter(&canvas, keys: [("any key", "close help")], notice: nil, context: context)
-            drawHelp(&canvas, context: context)
+        case .help(let top):
+            Chrome.drawFooter(&canvas, keys: [("↑↓", "scroll"), ("any other key", "close help")], notice: nil, context: context)
+            drawHelp(&canvas, top: top, context: context)
         case .filterMenu(let menu):
             Chrome.drawFooter(&canvas, keys: [("↑↓", "move"), ("Space", "toggle"), ("a", "all"), ("Enter", "apply"), ("Esc", "cancel")], notice: nil, context: context)
             drawFilterMenu(&canvas, menu, context: context)
@@ -77,23 +77,28 @@ extension MonitorController {
         return (min(canvas.width - 1, x + used), y)
     }
 
-    private func drawHelp(_ canvas: inout Canvas, context: RenderContext) {
+    private func drawHelp(_ canvas: inout Canvas, top scroll: Int, context: RenderContext) {
         var lines: [(String, String, Bool)] = []
         for (title, keys) in HelpText.sections {
             lines.append((title, "", true))
             lines += keys.map { ($0.0, $0.1, false) }
             lines.append(("", "", false))
         }
-        let boxWidth = min(canvas.width - 2, 78)
-        let boxHeight = min(canvas.height - 3, lines.count + 2)
+        lines.removeLast()
+        let boxWidth = min(canvas.width - 2, 84)
+        let boxHeight = min(canvas.height - 2, lines.count + 2)
+        let visible = boxHeight - 2
+        let first = min(max(0, scroll), max(0, lines.count - visible))
         let left = (canvas.width - boxWidth) / 2
         let top = 1
         let style = context.style(.prompt)
         for y in top..<(top + boxHeight) {
             canvas.fill(row: y, from: left, width: boxWidth, style: style)
         }
-        canvas.put(" Keys ", x: left + 2, y: top, style: style.adding(.bold))
-        for (index, line) in lines.prefix(boxHeight - 2).enumerated() {
+        var title = " Keys "
+        if lines.count > visible { title += "(\(first + 1)–\(first + visible) of \(lines.count), ↑↓ scroll) " }
+        canvas.put(title, x: left + 2, y: top, style: style.adding(.bold))
+        for (index, line) in lines[first..<min(lines.count, first + visible)].enumerated() {
             let y = top + 1 + index
             if line.2 {
                 canvas.put(line.0, x: left + 2, y: y, maxWidth: boxWidth - 4, style: style.adding(.underline))

@@ -24,9 +24,11 @@ public struct JobRecord: Sendable, Equatable {
     public var id: JobID { info.id }
     public var taskCount: Int { info.taskCount }
 
-    /// Tasks in a final state. Interrupted tasks waiting for a retry are not final.
+    /// Tasks in a final state. Interrupted tasks waiting for a retry are not final; once the
+    /// job is complete, every task is (an interrupted one has used up its retries).
     public var doneCount: Int {
-        TaskStatus.allCases.filter(\.isFinished).reduce(0) { $0 + counts[$1.rawValue] }
+        if info.finishedAt != nil { return taskCount }
+        return TaskStatus.allCases.filter(\.isFinished).reduce(0) { $0 + counts[$1.rawValue] }
     }
 
     /// 0...100: the share of tasks done.

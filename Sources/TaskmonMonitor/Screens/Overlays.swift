@@ -2,7 +2,8 @@ import TaskmonKit
 
 /// What sits on top of the current screen and takes the keys first.
 enum Overlay {
-    case help
+    /// The key list, scrolled to line `top`.
+    case help(top: Int)
     case prompt(Prompt)
     case filterMenu(FilterMenu)
 }

@@ -20,8 +20,11 @@ enum StatusBar {
             if share == 0 && cells < width { share = 1 }
             share = min(share, width - cells)
             guard share > 0 else { continue }
-            let fill = useSymbols ? context.symbol(status) : " "
-            canvas.put(String(repeating: fill, count: share), x: x + cells, y: y, style: context.theme.barStyle(for: status))
+            // Each segment starts with its status's symbol, so the bar reads without colour
+            // too (and for colour-blind eyes); without colour the whole segment is symbols.
+            let symbol = context.symbol(status)
+            let text = useSymbols ? String(repeating: symbol, count: share) : symbol + String(repeating: " ", count: share - 1)
+            canvas.put(text, x: x + cells, y: y, style: context.theme.barStyle(for: status))
             cells += share
         }
         if cells < width {

@@ -51,7 +51,7 @@ struct TaskDetailScreen {
             let x = Canvas.measure(title)
             canvas.cell("\(context.symbol(status)) \(status.name)", x: x, y: 1, width: canvas.width - x, style: context.style(status).adding(.bold))
         }
-        drawTabs(&canvas, y: 2, context: context)
+        let tabsEnd = drawTabs(&canvas, y: 2, context: context)
         let top = 3
         bodyHeight = max(1, canvas.height - top - 1)
         bodyWidth = canvas.width
@@ -59,20 +59,24 @@ struct TaskDetailScreen {
             let empty = tab == .output ? "no standard output" : "no standard error"
             OutputPane.draw(&canvas, document: document, top: top, height: bodyHeight, wrap: wrap,
                             emptyText: (status?.isActive ?? false) ? empty + " yet" : empty, context: context)
+            // Size, position and follow state at the tab bar's right end, where there is room.
+            let room = canvas.width - tabsEnd - 1
             let text = OutputPane.status(document) + " "
-            let width = Canvas.measure(text)
-            canvas.cell(text, x: max(0, canvas.width - width), y: 2, width: width, style: context.style(.tabInactive))
+            let width = min(Canvas.measure(text), room)
+            canvas.cell(text, x: canvas.width - width, y: 2, width: width, style: context.style(.tabInactive), alignRight: true)
             return
         }
         guard let task else { return }
         if tab.isStream {
             canvas.put(" connecting to the output…", x: 0, y: top, style: context.style(.muted))
         } else {
-            drawText(&canvas, lines: DetailText.lines(for: tab, task: task, now: context.now), top: top, context: context)
+            drawText(&canvas, lines: DetailText.lines(for: tab, task: task, now: context.now), top: top, tabsEnd: tabsEnd, context: context)
         }
     }
 
-    private func drawTabs(_ canvas: inout Canvas, y: Int, context: RenderContext) {
+    /// Draws the tab bar; returns the column after the last tab.
+    @discardableResult
+    private func drawTabs(_ canvas: inout Canvas, y: Int, context: RenderContext) -> Int {
         canvas.fill(row: y, style: context.style(.tabInactive))
         var x = 1
         for candidate in DetailTab.allCases {
@@ -81,6 +85,7 @@ struct TaskDetailScreen {
             guard x + Canvas.measure(label) <= canvas.width else { break }
             x += canvas.put(label, x: x, y: y, style: style) + 1
         }
+        return x
     }
 
     /// A mark on tabs that have something to show, so a failed task's Exception stands out.
@@ -95,7 +100,7 @@ struct TaskDetailScreen {
         }
     }
 
-    private func drawText(_ canvas: inout Canvas, lines: [String], top: Int, context: RenderContext) {
+    private func drawText(_ canvas: inout Canvas, lines: [String], top: Int, tabsEnd: Int, context: RenderContext) {
         let first = textTop[tab] ?? 0
         let width = canvas.width - 1
         let options = TerminalText.Options(keepsColors: false, colorDepth: context.theme.depth, overlaysCarriageReturns: true)
@@ -110,7 +115,7 @@ struct TaskDetailScreen {
             if line.glyphs.isEmpty { y += 1 }
             index += 1
         }
-        if lines.count > bodyHeight {
+        if lines.count > bodyHeight, canvas.width - 16 > tabsEnd {
             let position = "\(min(lines.count, first + 1))–\(min(lines.count, first + bodyHeight))/\(lines.count)"
             canvas.cell(position, x: canvas.width - 16, y: 2, width: 15, style: context.style(.muted), alignRight: true)
         }
