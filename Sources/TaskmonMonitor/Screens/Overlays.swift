@@ -63,7 +63,7 @@ struct FilterMenu {
 enum HelpText {
     static let sections: [(String, [(String, String)])] = [
         ("Everywhere", [
-            ("q", "quit"), ("?", "this help (any key closes it)"), ("T", "next colour theme"),
+            ("q", "quit"), ("?", "this help (↑↓ scroll it, other keys close it)"), ("T", "next colour theme"),
             ("Esc Backspace ←", "back"), ("Ctrl-L", "redraw the screen"),
         ]),
         ("Lists (jobs, tasks)", [
