@@ -74,10 +74,11 @@ public struct TaskRow: Sendable, Equatable {
         case .canceled, .canceling:
             return cancellationReason == .none ? "" : cancellationReason.name.lowercased()
         case .failed, .environmentError:
-            if let exceptionType { return exceptionType }
+            // The scheduler's own "ExitStatus" says less than the code itself.
+            if let exceptionType, exceptionType != "ExitStatus" { return exceptionType }
             if let signal { return "signal \(signal)" }
             if let exitCode { return "exit \(exitCode)" }
-            return ""
+            return exceptionType ?? ""
         case .interrupted:
             if let signal { return "signal \(signal)" }
             return ""

@@ -12,8 +12,9 @@ enum Chrome {
         case .connecting:
             x += canvas.put(" connecting… ", x: x, y: 0, style: context.style(.warning))
         case .connected:
+            x += canvas.put(" connected", x: x, y: 0, style: header)
             if let hello = model.hello {
-                x += canvas.put(" slots \(model.busySlots)/\(hello.slots) · queue \(model.queued) ", x: x, y: 0, style: header)
+                x += canvas.put(" · slots \(model.busySlots)/\(hello.slots) · queue \(model.queued) ", x: x, y: 0, style: header)
             }
         case .reconnecting(let reason):
             x += canvas.put(" reconnecting… (\(reason)) ", x: x, y: 0, style: context.style(.warning).adding(.bold))
