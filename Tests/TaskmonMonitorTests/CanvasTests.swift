@@ -199,3 +199,17 @@ import Testing
         #expect(canvas == Canvas(width: 2, height: 2))
     }
 }
+
+@Suite struct CanvasASCIIFoldTests {
+    @Test func foldingKeepsColumnsAndLeavesOnlyASCII() {
+        var canvas = Canvas(width: 12, height: 1)
+        canvas.put("a·中é\u{301}✓b", x: 0, y: 0, style: .plain)
+        let before = canvas.text(ofRow: 0)
+        canvas.fold(toASCII: Canvas.asciiFallbacks)
+        let after = canvas.text(ofRow: 0)
+        #expect(after.unicodeScalars.allSatisfy { $0.isASCII })
+        // "中" took two columns and becomes "??"; "é" loses its combining accent.
+        #expect(after.hasPrefix("a|???+b"), "\(before) → \(after)")
+        #expect(canvas[7, 0].width == 1)
+    }
+}

@@ -5,6 +5,13 @@ extension MonitorController {
     /// Draws the whole screen into `canvas` (already sized to the terminal). Returns where the
     /// cursor should show (a prompt's input), or nil to hide it.
     public func render(into canvas: inout Canvas, now: Date) -> (x: Int, y: Int)? {
+        let cursor = draw(into: &canvas, now: now)
+        // A terminal that cannot draw Unicode gets none, whatever a screen or a task wrote.
+        if symbols.isASCII { canvas.fold(toASCII: Canvas.asciiFallbacks) }
+        return cursor
+    }
+
+    private func draw(into canvas: inout Canvas, now: Date) -> (x: Int, y: Int)? {
         if let until = notice?.until, until <= now { notice = nil }
         let context = RenderContext(theme: theme, symbols: symbols, now: now)
         canvas.clear(style: context.style(.text))

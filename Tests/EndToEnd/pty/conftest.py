@@ -24,7 +24,10 @@ def open_monitor(binary, scheduler):
     sessions = []
 
     def opener(columns=100, rows=30, args=(), term="tmux-256color", env=None):
-        session = MonitorSession(binary, env or scheduler.env, columns, rows, args, term)
+        if env is None:
+            # Colours on, whatever the environment running the tests says.
+            env = {key: value for key, value in scheduler.env.items() if key != "NO_COLOR"}
+        session = MonitorSession(binary, env, columns, rows, args, term)
         sessions.append(session)
         return session
 

@@ -101,7 +101,6 @@ class MonitorSession:
         self.raw = bytearray()
         self.columns, self.rows = columns, rows
         env = dict(env, TERM=term, LANG="C.UTF-8", ESCDELAY="25")
-        env.pop("NO_COLOR", None)
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             os.execve(binary, [binary, *args], env)
