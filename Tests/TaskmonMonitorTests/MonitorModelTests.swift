@@ -146,4 +146,25 @@ enum Fixture {
         #expect(model.jobs[1]?.tasks?[2].status == .assigned)
         #expect(storage() == before, "the task array was copied")
     }
+
+    /// A big job shows its first page while the rest load; events that came meanwhile apply
+    /// once every row is there.
+    @Test func pagesShowAsTheyComeAndHeldEventsWaitForTheLast() throws {
+        var model = MonitorModel()
+        model.connected(hello: Fixture.hello, jobs: JobList(jobs: [Fixture.job(1, tasks: 4)], lastSeq: 0))
+        model.taskLoadStarted(1)
+        var first = Fixture.page(1, statuses: [.submitted, .submitted], seq: 1)
+        first.taskCount = 4
+        model.installTasks(1, pages: [first], complete: false)
+        #expect(model.jobs[1]?.tasks?.count == 2, "the first rows show at once")
+        #expect(model.isLoadingTasks(1))
+        // Task 3's page has not come: its event waits.
+        model.apply(Fixture.change(5, job: 1, task: 3, .submitted, .running))
+        let second = Fixture.page(1, statuses: [.submitted, .submitted], seq: 2, offset: 2)
+        model.installTasks(1, pages: [second], complete: true)
+        let tasks = try #require(model.jobs[1]?.tasks)
+        #expect(tasks.count == 4)
+        #expect(tasks[3].status == .running)
+        #expect(!model.isLoadingTasks(1))
+    }
 }

@@ -70,8 +70,8 @@ public final class MonitorController {
             model.apply(events)
         case .disconnected(let reason):
             model.disconnected(reason: reason)
-        case .tasksLoaded(let job, let pages):
-            model.installTasks(job, pages: pages)
+        case .tasksLoaded(let job, let pages, let complete):
+            model.installTasks(job, pages: pages, complete: complete)
         case .taskLoaded(let info):
             guard var detail, detail.jobID == info.jobID, detail.taskID == info.id else { return }
             // A new attempt writes new output: reopen the streams.

@@ -7,8 +7,9 @@ public enum LinkMessage: Sendable {
     case events([SchedulerEvent])
     /// The scheduler went away (or could not be reached); the link keeps trying.
     case disconnected(String)
-    /// A job's tasks, page by page.
-    case tasksLoaded(JobID, [JobInfo])
+    /// Some of a job's tasks, page by page; `complete` on the last, so a big job's first rows
+    /// show while the rest are on their way.
+    case tasksLoaded(JobID, [JobInfo], complete: Bool = true)
     /// One task in full (outputs left out: the Output tab reads them by range).
     case taskLoaded(TaskInfo)
     /// A request failed or finished with something to tell: shown in the footer.

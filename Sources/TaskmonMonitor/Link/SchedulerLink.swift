@@ -76,7 +76,7 @@ public final class SchedulerLink: Sendable {
             do throws(SchedulerClientError) {
                 switch request {
                 case .loadTasks(let job):
-                    post(.tasksLoaded(job, try Self.taskPages(client, job)))
+                    try Self.taskPages(client, job) { page, complete in post(.tasksLoaded(job, [page], complete: complete)) }
                 case .loadTask(let job, let task):
                     post(.taskLoaded(try client.task(job, task, outputCap: 0)))
                 case .cancel(let job, let task, let message):
@@ -93,17 +93,20 @@ public final class SchedulerLink: Sendable {
         }
     }
 
-    private static func taskPages(_ client: SchedulerClient, _ job: JobID) throws(SchedulerClientError) -> [JobInfo] {
-        var pages = [try client.tasks(of: job, offset: 0, limit: pageSize)]
-        var loaded = pages[0].tasks?.count ?? 0
-        while loaded < pages[0].taskCount {
-            let page = try client.tasks(of: job, offset: loaded, limit: pageSize)
+    /// Fetches a job's tasks a page at a time, handing each page over as it comes.
+    private static func taskPages(_ client: SchedulerClient, _ job: JobID,
+                                  _ deliver: (JobInfo, _ complete: Bool) -> Void) throws(SchedulerClientError) {
+        var page = try client.tasks(of: job, offset: 0, limit: pageSize)
+        var loaded = page.tasks?.count ?? 0
+        let total = page.taskCount
+        while loaded < total {
+            deliver(page, false)
+            page = try client.tasks(of: job, offset: loaded, limit: pageSize)
             let count = page.tasks?.count ?? 0
             if count == 0 { break }
             loaded += count
-            pages.append(page)
         }
-        return pages
+        deliver(page, true)
     }
 
     private static let pageSize = 20_000

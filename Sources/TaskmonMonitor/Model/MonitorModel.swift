@@ -67,7 +67,9 @@ public struct MonitorModel: Sendable {
     public func isLoadingTasks(_ job: JobID) -> Bool { heldForTaskLoad[job] != nil }
 
     /// Installs a job's tasks, fetched as pages (each a `get_job` answer with its own `last_seq`).
-    public mutating func installTasks(_ job: JobID, pages: [JobInfo]) {
+    /// Events held since the load started are replayed once the last page is in (`complete`):
+    /// before that, an event for a task whose page has not come yet would have no row to go to.
+    public mutating func installTasks(_ job: JobID, pages: [JobInfo], complete: Bool = true) {
         guard var record = jobs[job] else { return }
         var rows = record.tasks ?? []
         for page in pages {
@@ -88,6 +90,7 @@ public struct MonitorModel: Sendable {
         record.rowsRevision &+= 1
         jobs[job] = record
         revision &+= 1
+        guard complete else { return }
         for event in heldForTaskLoad.removeValue(forKey: job) ?? [] {
             applyToRows(event)
         }

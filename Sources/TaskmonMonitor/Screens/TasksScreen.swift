@@ -40,6 +40,9 @@ struct TasksScreen {
             detail += " · filter: " + TaskStatus.allCases.filter { ordering.filter.contains($0) }.map { Formatting.label($0) }.joined(separator: ",")
         }
         if let search { detail += " · /\(search.query)" }
+        if model.isLoadingTasks(jobID), let loaded = job.tasks?.count {
+            detail += " · loading \(loaded)/\(job.taskCount)…"
+        }
         Chrome.drawTitle(&canvas, "Job \(jobID) \(job.info.name) › tasks", detail: detail, context: context)
         let layout = Table.layout(Self.columns, width: canvas.width)
         for (index, x, width) in layout {
