@@ -38,11 +38,10 @@ public enum Wire {
     }
 
     public static func formatDate(_ date: Date) -> String {
-        WireDate.format(date)
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     public static func parseDate(_ text: String) -> Date? {
-        if let date = WireDate.parse(text) { return date }
         if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
         return try? Date.ISO8601FormatStyle().parse(text)
     }
