@@ -188,15 +188,26 @@ class MonitorSession:
         cell = self.screen.buffer[y][x]
         return cell.reverse or cell.bg != "default"
 
-    def select_row(self, needle, max_steps=200):
-        """Moves the selection down to the row containing `needle`."""
+    def select_row(self, needle, below=-1, max_steps=200):
+        """Moves the selection down to the first row after `below` containing `needle`."""
         for _ in range(max_steps):
-            y = self.find_row(needle)
-            x = self.screen.display[y].index(needle)
-            if self.is_selected(y, x):
+            y = self.find_row(needle, below)
+            if self.is_selected(y, self.column_of(y, needle)):
                 return
             self.send(self.DOWN, 0.08)
         raise AssertionError("could not select %r:\n%s" % (needle, self.text()))
+
+    def open_task(self, job_name, task_name, tab=None):
+        """From the jobs screen: selects `job_name`, opens it, selects `task_name`, opens its
+        detail and, if given, switches to tab number `tab`."""
+        self.wait_for(job_name)
+        self.select_row(job_name)
+        self.send(self.ENTER)
+        self.wait_until(lambda: task_name in "\n".join(self.screen.display[3:]), what="%r listed" % task_name)
+        self.select_row(task_name, below=2)
+        self.send(self.ENTER)
+        if tab is not None:
+            self.send(str(tab))
 
     def terminal_modes(self):
         """The pty's termios flags (lflag) as the monitor left them."""

@@ -25,12 +25,8 @@ def test_open_navigate_to_a_failed_task_and_read_its_trace(scheduler, open_monit
     monitor = open_monitor()
     monitor.wait_for("render")
     assert "Jobs" in monitor.line(1)
-    monitor.send(MonitorSession.ENTER)
-    monitor.wait_for("frame-bad")
-    monitor.select_row("frame-bad")
-    monitor.send(MonitorSession.ENTER)
     # A failed task opens on its Exception tab; the number key goes there too.
-    monitor.send("5")
+    monitor.open_task("render", "frame-bad", tab=5)
     monitor.wait_for("Trace:")
     text = monitor.text()
     assert "ValueError" in text
@@ -60,6 +56,7 @@ def test_cancel_a_running_task_with_a_message_and_see_it(scheduler, open_monitor
     monitor.wait_for("canceled")
     monitor.send(MonitorSession.ENTER)
     monitor.send("6")
+    monitor.wait_for("Reason:")
     monitor.wait_for("wrong input set")
     text = monitor.text()
     assert "DIRECT" in text
