@@ -46,13 +46,15 @@ enum Chrome {
         }
     }
 
-    /// Row 1: where we are.
-    static func drawTitle(_ canvas: inout Canvas, _ text: String, detail: String = "", context: RenderContext) {
+    /// Row 1: where we are. Returns the column after the title (before the detail).
+    @discardableResult
+    static func drawTitle(_ canvas: inout Canvas, _ text: String, detail: String = "", context: RenderContext) -> Int {
         canvas.fill(row: 1, style: .plain)
         let x = canvas.put(" " + text, x: 0, y: 1, style: context.style(.text).adding(.bold))
         if !detail.isEmpty {
             canvas.put("  " + detail, x: x, y: 1, maxWidth: canvas.width - x, style: context.style(.muted))
         }
+        return x
     }
 }
 

@@ -40,17 +40,15 @@ struct TaskDetailScreen {
     mutating func draw(_ canvas: inout Canvas, row: TaskRow?, context: RenderContext) {
         let status = task?.status ?? row?.status
         let name = task?.name ?? row?.name ?? ""
+        var x = Chrome.drawTitle(&canvas, "Task \(jobID)/\(taskID) \(name)", context: context)
+        if let status {
+            x += canvas.put("  \(context.symbol(status)) \(status.name)", x: x, y: 1, maxWidth: canvas.width - x,
+                            style: context.style(status).adding(.bold))
+        }
         var detail = ""
-        if let status { detail = "\(context.symbol(status)) \(status.name)" }
         if let attempts = task?.attempts ?? row?.attempts, attempts > 0 { detail += " · attempt \(attempts)" }
         if loading && task == nil { detail += " · loading…" }
-        Chrome.drawTitle(&canvas, "Task \(jobID)/\(taskID) \(name)", detail: detail, context: context)
-        if let status {
-            // The status in its colour, over the plain title text.
-            let title = " Task \(jobID)/\(taskID) \(name)  "
-            let x = Canvas.measure(title)
-            canvas.cell("\(context.symbol(status)) \(status.name)", x: x, y: 1, width: canvas.width - x, style: context.style(status).adding(.bold))
-        }
+        canvas.put(detail, x: x, y: 1, maxWidth: canvas.width - x, style: context.style(.muted))
         let tabsEnd = drawTabs(&canvas, y: 2, context: context)
         let top = 3
         bodyHeight = max(1, canvas.height - top - 1)
