@@ -233,3 +233,13 @@ extension LinkMessage {
         #expect(screen.contains("render"))
     }
 }
+
+@Suite struct DetailTextTests {
+    @Test func aMultiLineCommandKeepsItsLines() {
+        let task = TaskInfo(jobID: 1, id: 0, name: "t", status: .completed, command: ["sh", "-c", "echo one\necho two"])
+        let lines = DetailText.info(task, now: Date())
+        let start = lines.firstIndex { $0.hasPrefix("Command") }!
+        #expect(lines[start] == "Command       sh -c 'echo one")
+        #expect(lines[start + 1] == "              echo two'")
+    }
+}

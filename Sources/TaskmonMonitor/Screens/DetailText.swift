@@ -94,7 +94,10 @@ enum DetailText {
         }
         add("Task", "\(task.jobID)/\(task.id) \(task.name)")
         add("Status", "\(task.status.name) (\(task.status.rawValue))")
-        add("Command", task.command.map(shellQuoted).joined(separator: " "))
+        // A script given to `sh -c` keeps its own lines, indented under the first.
+        let command = task.command.map(shellQuoted).joined(separator: " ").components(separatedBy: "\n")
+        add("Command", command.first)
+        lines += command.dropFirst().map { String(repeating: " ", count: 14) + $0 }
         add("Attempts", String(task.attempts))
         if task.interruptedRetryAttempts > 0 { add("Interrupted", "\(task.interruptedRetryAttempts) time(s), queued again") }
         add("PID", task.pid.map(String.init))
