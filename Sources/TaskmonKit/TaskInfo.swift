@@ -180,6 +180,8 @@ public struct JobInfo: Codable, Sendable, Equatable {
     /// Problems of the job as a whole, such as a teardown that failed.
     public var warnings: [String]
     public var tasks: [TaskInfo]?
+    /// In answers to `get_job` with `rows_only`: the page's tasks as list rows, instead of `tasks`.
+    public var taskRows: [TaskRowInfo]?
     /// In answers to `get_job`: the number of the last event this snapshot already reflects.
     /// Events up to it are in the snapshot; apply only later ones.
     public var lastSeq: UInt64?
@@ -218,6 +220,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case statusCounts = "status_counts"
         case doneCount = "done_count"
         case progress, warnings, tasks
+        case taskRows = "task_rows"
         case lastSeq = "last_seq"
     }
 

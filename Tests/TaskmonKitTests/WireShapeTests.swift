@@ -71,3 +71,16 @@ struct WireShapeTests {
         #expect(StateDirectory(path: "/s").socketPath == "/s/scheduler.sock")
     }
 }
+
+@Suite struct TaskRowShapeTests {
+    @Test func aRowIsAnArrayAndReadsBack() throws {
+        var task = TaskInfo(jobID: 1, id: 7, name: "frame-7", status: .failed, attempts: 2, pid: 42,
+                            startedAt: Date(timeIntervalSince1970: 1_700_000_000.5), exitCode: 3,
+                            progress: TaskProgress(percent: 60, info: "row 6"), cancellationReason: .none)
+        task.exception = TaskException(type: "ValueError", message: "bad")
+        let row = TaskRowInfo(task)
+        let json = String(decoding: try Wire.encoder().encode(row), as: UTF8.self)
+        #expect(json == #"[7,"frame-7",10,2,42,1700000000.5,null,60,"row 6",3,null,"ValueError",0]"#)
+        #expect(try Wire.decoder().decode(TaskRowInfo.self, from: Data(json.utf8)) == row)
+    }
+}

@@ -54,3 +54,29 @@ struct SnapshotSeqTests {
         }
     }
 }
+
+@Suite("Task lists as rows")
+struct TaskRowsTests {
+    @Test("rows_only pages carry what whole tasks say, as rows, page by page")
+    func rowsMatchWholeTasks() async throws {
+        try await withScheduler { scheduler in
+            let job = try await scheduler.submit(["exit 3", "true", channel(#"{"progress": {"percent": 40, "info": "half"}}"#)])
+            try await scheduler.waitForJob(job)
+            let whole = try await scheduler.client.tasks(of: job, offset: 1, limit: 2)
+            let rows = try await blocking { try scheduler.client.taskRows(of: job, offset: 1, limit: 2) }
+            #expect(rows.tasks == nil)
+            let received = try #require(rows.taskRows)
+            #expect(received.map(\.id) == [1, 2])
+            for (row, task) in zip(received, whole.tasks ?? []) {
+                var expected = TaskRowInfo(task)
+                // Rows carry times as seconds since 1970; whole tasks as ISO 8601 to the millisecond.
+                #expect(abs((row.startedAt ?? .distantPast).timeIntervalSince(expected.startedAt ?? .distantPast)) < 0.001)
+                expected.startedAt = row.startedAt
+                expected.finishedAt = row.finishedAt
+                #expect(row == expected)
+            }
+            #expect(received[1].progress == TaskProgress(percent: 40, info: "half"))
+            #expect(rows.lastSeq != nil)
+        }
+    }
+}

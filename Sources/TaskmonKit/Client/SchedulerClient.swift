@@ -117,6 +117,11 @@ public final class SchedulerClient: Sendable {
         try call(.getJob, JobQuery(jobID: id, includeTasks: true, taskOffset: offset, taskLimit: limit), as: JobInfo.self)
     }
 
+    /// A page of a job's tasks as list rows (`task_rows`): a fraction of the bytes of ``tasks(of:offset:limit:)``.
+    public func taskRows(of id: JobID, offset: Int, limit: Int) throws(SchedulerClientError) -> JobInfo {
+        try call(.getJob, JobQuery(jobID: id, includeTasks: true, taskOffset: offset, taskLimit: limit, rowsOnly: true), as: JobInfo.self)
+    }
+
     /// A job; with `includeTasks`, all its tasks, fetched a page at a time.
     public func job(_ id: JobID, includeTasks: Bool = false) throws(SchedulerClientError) -> JobInfo {
         if includeTasks {

@@ -92,17 +92,21 @@ public struct JobQuery: Codable, Sendable {
     public var includeTasks: Bool
     public var taskOffset: Int
     public var taskLimit: Int?
-    public init(jobID: JobID, includeTasks: Bool, taskOffset: Int = 0, taskLimit: Int? = nil) {
+    /// With `include_tasks`: send the page as `task_rows` (what a task list shows), not whole tasks.
+    public var rowsOnly: Bool
+    public init(jobID: JobID, includeTasks: Bool, taskOffset: Int = 0, taskLimit: Int? = nil, rowsOnly: Bool = false) {
         self.jobID = jobID
         self.includeTasks = includeTasks
         self.taskOffset = taskOffset
         self.taskLimit = taskLimit
+        self.rowsOnly = rowsOnly
     }
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id"
         case includeTasks = "include_tasks"
         case taskOffset = "task_offset"
         case taskLimit = "task_limit"
+        case rowsOnly = "rows_only"
     }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -110,6 +114,7 @@ public struct JobQuery: Codable, Sendable {
         includeTasks = try c.decodeIfPresent(Bool.self, forKey: .includeTasks) ?? false
         taskOffset = try c.decodeIfPresent(Int.self, forKey: .taskOffset) ?? 0
         taskLimit = try c.decodeIfPresent(Int.self, forKey: .taskLimit)
+        rowsOnly = try c.decodeIfPresent(Bool.self, forKey: .rowsOnly) ?? false
     }
 }
 

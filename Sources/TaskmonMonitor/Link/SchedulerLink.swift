@@ -96,13 +96,13 @@ public final class SchedulerLink: Sendable {
     /// Fetches a job's tasks a page at a time, handing each page over as it comes.
     private static func taskPages(_ client: SchedulerClient, _ job: JobID,
                                   _ deliver: (JobInfo, _ complete: Bool) -> Void) throws(SchedulerClientError) {
-        var page = try client.tasks(of: job, offset: 0, limit: pageSize)
-        var loaded = page.tasks?.count ?? 0
+        var page = try client.taskRows(of: job, offset: 0, limit: pageSize)
+        var loaded = page.taskRows?.count ?? 0
         let total = page.taskCount
         while loaded < total {
             deliver(page, false)
-            page = try client.tasks(of: job, offset: loaded, limit: pageSize)
-            let count = page.tasks?.count ?? 0
+            page = try client.taskRows(of: job, offset: loaded, limit: pageSize)
+            let count = page.taskRows?.count ?? 0
             if count == 0 { break }
             loaded += count
         }

@@ -77,11 +77,12 @@ public struct MonitorModel: Sendable {
             if seq > record.seq {
                 replaceCounts(of: &record, with: page, seq: seq)
             }
-            for info in page.tasks ?? [] {
-                let row = TaskRow(info, seq: seq)
-                if info.id < rows.count {
-                    if rows[info.id].seq < seq { rows[info.id] = row }
-                } else if info.id == rows.count {
+            // Pages come as list rows (`rows_only`) or, from older schedulers, whole tasks.
+            let pageRows = page.taskRows.map { $0.map { TaskRow($0, seq: seq) } } ?? (page.tasks ?? []).map { TaskRow($0, seq: seq) }
+            for row in pageRows {
+                if row.id < rows.count {
+                    if rows[row.id].seq < seq { rows[row.id] = row }
+                } else if row.id == rows.count {
                     rows.append(row)
                 }
             }
@@ -191,6 +192,7 @@ public struct MonitorModel: Sendable {
         let tasks = record.tasks
         record.info = info
         record.info.tasks = nil
+        record.info.taskRows = nil
         record.tasks = tasks
         record.counts = counts
         record.seq = seq

@@ -20,18 +20,22 @@ public struct TaskRow: Sendable, Equatable {
     var seq: UInt64
 
     public init(_ info: TaskInfo, seq: UInt64) {
-        id = info.id
-        name = info.name
-        status = info.status
-        attempts = info.attempts
-        pid = info.pid
-        startedAt = info.startedAt
-        finishedAt = info.finishedAt
-        progress = info.progress
-        exitCode = info.exitCode
-        signal = info.signal
-        exceptionType = info.exception?.type
-        cancellationReason = info.cancellationReason
+        self.init(TaskRowInfo(info), seq: seq)
+    }
+
+    public init(_ row: TaskRowInfo, seq: UInt64) {
+        id = row.id
+        name = row.name
+        status = row.status
+        attempts = row.attempts
+        pid = row.pid
+        startedAt = row.startedAt
+        finishedAt = row.finishedAt
+        progress = row.progress
+        exitCode = row.exitCode
+        signal = row.signal
+        exceptionType = row.exceptionType
+        cancellationReason = row.cancellationReason
         self.seq = seq
     }
 

@@ -6,14 +6,18 @@ extension Scheduler {
         JobList(jobs: jobOrder.compactMap { jobs[$0]?.info(includeTasks: false) }, lastSeq: stateSeq)
     }
 
-    func job(_ id: JobID, includeTasks: Bool, offset: Int = 0, limit: Int? = nil) throws(SchedulerRequestError) -> JobInfo {
+    func job(_ id: JobID, includeTasks: Bool, offset: Int = 0, limit: Int? = nil, rowsOnly: Bool = false) throws(SchedulerRequestError) -> JobInfo {
         guard let job = jobs[id] else { throw SchedulerRequestError(code: .notFound, description: "no job \(id)") }
         var info = job.info(includeTasks: false)
         info.lastSeq = stateSeq
         if includeTasks {
             let start = min(max(0, offset), job.tasks.count)
             let end = limit.map { min(job.tasks.count, start + max(0, $0)) } ?? job.tasks.count
-            info.tasks = job.tasks[start..<end].map { $0.info() }
+            if rowsOnly {
+                info.taskRows = job.tasks[start..<end].map { TaskRowInfo($0.info()) }
+            } else {
+                info.tasks = job.tasks[start..<end].map { $0.info() }
+            }
         }
         return info
     }

@@ -86,7 +86,8 @@ final class SchedulerService: ConnectionHandler {
             let params = try params(JobQuery.self, line)
             await scheduler.commits.flushed()
             return try Self.resultLine(id: id, try await scheduler.job(
-                params.jobID, includeTasks: params.includeTasks, offset: params.taskOffset, limit: params.taskLimit))
+                params.jobID, includeTasks: params.includeTasks, offset: params.taskOffset, limit: params.taskLimit,
+                rowsOnly: params.rowsOnly))
         case .getTask:
             let params = try params(TaskQuery.self, line)
             await scheduler.commits.flushed()
