@@ -169,7 +169,7 @@ public struct MonitorModel: Sendable {
         case .taskStatusChanged(let change):
             jobs[job]!.tasks![task].apply(change, at: event.time)
         case .taskProgress(let update):
-            jobs[job]!.tasks![task].progress = update.progress
+            jobs[job]!.tasks![task].info.progress = update.progress
         default:
             break
         }

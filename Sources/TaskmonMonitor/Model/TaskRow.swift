@@ -1,21 +1,12 @@
 import Foundation
 import TaskmonKit
 
-/// What the task list shows of one task: small, so a job of 100,000 tasks stays cheap.
-/// The task detail screen fetches the full `TaskInfo` when it opens.
+/// A task as the task list shows it: the scheduler's list row (`TaskRowInfo`, small, so a job
+/// of 100,000 tasks stays cheap) and the number of the last event it reflects. Its fields read
+/// as the row's (`task.status`). The task detail screen fetches the full `TaskInfo` when it opens.
+@dynamicMemberLookup
 public struct TaskRow: Sendable, Equatable {
-    public var id: TaskIndex
-    public var name: String
-    public var status: TaskStatus
-    public var attempts: Int
-    public var pid: Int32?
-    public var startedAt: Date?
-    public var finishedAt: Date?
-    public var progress: TaskProgress?
-    public var exitCode: Int32?
-    public var signal: Int32?
-    public var exceptionType: String?
-    public var cancellationReason: CancellationReason
+    public var info: TaskRowInfo
     /// The last event this row reflects; older news is ignored.
     var seq: UInt64
 
@@ -24,74 +15,68 @@ public struct TaskRow: Sendable, Equatable {
     }
 
     public init(_ row: TaskRowInfo, seq: UInt64) {
-        id = row.id
-        name = row.name
-        status = row.status
-        attempts = row.attempts
-        pid = row.pid
-        startedAt = row.startedAt
-        finishedAt = row.finishedAt
-        progress = row.progress
-        exitCode = row.exitCode
-        signal = row.signal
-        exceptionType = row.exceptionType
-        cancellationReason = row.cancellationReason
+        info = row
         self.seq = seq
     }
 
-    /// Applies a status change that happened at `time`.
+    public subscript<Value>(dynamicMember field: WritableKeyPath<TaskRowInfo, Value>) -> Value {
+        get { info[keyPath: field] }
+        set { info[keyPath: field] = newValue }
+    }
+
+    /// Applies a info.status change that happened at `time`.
     mutating func apply(_ change: TaskStatusChange, at time: Date) {
-        let wasRunning = status == .running
-        status = change.status
-        attempts = change.attempts
-        pid = change.pid ?? (change.status.isActive ? pid : nil)
-        exitCode = change.exitCode
-        signal = change.signal
-        exceptionType = change.exceptionType
-        cancellationReason = change.cancellationReason
+        let wasRunning = info.status == .running
+        info.status = change.status
+        info.attempts = change.attempts
+        info.pid = change.pid ?? (change.status.isActive ? info.pid : nil)
+        info.exitCode = change.exitCode
+        info.signal = change.signal
+        info.exceptionType = change.exceptionType
+        info.cancellationReason = change.cancellationReason
         switch change.status {
         case .submitted, .assigned, .notSubmitted:
             // A new attempt (a retry, or an interrupted task queued again) starts from nothing.
-            startedAt = nil
-            finishedAt = nil
-            progress = nil
-            pid = nil
+            info.startedAt = nil
+            info.finishedAt = nil
+            info.progress = nil
+            info.pid = nil
         case .running:
-            if !wasRunning { startedAt = time }
-            finishedAt = nil
+            if !wasRunning { info.startedAt = time }
+            info.finishedAt = nil
         case .canceling:
             break
         default:
-            finishedAt = time
+            info.finishedAt = time
         }
     }
 
     /// How long it ran: until it finished, or until `now` while it runs.
     public func duration(now: Date) -> TimeInterval? {
-        guard let startedAt else { return nil }
-        return (finishedAt ?? now).timeIntervalSince(startedAt)
+        guard let startedAt = info.startedAt else { return nil }
+        return (info.finishedAt ?? now).timeIntervalSince(startedAt)
     }
 
     /// The few words that say why it ended: exit code, signal, exception type, cancel reason.
     public var shortMessage: String {
-        switch status {
+        switch info.status {
         case .canceled, .canceling:
-            return cancellationReason == .none ? "" : cancellationReason.name.lowercased()
+            return info.cancellationReason == .none ? "" : info.cancellationReason.name.lowercased()
         case .failed, .environmentError:
             // The scheduler's own "ExitStatus" says less than the code itself.
-            if let exceptionType, exceptionType != "ExitStatus" { return exceptionType }
-            if let signal { return "signal \(signal)" }
-            if let exitCode { return "exit \(exitCode)" }
-            return exceptionType ?? ""
+            if let type = info.exceptionType, type != "ExitStatus" { return type }
+            if let signal = info.signal { return "signal \(signal)" }
+            if let exitCode = info.exitCode { return "exit \(exitCode)" }
+            return info.exceptionType ?? ""
         case .interrupted:
-            if let signal { return "signal \(signal)" }
+            if let signal = info.signal { return "signal \(signal)" }
             return ""
         case .timedOut:
             return "timeout"
         case .completed:
-            return exitCode.map { $0 == 0 ? "" : "exit \($0)" } ?? ""
+            return info.exitCode.map { $0 == 0 ? "" : "exit \($0)" } ?? ""
         default:
-            return progress?.info ?? ""
+            return info.progress?.info ?? ""
         }
     }
 }

@@ -48,8 +48,8 @@ struct TaskOrdering {
         computedAt = now
         var kept: [Int32] = []
         kept.reserveCapacity(tasks.count)
-        for task in tasks where filter.isEmpty || filter.contains(task.status) {
-            kept.append(Int32(task.id))
+        for task in tasks where filter.isEmpty || filter.contains(task.info.status) {
+            kept.append(Int32(task.info.id))
         }
         switch sort {
         case .id:
@@ -57,12 +57,12 @@ struct TaskOrdering {
         case .status:
             // Failures first, then what is running, then the rest; stable by id.
             let rank = Self.statusRank
-            kept = Self.stableSorted(kept) { rank[tasks[Int($0)].status.rawValue] < rank[tasks[Int($1)].status.rawValue] }
+            kept = Self.stableSorted(kept) { rank[tasks[Int($0)].info.status.rawValue] < rank[tasks[Int($1)].info.status.rawValue] }
         case .name:
-            kept = Self.stableSorted(kept) { tasks[Int($0)].name < tasks[Int($1)].name }
+            kept = Self.stableSorted(kept) { tasks[Int($0)].info.name < tasks[Int($1)].info.name }
         case .started:
             kept = Self.stableSorted(kept) {
-                (tasks[Int($0)].startedAt ?? .distantFuture) < (tasks[Int($1)].startedAt ?? .distantFuture)
+                (tasks[Int($0)].info.startedAt ?? .distantFuture) < (tasks[Int($1)].info.startedAt ?? .distantFuture)
             }
         case .duration:
             kept = Self.stableSorted(kept) {
