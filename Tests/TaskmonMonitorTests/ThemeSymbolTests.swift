@@ -75,10 +75,4 @@ import TaskmonKit
         #expect(StatusSymbols.forTerminal(environment: ["TERM": "linux", "LANG": "C.UTF-8", "TASKMON_SYMBOLS": "unicode"]) == .unicode)
         #expect(StatusSymbols.forTerminal(environment: ["TERM": "xterm", "LANG": "C.UTF-8", "TASKMON_SYMBOLS": "ascii"]) == .ascii)
     }
-
-    @Test func shortLabelsAreDistinctAndNarrow() {
-        let labels = TaskStatus.allCases.map(\.shortLabel)
-        #expect(Set(labels).count == 11)
-        #expect(labels.allSatisfy { $0.count <= 6 && $0.allSatisfy(\.isASCII) })
-    }
 }

@@ -78,22 +78,3 @@ public struct StatusSymbols: Hashable, Sendable {
         return lowered.contains("utf-8") || lowered.contains("utf8")
     }
 }
-
-extension TaskStatus {
-    /// A lowercase label of at most 6 columns for narrow status columns (`failed`, `tmout`).
-    public var shortLabel: String {
-        switch self {
-        case .notSubmitted: "new"
-        case .submitted: "queued"
-        case .assigned: "assign"
-        case .running: "run"
-        case .canceling: "stop"
-        case .interrupted: "intr"
-        case .canceled: "cancel"
-        case .environmentError: "enverr"
-        case .completed: "done"
-        case .timedOut: "tmout"
-        case .failed: "failed"
-        }
-    }
-}
