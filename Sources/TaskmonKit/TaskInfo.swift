@@ -16,6 +16,8 @@ public struct TaskInfo: Codable, Sendable, Equatable {
     public var attempts: Int
     public var interruptedRetryAttempts: Int
     public var pid: Int32?
+    /// Where the task ran, in its backend's words (a Slurm job id and node, a warm host).
+    public var host: String?
     public var submittedAt: Date?
     public var assignedAt: Date?
     public var startedAt: Date?
@@ -76,7 +78,7 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         case statusValue = "status_value"
         case command, attempts
         case interruptedRetryAttempts = "interrupted_retry_attempts"
-        case pid
+        case pid, host
         case submittedAt = "submitted_at"
         case assignedAt = "assigned_at"
         case startedAt = "started_at"
@@ -104,6 +106,7 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         attempts = try c.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
         interruptedRetryAttempts = try c.decodeIfPresent(Int.self, forKey: .interruptedRetryAttempts) ?? 0
         pid = try c.decodeIfPresent(Int32.self, forKey: .pid)
+        host = try c.decodeIfPresent(String.self, forKey: .host)
         submittedAt = try c.decodeIfPresent(Date.self, forKey: .submittedAt)
         assignedAt = try c.decodeIfPresent(Date.self, forKey: .assignedAt)
         startedAt = try c.decodeIfPresent(Date.self, forKey: .startedAt)
@@ -137,6 +140,7 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         try c.encode(attempts, forKey: .attempts)
         try c.encode(interruptedRetryAttempts, forKey: .interruptedRetryAttempts)
         try c.encode(pid, forKey: .pid)
+        try c.encodeIfPresent(host, forKey: .host)
         try c.encode(submittedAt, forKey: .submittedAt)
         try c.encode(assignedAt, forKey: .assignedAt)
         try c.encode(startedAt, forKey: .startedAt)

@@ -10,34 +10,7 @@ extension Scheduler {
     /// check (that each program exists) first, so that a rejected job queues nothing.
     func submit(_ spec: JobSpec) throws(JobSpecError) -> SubmitResult {
         try validateExecutables(spec)
-        let id = nextJobID
-        nextJobID += 1
-        let now = Date()
-        var job = JobState(
-            id: id, name: spec.name ?? "Job \(id)", description: spec.description, priority: spec.priority,
-            taskTimeout: spec.taskTimeout, maxInterruptedRetries: spec.maxInterruptedRetries,
-            cancelOnTaskFailure: spec.cancelOnTaskFailure, environment: spec.environment, submittedAt: now,
-            tasks: [])
-        job.tasks.reserveCapacity(spec.tasks.count)
-        for (index, task) in spec.tasks.enumerated() {
-            job.tasks.append(TaskState(
-                jobID: id, index: index, name: task.name, command: task.command, env: task.env, cwd: task.cwd,
-                status: .submitted, submittedAt: now))
-        }
-        job.counts[TaskStatus.submitted.rawValue] = job.tasks.count
-        jobs[id] = job
-        jobOrder.append(id)
-        batch.newJobs.append(job)
-        // One event for the job stands for all its tasks becoming SUBMITTED: a job of
-        // 100,000 tasks must not cost 100,000 events.
-        pendingEvents.append(.jobSubmitted(job.info(includeTasks: false)))
-        var queue = queues[job.priority.rawValue]
-        queue.reserveCapacity(queue.count + job.tasks.count)
-        for index in job.tasks.indices { queue.append(TaskKey(job: id, task: index)) }
-        queues[job.priority.rawValue] = queue
-        flush()
-        dispatch()
-        return SubmitResult(jobID: id, taskCount: job.tasks.count)
+        return submitChecked(spec)
     }
 
     /// A task whose program cannot be found is refused at submission, naming the key.

@@ -1,167 +1,212 @@
-import DequeModule
 import Foundation
 import Logging
 import TaskmonKit
 
-/// The one owner of scheduling state: the queue, every task's status, retries, timeouts, cancels.
+/// The one owner of scheduling state, and the one interpreter of the lifecycle's effects.
 ///
-/// Each entry point changes the in-memory state, collects the changes in a ``StoreBatch``,
-/// and ends with ``flush()``, which hands the batch to the ``CommitQueue``: it commits the
-/// batch and only then publishes its events.
+/// Every entry point feeds the ``Lifecycle`` reducer an input stamped with the clock's moment
+/// (requests) or the moment it happened (backend reports), then ``settle()``s: it carries out the
+/// effects the reducer asked for (launches, signals) and hands the changes to the
+/// ``CommitQueue``, which commits them and only then publishes their events. I/O the reducer
+/// needs as input (channel files, the tail of a failed task's stderr) is read here.
 actor Scheduler {
-    /// A process the scheduler started and waits for.
-    struct RunningProcess {
-        enum Kind {
-            case task(TaskKey)
-            /// A job's setup, started on behalf of the task that was first in line.
-            case setup(JobID, trigger: TaskKey)
-            case teardown(JobID)
-        }
-        var kind: Kind
-        var channel: ChannelReader?
-        var deadline: ContinuousClock.Instant?
-        var cancel: (message: String, reason: CancellationReason)?
-        var killAt: ContinuousClock.Instant?
-        var timedOut = false
-        var shutdownRequested = false
-    }
-
     let configuration: SchedulerConfiguration
     let hub: EventHub
-    private(set) var backend: (any Backend)!
     let logger: Logger
-
-    var jobs: [JobID: JobState] = [:]
-    var jobOrder: [JobID] = []
-    var nextJobID: JobID = 1
-    /// Waiting tasks, one queue per priority; served highest first, then in order of arrival.
-    var queues = [Deque<TaskKey>](repeating: Deque(), count: JobPriority.allCases.count)
-    /// Tasks held back until their job's setup has finished.
-    var waitingForSetup: [JobID: [TaskKey]] = [:]
-    var running: [Int32: RunningProcess] = [:]
-    var pidByTask: [TaskKey: Int32] = [:]
-    var busySlots = 0
-    var batch = StoreBatch()
-    var pendingEvents: [EventBody] = []
+    let clock: any SchedulerClock
+    let commits: CommitQueue
+    private(set) var lifecycle: Lifecycle
+    private(set) var backend: (any Backend)!
+    private var inbox: BackendInbox!
+    /// Channel readers of running tasks, by run.
+    private var channels: [RunHandle: ChannelReader] = [:]
     /// The number the commit queue will give the last event handed to it so far.
     private var handedOverSeq: UInt64
-    let commits: CommitQueue
-    var shuttingDown = false
     private var ticker: Task<Void, Never>?
+    private var drainScheduled = false
 
     init(configuration: SchedulerConfiguration, store: Store, snapshot: Store.Snapshot, hub: EventHub, logger: Logger) {
         self.configuration = configuration
         self.hub = hub
         self.logger = logger
+        clock = configuration.clock
         commits = CommitQueue(store: store, hub: hub, lastSeq: snapshot.lastSeq, logger: logger)
         handedOverSeq = snapshot.lastSeq
-        for job in snapshot.jobs {
-            jobs[job.id] = job
-            jobOrder.append(job.id)
-            nextJobID = max(nextJobID, job.id + 1)
-        }
+        lifecycle = Lifecycle(
+            settings: Lifecycle.Settings(
+                stateDirectory: configuration.stateDirectory, slots: configuration.slots,
+                cancelGracePeriod: configuration.cancelGracePeriod, baseEnvironment: configuration.baseEnvironment),
+            jobs: snapshot.jobs)
     }
 
-    /// Connects the backend and consumes its exits; separate from `init` because the backend
-    /// needs the exit stream's continuation.
-    func attach(_ backend: any Backend, exits: AsyncStream<ProcessExit>) {
+    /// Connects the backend, which posts its reports to `inbox`.
+    func attach(_ backend: any Backend, inbox: BackendInbox) {
         self.backend = backend
-        Task { [weak self] in
-            for await exit in exits {
-                await self?.processExited(exit)
-            }
-        }
+        self.inbox = inbox
     }
 
-    // MARK: Recording changes
-
-    /// Moves a task to `status` through the one transition function, keeping counts, the
-    /// batch and the event stream in step. `update` fills in the fields that go with the move.
-    @discardableResult
-    func move(_ key: TaskKey, to status: TaskStatus, _ update: (inout TaskState) -> Void = { _ in }) -> Bool {
-        guard var task = jobs[key.job]?.tasks[key.task] else { return false }
-        let previous = task.status
-        do {
-            task.status = try previous.moved(to: status)
-        } catch {
-            logger.error("\(error) for task \(key.job)/\(key.task)")
-            return false
-        }
-        update(&task)
-        jobs[key.job]!.tasks[key.task] = task
-        jobs[key.job]!.counts[previous.rawValue] -= 1
-        jobs[key.job]!.counts[status.rawValue] += 1
-        batch.tasks[key] = task
-        pendingEvents.append(.taskStatusChanged(TaskStatusChange(
-            jobID: key.job, taskID: key.task, name: task.displayName, previous: previous, status: status,
-            pid: task.pid, attempts: task.attempts, exitCode: task.exitCode, signal: task.signal,
-            exceptionType: task.exception?.type, cancellationReason: task.cancellationReason)))
-        return true
+    /// Called (through the inbox's wake) when reports wait: drains them all in one turn.
+    nonisolated func reportsArrived() {
+        Task { await self.drainReports() }
     }
 
-    /// Changes a task's fields without changing its status.
-    func modify(_ key: TaskKey, propertiesChanged: Bool = false, _ update: (inout TaskState) -> Void) {
-        guard jobs[key.job] != nil, key.task < jobs[key.job]!.tasks.count else { return }
-        update(&jobs[key.job]!.tasks[key.task])
-        batch.tasks[key] = jobs[key.job]!.tasks[key.task]
-        if propertiesChanged { batch.propertiesChanged.insert(key) }
-    }
+    // MARK: Reading state (queries)
 
-    func markJobChanged(_ id: JobID) {
-        if let job = jobs[id], !batch.newJobs.contains(where: { $0.id == id }) { batch.jobs[id] = job }
-    }
+    var jobs: [JobID: JobState] { lifecycle.jobs }
+    var jobOrder: [JobID] { lifecycle.jobOrder }
+    var busySlots: Int { lifecycle.busySlots }
 
-    /// Hands every change made since the last flush to the commit queue, which writes them
-    /// (one transaction) and only then publishes their events.
-    func flush() {
-        guard !batch.isEmpty || !pendingEvents.isEmpty else { return }
-        // Properties are written from the task's state at this point.
-        for key in batch.propertiesChanged where batch.tasks[key] == nil {
-            batch.tasks[key] = jobs[key.job]?.tasks[key.task]
-        }
-        commits.enqueue(batch, events: pendingEvents, at: Date())
-        handedOverSeq += UInt64(pendingEvents.count)
-        batch = StoreBatch()
-        pendingEvents.removeAll(keepingCapacity: true)
+    func outputPath(_ task: TaskState, _ stream: OutputStreamName) -> String {
+        lifecycle.outputPath(task, stream)
     }
 
     /// The number of the event that describes the state in memory right now: the commit queue
     /// numbers events one by one in the order they are handed over, so a snapshot taken in
     /// this actor turn reflects exactly the events up to here, committed yet or not.
-    var stateSeq: UInt64 { handedOverSeq + UInt64(pendingEvents.count) }
+    var stateSeq: UInt64 { handedOverSeq + UInt64(lifecycle.events.count) }
+
+    // MARK: Requests
+
+    func submitChecked(_ spec: JobSpec) -> SubmitResult {
+        let result = lifecycle.submit(spec, at: clock.now())
+        settle()
+        return result
+    }
+
+    func cancel(job id: JobID, task index: TaskIndex?, message: String?, user: String) throws(SchedulerRequestError) -> CancelResult {
+        defer { settle() }
+        return try lifecycle.cancel(job: id, task: index, message: message, user: user, at: clock.now())
+    }
+
+    func retry(job id: JobID, task index: TaskIndex) throws(SchedulerRequestError) {
+        defer { settle() }
+        try lifecycle.retry(job: id, task: index, at: clock.now())
+    }
+
+    func recover() {
+        let recovered = lifecycle.recover(at: clock.now())
+        if recovered > 0 { logger.notice("recovered \(recovered) task(s) left unfinished by the last scheduler") }
+        settle()
+    }
+
+    /// Stops dispatching, asks every run to stop and waits up to the grace period (then SIGKILL,
+    /// then up to 2 s more); what was running is INTERRUPTED and queued again for the next start.
+    func shutdown() async {
+        lifecycle.beginShutdown(at: clock.now())
+        settle()
+        await waitForRuns(until: clock.now() + configuration.cancelGracePeriod)
+        lifecycle.killEverything()
+        settle()
+        await waitForRuns(until: clock.now() + .seconds(2))
+        ticker?.cancel()
+        await commits.flushed()
+    }
+
+    private func waitForRuns(until deadline: Moment) async {
+        while !lifecycle.runs.isEmpty && clock.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    // MARK: Interpreting
+
+    /// Carries out the reducer's effects, hands its changes to the commit queue, and keeps the
+    /// ticker running while anything runs.
+    func settle() {
+        // A launch's outcome feeds the reducer at once, which may ask for more (a failed launch
+        // frees its slot for the next task): loop until nothing is left.
+        var effects = lifecycle.takeEffects()
+        while !effects.isEmpty {
+            for effect in effects { carryOut(effect) }
+            effects = lifecycle.takeEffects()
+        }
+        flush()
+        ensureTicker()
+    }
+
+    private func carryOut(_ effect: Lifecycle.Effect) {
+        switch effect {
+        case .launch(let handle, let request):
+            if let channel = request.channelPath { channels[handle] = ChannelReader(path: channel) }
+            let outcome = backend.launch(handle, request)
+            if case .failed = outcome { channels[handle] = nil }
+            lifecycle.launched(handle, outcome, at: clock.now())
+        case .signal(let handle, let signal):
+            backend.signal(handle, signal)
+        case .killOrphan(let pid, let key):
+            OrphanSweep.kill(pid: pid, key, stateDirectory: configuration.stateDirectory)
+        }
+    }
+
+    /// Hands every change made since the last flush to the commit queue, which writes them
+    /// (one transaction) and only then publishes their events.
+    private func flush() {
+        guard lifecycle.hasChanges else { return }
+        let (batch, events) = lifecycle.takeChanges()
+        commits.enqueue(batch, events: events, at: clock.now().wall)
+        handedOverSeq += UInt64(events.count)
+    }
+
+    private func drainReports() {
+        for report in inbox.drain() {
+            var stderrTail = ""
+            if case .exited(let handle, let termination, _, _) = report, let run = lifecycle.runs[handle] {
+                // The last lines a task wrote before it exited.
+                if case .task(let key) = run.purpose { readChannel(handle, key, final: true) }
+                channels[handle] = nil
+                if termination != .exited(0) { stderrTail = Self.tail(of: run.stderrPath) }
+            } else if case .lost(let handle, _, _) = report {
+                channels[handle] = nil
+            } else if case .launchFailed(let handle, _, _) = report {
+                channels[handle] = nil
+            }
+            lifecycle.apply(report, stderrTail: stderrTail)
+            // Effects first (launches for freed slots), so that one commit covers the whole burst.
+            var effects = lifecycle.takeEffects()
+            while !effects.isEmpty {
+                for effect in effects { carryOut(effect) }
+                effects = lifecycle.takeEffects()
+            }
+        }
+        settle()
+    }
 
     // MARK: Ticking
 
-    /// Starts the periodic check of channels, deadlines and kills while anything runs.
-    func ensureTicker() {
-        guard ticker == nil, !running.isEmpty else { return }
+    /// Keeps one loop running while anything runs: it reads channels every tick and wakes
+    /// for the reducer's next deadline or kill.
+    private func ensureTicker() {
+        guard ticker == nil, !lifecycle.runs.isEmpty else { return }
         let interval = configuration.tickInterval
+        let clock = self.clock
         ticker = Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                guard let wake = await self?.nextWake(interval) else { break }
+                do { try await clock.sleep(until: wake) } catch { break }
                 guard let self, await self.tick() else { break }
             }
         }
     }
 
-    /// One check of every running process; returns false when nothing runs any more.
-    func tick() -> Bool {
-        let now = ContinuousClock.now
-        for (pid, process) in running {
-            if case .task(let key) = process.kind {
-                readChannel(pid: pid, key: key, final: false)
-            }
-            if let deadline = process.deadline, now >= deadline, !process.timedOut, process.cancel == nil {
-                running[pid]?.timedOut = true
-                backend.signal(pid, SIGKILL)
-            }
-            if let killAt = process.killAt, now >= killAt {
-                running[pid]?.killAt = nil
-                backend.signal(pid, SIGKILL)
-            }
+    private func nextWake(_ interval: Duration) -> Moment {
+        let poll = clock.now() + interval
+        return min(poll, lifecycle.nextTimer ?? poll)
+    }
+
+    /// One check of every running task's channel, then the reducer's deadlines; returns false
+    /// (and lets the ticker end) when nothing runs any more.
+    private func tick() -> Bool {
+        for (handle, run) in lifecycle.runs {
+            if case .task(let key) = run.purpose, run.startedAt != nil { readChannel(handle, key, final: false) }
+        }
+        lifecycle.advance(to: clock.now())
+        var effects = lifecycle.takeEffects()
+        while !effects.isEmpty {
+            for effect in effects { carryOut(effect) }
+            effects = lifecycle.takeEffects()
         }
         flush()
-        if running.isEmpty {
+        if lifecycle.runs.isEmpty {
             ticker = nil
             return false
         }
@@ -169,34 +214,26 @@ actor Scheduler {
     }
 
     /// Applies what a task wrote to its channel since the last read.
-    func readChannel(pid: Int32, key: TaskKey, final: Bool) {
-        guard var reader = running[pid]?.channel else { return }
+    private func readChannel(_ handle: RunHandle, _ key: TaskKey, final: Bool) {
+        guard var reader = channels[handle] else { return }
         let records = reader.read(final: final)
-        running[pid]?.channel = reader
-        for record in records {
-            switch record {
-            case .success(.property(let name, let value)):
-                modify(key, propertiesChanged: true) { $0.properties[name] = value }
-            case .success(.result(let result)):
-                modify(key) { $0.result = result }
-            case .success(.exception(let exception)):
-                modify(key) { $0.exception = exception }
-            case .success(.progress(let progress)):
-                modify(key) { $0.progress = progress }
-                pendingEvents.append(.taskProgress(TaskProgressUpdate(jobID: key.job, taskID: key.task, progress: progress)))
-            case .failure(let problem):
-                warn(key, "channel: \(problem.message)")
-            }
-        }
+        channels[handle] = reader
+        if !records.isEmpty { lifecycle.channelRecords(key, records) }
     }
 
-    /// Records a problem on the task for people to see; a flood is cut short.
-    func warn(_ key: TaskKey, _ message: String) {
-        guard let task = jobs[key.job]?.tasks[key.task], task.warnings.count < Self.maxWarnings else { return }
-        let text = task.warnings.count == Self.maxWarnings - 1 ? "further warnings suppressed" : message
-        modify(key) { $0.warnings.append(text) }
-        pendingEvents.append(.taskWarning(TaskWarning(jobID: key.job, taskID: key.task, message: text)))
+    /// The last lines of a file (at most 4 KiB), for exception traces.
+    static func tail(of path: String, bytes: Int = 4096) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0 else { return "" }
+        let start = max(0, Int64(info.st_size) - Int64(bytes))
+        var buffer = [UInt8](repeating: 0, count: Int(Int64(info.st_size) - start))
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+        guard n > 0 else { return "" }
+        var text = String(decoding: buffer[0..<n], as: UTF8.self)
+        if start > 0, let newline = text.firstIndex(of: "\n") { text = String(text[text.index(after: newline)...]) }
+        return text
     }
-
-    static let maxWarnings = 20
 }

@@ -12,6 +12,10 @@ public struct SchedulerConfiguration: Sendable {
     public var tickInterval: Duration
     /// Environment every task starts from, before the job's and the task's own.
     public var baseEnvironment: [String: String]
+    /// Where time comes from; tests drive a ``ManualClock``.
+    package var clock: any SchedulerClock = SystemClock()
+    /// What runs the tasks.
+    public var backend: BackendChoice = .local
 
     public init(
         stateDirectory: StateDirectory,
@@ -26,4 +30,10 @@ public struct SchedulerConfiguration: Sendable {
         self.tickInterval = tickInterval
         self.baseEnvironment = baseEnvironment
     }
+}
+
+/// Which backend runs a scheduler's tasks.
+public enum BackendChoice: Sendable, Equatable {
+    /// Host processes on this machine.
+    case local
 }

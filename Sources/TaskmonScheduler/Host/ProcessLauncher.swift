@@ -2,35 +2,8 @@ import CTaskmonPOSIX
 import Glibc
 import Synchronization
 
-/// What to start: full argv, the complete environment (nothing inherited implicitly), cwd, and where stdout/stderr go.
-public struct LaunchRequest: Sendable {
-    /// argv[0] is resolved with the PATH in `environment`, as execvp would; the child still sees it unchanged.
-    public var argv: [String]
-    /// The child's entire environment: nothing of the scheduler's own environment is passed on.
-    public var environment: [String: String]
-    /// The child's current directory; nil keeps the scheduler's.
-    public var workingDirectory: String?
-    /// Opened O_WRONLY|O_CREAT|O_APPEND, 0644; created if missing. A relative path is relative to
-    /// the scheduler's directory, not `workingDirectory` (the files are opened before the chdir).
-    public var stdoutPath: String
-    /// Like `stdoutPath`; may be the same file (both descriptors append).
-    public var stderrPath: String
-    /// When both are set, the child's stdout and stderr are these descriptors (pipe ends, say)
-    /// instead of the files; the paths are then only names for messages.
-    public var stdoutDescriptor: Int32?
-    public var stderrDescriptor: Int32?
-
-    public init(argv: [String], environment: [String: String], workingDirectory: String?, stdoutPath: String, stderrPath: String) {
-        self.argv = argv
-        self.environment = environment
-        self.workingDirectory = workingDirectory
-        self.stdoutPath = stdoutPath
-        self.stderrPath = stderrPath
-    }
-}
-
 /// How a child ended.
-public enum ProcessTermination: Sendable, Equatable {
+package enum ProcessTermination: Sendable, Equatable {
     /// It exited with this code (0...255). -1 means the status was lost because something else
     /// in this process reaped the child first (a `waitpid(-1)`, or SIGCHLD set to SIG_IGN).
     case exited(Int32)
@@ -39,17 +12,17 @@ public enum ProcessTermination: Sendable, Equatable {
 }
 
 /// Why a process could not be started, as one line fit for a task's error field.
-public struct LaunchError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct LaunchError: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 
-    public init(message: String) {
+    package init(message: String) {
         self.message = message
     }
 }
 
 /// Starts host processes with posix_spawn and reports each one's end exactly once.
-public final class ProcessLauncher: Sendable {
+package final class ProcessLauncher: Sendable {
     private struct LookupKey: Hashable {
         var program: String
         var path: String?
@@ -66,7 +39,7 @@ public final class ProcessLauncher: Sendable {
     /// It can run before `launch` has returned that pid to its caller (a short-lived child may be
     /// reaped first), so callers must accept an exit for a pid they have not recorded yet.
     /// It is never called for a launch that threw. Keep it short: it delays the reaping of other children.
-    public init(onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
+    package init(onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
         reaper = ProcessReaper(onExit: onExit)
     }
 
@@ -77,7 +50,7 @@ public final class ProcessLauncher: Sendable {
     /// Starts the process in a NEW PROCESS GROUP of its own (pgid == pid), stdin from /dev/null, signal mask cleared and
     /// all signals at default disposition in the child, no file descriptors leaked (everything else CLOEXEC),
     /// and returns its pid. Throws LaunchError when it cannot start (missing executable, bad cwd, permission).
-    public func launch(_ request: LaunchRequest) throws(LaunchError) -> Int32 {
+    package func launch(_ request: LaunchRequest) throws(LaunchError) -> Int32 {
         if let problem = reaper.setupProblem { throw LaunchError(message: problem) }
         guard let program = request.argv.first else {
             throw LaunchError(message: "cannot run an empty command line")
@@ -108,18 +81,17 @@ public final class ProcessLauncher: Sendable {
         return pid
     }
 
-    /// Sends `signal` to the whole process group of `pid` (kill(-pid, sig)); ignores ESRCH.
-    ///
-    /// Only meaningful while the child is unreaped (before its `onExit`): afterwards the group id
-    /// may belong to someone else. Pids below 2 are ignored, since kill(0) and kill(-1) would hit
-    /// the scheduler's own group or every process it may signal.
-    public func signalGroup(_ pid: Int32, _ signal: Int32) {
-        guard pid > 1 else { return }
-        _ = kill(-pid, signal)
+    /// Sends `signal` to the whole process group of `pid` (kill(-pid, sig)), but only while
+    /// `pid` is our child and not yet reaped: afterwards its group id may belong to someone else.
+    /// Pids below 2 are ignored, since kill(0) and kill(-1) would hit the scheduler's own group
+    /// or every process it may signal. Returns whether the signal was sent.
+    @discardableResult
+    package func signalGroup(_ pid: Int32, _ signal: Int32) -> Bool {
+        reaper.signalGroupIfUnreaped(pid, signal)
     }
 
     /// Number of children launched and not yet reaped.
-    public var liveChildren: Int { reaper.liveChildren }
+    package var liveChildren: Int { reaper.liveChildren }
 
     // MARK: - Internals
 

@@ -18,6 +18,9 @@ import Synchronization
 final class ProcessReaper: Sendable {
     private struct State {
         var live = 0
+        /// Children watched and not yet reaped. Reaping and signalling both hold the lock, so
+        /// a signal can never reach the group of a leader that has been reaped.
+        var unreaped: Set<Int32> = []
         var threadStarted = false
         var stopWhenIdle = false
     }
@@ -68,6 +71,7 @@ final class ProcessReaper: Sendable {
         // Counted before it is added to epoll, so the reaper can never decrement first.
         let mustStartThread = state.withLock { state in
             state.live += 1
+            state.unreaped.insert(pid)
             defer { state.threadStarted = true }
             return !state.threadStarted
         }
@@ -75,9 +79,24 @@ final class ProcessReaper: Sendable {
         if ctaskmon_epoll_add(epollFD, pidfd, UInt64(UInt32(bitPattern: pid)) << 32 | UInt64(UInt32(pidfd))) != 0 {
             let code = errno
             close(pidfd)
-            state.withLock { $0.live -= 1 }
+            state.withLock {
+                $0.live -= 1
+                $0.unreaped.remove(pid)
+            }
             abandon(pid)
             throw LaunchError(message: "cannot monitor process \(pid): \(errorText(code))")
+        }
+    }
+
+    /// Sends `signal` to the process group of `pid` only while `pid` is a child not yet reaped:
+    /// once it is reaped its number (and so its group id) may be given to another process.
+    /// Returns whether the signal was sent.
+    @discardableResult
+    func signalGroupIfUnreaped(_ pid: Int32, _ signal: Int32) -> Bool {
+        guard pid > 1 else { return false }
+        return state.withLock { state in
+            guard state.unreaped.contains(pid) else { return false }
+            return kill(-pid, signal) == 0
         }
     }
 
@@ -131,11 +150,15 @@ final class ProcessReaper: Sendable {
     /// Reaps one child whose pidfd is readable; returns whether the thread should now stop.
     private func reap(pid: Int32, pidfd: Int32) -> Bool {
         var status: Int32 = 0
-        var result = retryingEINTR { waitpid(pid, &status, WNOHANG) }
-        if result == 0 {
-            // A readable pidfd means the whole thread group has exited, so this returns at once;
-            // it is here so an unexpected "not yet" cannot spin on the level-triggered event.
-            result = retryingEINTR { waitpid(pid, &status, 0) }
+        let result = state.withLock { state -> Int32 in
+            var result = retryingEINTR { waitpid(pid, &status, WNOHANG) }
+            if result == 0 {
+                // A readable pidfd means the whole thread group has exited, so this returns at once;
+                // it is here so an unexpected "not yet" cannot spin on the level-triggered event.
+                result = retryingEINTR { waitpid(pid, &status, 0) }
+            }
+            state.unreaped.remove(pid)
+            return result
         }
         let termination: ProcessTermination
         if result == pid, ctaskmon_wifsignaled(status) != 0 {

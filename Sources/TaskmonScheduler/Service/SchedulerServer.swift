@@ -47,8 +47,8 @@ public final class SchedulerServer: Sendable {
         }
         let hub = EventHub(lastSeq: snapshot.lastSeq, store: store)
         let scheduler = Scheduler(configuration: configuration, store: store, snapshot: snapshot, hub: hub, logger: logger)
-        let (exits, continuation) = AsyncStream.makeStream(of: ProcessExit.self)
-        await scheduler.attach(LocalBackend(exits: continuation), exits: exits)
+        let inbox = BackendInbox(wake: { [weak scheduler] in scheduler?.reportsArrived() })
+        await scheduler.attach(try makeBackend(configuration, inbox: inbox), inbox: inbox)
         await scheduler.recover()
 
         let shutdownRequest = Mutex<SchedulerServer?>(nil)
@@ -69,6 +69,14 @@ public final class SchedulerServer: Sendable {
         shutdownRequest.withLock { $0 = server }
         logger.info("scheduler \(getpid()) serving \(directory.socketPath) with \(configuration.slots) slot(s)")
         return server
+    }
+
+    /// The backend the configuration asks for.
+    private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox) throws -> any Backend {
+        switch configuration.backend {
+        case .local:
+            LocalBackend(inbox: inbox, clock: configuration.clock)
+        }
     }
 
     /// Stops listening, stops running tasks (they run again on the next start), and releases the state dir.

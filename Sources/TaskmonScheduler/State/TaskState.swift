@@ -2,9 +2,14 @@ import Foundation
 import TaskmonKit
 
 /// A job and a task index: the key of a task everywhere in the scheduler.
-struct TaskKey: Hashable, Sendable {
-    var job: JobID
-    var task: TaskIndex
+package struct TaskKey: Hashable, Sendable {
+    package var job: JobID
+    package var task: TaskIndex
+
+    package init(job: JobID, task: TaskIndex) {
+        self.job = job
+        self.task = task
+    }
 }
 
 /// The scheduler's own record of a task: what it was asked to run and all it has returned.
@@ -20,6 +25,8 @@ struct TaskState: Sendable {
     var attempts = 0
     var interruptedRetryAttempts = 0
     var pid: Int32?
+    /// Where it runs or ran, in its backend's words; nil for a plain local process.
+    var host: String?
     var submittedAt: Date?
     var assignedAt: Date?
     var startedAt: Date?
@@ -42,18 +49,21 @@ struct TaskState: Sendable {
 
     /// The task as clients see it; output is added by the caller when asked for.
     func info() -> TaskInfo {
-        TaskInfo(
+        var info = TaskInfo(
             jobID: jobID, id: index, name: displayName, status: status, command: command,
             attempts: attempts, interruptedRetryAttempts: interruptedRetryAttempts, pid: pid,
             submittedAt: submittedAt, assignedAt: assignedAt, startedAt: startedAt, finishedAt: finishedAt,
             exitCode: exitCode, signal: signal, progress: progress, result: result, properties: properties,
             exception: exception, cancellationMessage: cancellationMessage,
             cancellationReason: cancellationReason, warnings: warnings)
+        info.host = host
+        return info
     }
 
     /// Clears what one attempt returned, for a retry.
     mutating func resetForNewAttempt() {
         pid = nil
+        host = nil
         assignedAt = nil
         startedAt = nil
         finishedAt = nil

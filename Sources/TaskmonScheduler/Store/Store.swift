@@ -87,6 +87,9 @@ final class Store: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2-task-host") { db in
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN host TEXT")
+        }
         return migrator
     }
 
@@ -136,8 +139,8 @@ final class Store: Sendable {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO tasks (job_id, idx, name, command, env, cwd, status, attempts, interrupted_retry_attempts,
                 pid, submitted_at, assigned_at, started_at, finished_at, exit_code, signal, progress_percent,
-                progress_info, result, exception, cancellation_message, cancellation_reason, warnings, output_prefix)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                progress_info, result, exception, cancellation_message, cancellation_reason, warnings, output_prefix, host)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for task in job.tasks {
             let fixed: StatementArguments = [
@@ -161,7 +164,7 @@ final class Store: Sendable {
         UPDATE tasks SET status = ?, attempts = ?, interrupted_retry_attempts = ?, pid = ?, submitted_at = ?,
             assigned_at = ?, started_at = ?, finished_at = ?, exit_code = ?, signal = ?, progress_percent = ?,
             progress_info = ?, result = ?, exception = ?, cancellation_message = ?, cancellation_reason = ?,
-            warnings = ?, output_prefix = ?
+            warnings = ?, output_prefix = ?, host = ?
         WHERE job_id = ? AND idx = ?
         """
 
@@ -173,7 +176,7 @@ final class Store: Sendable {
             task.startedAt?.timeIntervalSinceReferenceDate, task.finishedAt?.timeIntervalSinceReferenceDate,
             task.exitCode, task.signal, task.progress?.percent, task.progress?.info,
             task.result.flatMap(json), task.exception.flatMap(json), task.cancellationMessage,
-            task.cancellationReason.rawValue, task.warnings.isEmpty ? nil : json(task.warnings), task.outputPrefix,
+            task.cancellationReason.rawValue, task.warnings.isEmpty ? nil : json(task.warnings), task.outputPrefix, task.host,
         ]
     }
 
@@ -270,7 +273,7 @@ final class Store: Sendable {
             (row[column] as Double?).map(Date.init(timeIntervalSinceReferenceDate:))
         }
         let percent: Int? = row["progress_percent"]
-        return TaskState(
+        var task = TaskState(
             jobID: row["job_id"], index: row["idx"], name: row["name"],
             command: decode([String].self, "command") ?? [], env: decode([String: String].self, "env") ?? [:],
             cwd: row["cwd"], status: TaskStatus(rawValue: row["status"]) ?? .submitted,
@@ -282,6 +285,8 @@ final class Store: Sendable {
             exception: decode(TaskException.self, "exception"), cancellationMessage: row["cancellation_message"],
             cancellationReason: CancellationReason(rawValue: row["cancellation_reason"]) ?? .none,
             warnings: decode([String].self, "warnings") ?? [], outputPrefix: row["output_prefix"])
+        task.host = row["host"]
+        return task
     }
 
     /// Stored events after `seq`, oldest first, at most `limit`.

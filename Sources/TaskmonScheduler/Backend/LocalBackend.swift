@@ -1,0 +1,169 @@
+import CTaskmonPOSIX
+import Foundation
+import Synchronization
+import TaskmonKit
+
+/// Runs each run as a host process on this machine, in its own process group, its output pumped
+/// from pipes into spool files.
+///
+/// A run is reported ended once it has exited *and* its output is all in its files, so that the
+/// scheduler reads a task's complete output when it decides its status; the report still carries
+/// the moment the process was reaped. A background grandchild may keep a pipe open for ever:
+/// after `outputGrace` the exit is reported anyway (`outputComplete: false`), and the pump goes
+/// on writing whatever still comes.
+package final class LocalBackend: Backend {
+    private struct Run {
+        var handle: RunHandle?
+        var openStreams = 2
+        var termination: ProcessTermination?
+        var exitedAt: Moment?
+        var reported = false
+    }
+
+    private struct State {
+        /// By pid: an exit may be seen before `launch` has recorded the run's handle.
+        var runs: [Int32: Run] = [:]
+        var pidByHandle: [RunHandle: Int32] = [:]
+        var streamOwners: [UInt64: Int32] = [:]
+        var readyFolders: Set<String> = []
+    }
+
+    package let name = "local"
+    private let inbox: BackendInbox
+    private let clock: any SchedulerClock
+    private let state = Mutex(State())
+    private let outputGrace: DispatchTimeInterval
+    private let launcher: ProcessLauncher
+    private let pump: OutputPump
+
+    package init(inbox: BackendInbox, clock: any SchedulerClock, outputGrace: DispatchTimeInterval = .milliseconds(200)) {
+        self.inbox = inbox
+        self.clock = clock
+        self.outputGrace = outputGrace
+        // The callbacks reach the backend through boxes set right below, as `self` is not
+        // available to closures before every property is set.
+        let exitHandler = Mutex<(@Sendable (Int32, ProcessTermination) -> Void)?>(nil)
+        let closeHandler = Mutex<(@Sendable (UInt64) -> Void)?>(nil)
+        launcher = ProcessLauncher { pid, termination in exitHandler.withLock { $0 }?(pid, termination) }
+        pump = OutputPump { token in closeHandler.withLock { $0 }?(token) }
+        exitHandler.withLock { $0 = { [weak self] pid, termination in self?.exited(pid, termination) } }
+        closeHandler.withLock { $0 = { [weak self] token in self?.streamClosed(token) } }
+    }
+
+    /// Children launched and not yet reaped.
+    package var liveProcesses: Int { launcher.liveChildren }
+
+    package func launch(_ handle: RunHandle, _ request: LaunchRequest) -> LaunchOutcome {
+        prepareSpool(request)
+        var out: [Int32] = [-1, -1]
+        var err: [Int32] = [-1, -1]
+        guard ctaskmon_pipe_cloexec(&out) == 0 else { return .failed(LaunchError(message: "cannot make a pipe: \(errorText(errno))")) }
+        guard ctaskmon_pipe_cloexec(&err) == 0 else {
+            out.forEach { Glibc.close($0) }
+            return .failed(LaunchError(message: "cannot make a pipe: \(errorText(errno))"))
+        }
+        var piped = request
+        piped.stdoutDescriptor = out[1]
+        piped.stderrDescriptor = err[1]
+        let pid: Int32
+        do {
+            pid = try launcher.launch(piped)
+        } catch {
+            (out + err).forEach { Glibc.close($0) }
+            return .failed(error)
+        }
+        Glibc.close(out[1])
+        Glibc.close(err[1])
+        state.withLock { state in
+            // The exit may already have been seen; keep what it recorded.
+            var run = state.runs[pid] ?? Run()
+            run.handle = handle
+            state.runs[pid] = run
+            state.pidByHandle[handle] = pid
+            // Under the lock, so that a stream closing at once finds its owner.
+            for (pipe, path) in [(out[0], request.stdoutPath), (err[0], request.stderrPath)] {
+                state.streamOwners[pump.add(pipe: pipe, path: path)] = pid
+            }
+        }
+        return .started(RunDetail(pid: pid))
+    }
+
+    package func signal(_ handle: RunHandle, _ signal: Int32) {
+        guard let pid = state.withLock({ $0.pidByHandle[handle] }) else { return }
+        // The launcher refuses once the leader is reaped: its group id may be someone else's then.
+        launcher.signalGroup(pid, signal)
+    }
+
+    /// The job's folder exists (created once per job) and, for a new attempt, the last
+    /// attempt's files are gone, so that it starts with fresh output.
+    /// Plain syscalls: this runs for every task on the hot path.
+    private func prepareSpool(_ request: LaunchRequest) {
+        let folder = (request.stdoutPath as NSString).deletingLastPathComponent
+        let known = state.withLock { $0.readyFolders.contains(folder) }
+        if !known {
+            mkdir(folder, 0o700)
+            state.withLock { state in
+                if state.readyFolders.count > 4096 { state.readyFolders.removeAll() }
+                state.readyFolders.insert(folder)
+            }
+        }
+        guard request.replacesEarlierAttempt else { return }
+        for path in [request.stdoutPath, request.stderrPath, request.channelPath].compactMap({ $0 }) { unlink(path) }
+    }
+
+    private func exited(_ pid: Int32, _ termination: ProcessTermination) {
+        let at = clock.now()
+        let ready = state.withLock { state -> Bool in
+            var run = state.runs[pid] ?? Run()
+            run.termination = termination
+            run.exitedAt = at
+            state.runs[pid] = run
+            return run.openStreams == 0 && run.handle != nil
+        }
+        if ready {
+            report(pid)
+        } else {
+            DispatchQueue.global().asyncAfter(deadline: .now() + outputGrace) { [weak self] in self?.report(pid) }
+        }
+    }
+
+    private func streamClosed(_ token: UInt64) {
+        enum Next { case nothing, report(Int32), outputComplete(RunHandle) }
+        let next = state.withLock { state -> Next in
+            guard let pid = state.streamOwners.removeValue(forKey: token), var run = state.runs[pid] else { return .nothing }
+            run.openStreams -= 1
+            if run.openStreams == 0 && run.reported {
+                // Reported already (after the grace period): its output is complete only now.
+                state.runs[pid] = nil
+                guard let handle = run.handle else { return .nothing }
+                state.pidByHandle[handle] = nil
+                return .outputComplete(handle)
+            }
+            state.runs[pid] = run
+            return run.openStreams == 0 && run.termination != nil ? .report(pid) : .nothing
+        }
+        switch next {
+        case .nothing: break
+        case .report(let pid): report(pid)
+        case .outputComplete(let handle): inbox.post(.outputComplete(handle, at: clock.now()))
+        }
+    }
+
+    /// Hands the exit to the scheduler, once.
+    private func report(_ pid: Int32) {
+        let report = state.withLock { state -> BackendReport? in
+            guard var run = state.runs[pid], let handle = run.handle, let termination = run.termination,
+                  let at = run.exitedAt, !run.reported else { return nil }
+            run.reported = true
+            let complete = run.openStreams == 0
+            if complete {
+                state.runs[pid] = nil
+                state.pidByHandle[handle] = nil
+            } else {
+                state.runs[pid] = run
+            }
+            return .exited(handle, termination, at: at, outputComplete: complete)
+        }
+        if let report { inbox.post(report) }
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import TaskmonKit
+
+/// A request the scheduler cannot carry out as asked.
+struct SchedulerRequestError: Error, CustomStringConvertible, Equatable {
+    var code: RPCErrorCode
+    var description: String
+}
+
+extension Lifecycle {
+    // MARK: Submit
+
+    /// Queues a job whose spec has been parsed and checked; returns its id.
+    mutating func submit(_ spec: JobSpec, at now: Moment) -> SubmitResult {
+        let id = nextJobID
+        nextJobID += 1
+        var job = JobState(
+            id: id, name: spec.name ?? "Job \(id)", description: spec.description, priority: spec.priority,
+            taskTimeout: spec.taskTimeout, maxInterruptedRetries: spec.maxInterruptedRetries,
+            cancelOnTaskFailure: spec.cancelOnTaskFailure, environment: spec.environment, submittedAt: now.wall,
+            tasks: [])
+        job.tasks.reserveCapacity(spec.tasks.count)
+        for (index, task) in spec.tasks.enumerated() {
+            job.tasks.append(TaskState(
+                jobID: id, index: index, name: task.name, command: task.command, env: task.env, cwd: task.cwd,
+                status: .submitted, submittedAt: now.wall))
+        }
+        job.counts[TaskStatus.submitted.rawValue] = job.tasks.count
+        insert(job)
+        // One event for the job stands for all its tasks becoming SUBMITTED: a job of
+        // 100,000 tasks must not cost 100,000 events.
+        events.append(.jobSubmitted(job.info(includeTasks: false)))
+        var queue = queues[job.priority.rawValue]
+        queue.reserveCapacity(queue.count + job.tasks.count)
+        for index in job.tasks.indices { queue.append(TaskKey(job: id, task: index)) }
+        queues[job.priority.rawValue] = queue
+        dispatch(at: now)
+        return SubmitResult(jobID: id, taskCount: job.tasks.count)
+    }
+
+    // MARK: Cancel
+
+    /// Cancels a job (all its unfinished tasks) or one task, on behalf of `user`.
+    mutating func cancel(
+        job id: JobID, task index: TaskIndex?, message: String?, user: String, at now: Moment
+    ) throws(SchedulerRequestError) -> CancelResult {
+        guard let job = jobs[id] else { throw SchedulerRequestError(code: .notFound, description: "no job \(id)") }
+        if let index, index < 0 || index >= job.tasks.count {
+            throw SchedulerRequestError(code: .notFound, description: "job \(id) has no task \(index) (it has \(job.tasks.count))")
+        }
+        var text = "Canceled by \(user)"
+        if let message, !message.isEmpty { text += ": \(message)" }
+        let count = cancelTasks(of: id, only: index, except: nil, message: text, reason: .direct, at: now)
+        dispatch(at: now)
+        return CancelResult(canceled: count)
+    }
+
+    /// Cancels unfinished tasks: queued ones at once, running ones through CANCELING.
+    @discardableResult
+    mutating func cancelTasks(
+        of id: JobID, only: TaskIndex?, except: TaskKey?, message: String, reason: CancellationReason, at now: Moment
+    ) -> Int {
+        guard let job = jobs[id] else { return 0 }
+        let indices = only.map { [$0] } ?? Array(job.tasks.indices)
+        var count = 0
+        for index in indices {
+            let key = TaskKey(job: id, task: index)
+            guard key != except, let task = task(key) else { continue }
+            let handle = handleByTask[key]
+            switch task.status {
+            case .notSubmitted, .submitted:
+                cancelAtOnce(key, message: message, reason: reason, at: now)
+                count += 1
+            case .interrupted where !job.isFinal(task), .assigned where handle == nil:
+                // Between attempts, or waiting for its job's setup: nothing of its own runs.
+                cancelAtOnce(key, message: message, reason: reason, at: now)
+                count += 1
+            case .running, .assigned:
+                // A run already being killed for its timeout ends TIMED_OUT, as decided.
+                guard let handle, runs[handle]?.endRequest == nil else { continue }
+                move(key, to: .canceling) {
+                    $0.cancellationMessage = message
+                    $0.cancellationReason = reason
+                }
+                requestEnd(handle, .cancel(message: message, reason: reason), at: now, grace: settings.cancelGracePeriod)
+                count += 1
+            default:
+                continue
+            }
+        }
+        completeJobIfDone(id, at: now)
+        // A canceled job whose setup still runs does not need it any more.
+        if only == nil, jobs[id]?.setup == .running {
+            for (handle, run) in runs where run.purpose == .setup(id) {
+                updateRun(handle) {
+                    $0.endRequest = .cancel(message: message, reason: reason)
+                    $0.endRequestedAt = now
+                }
+                if run.startedAt != nil { effects.append(.signal(handle, SIGKILL)) }
+            }
+        }
+        return count
+    }
+
+    private mutating func cancelAtOnce(_ key: TaskKey, message: String, reason: CancellationReason, at now: Moment) {
+        move(key, to: .canceled) {
+            $0.cancellationMessage = message
+            $0.cancellationReason = reason
+            $0.finishedAt = now.wall
+        }
+    }
+
+    // MARK: Retry
+
+    /// Queues a final task again, as a new attempt.
+    mutating func retry(job id: JobID, task index: TaskIndex, at now: Moment) throws(SchedulerRequestError) {
+        guard let job = jobs[id] else { throw SchedulerRequestError(code: .notFound, description: "no job \(id)") }
+        guard index >= 0, index < job.tasks.count else {
+            throw SchedulerRequestError(code: .notFound, description: "job \(id) has no task \(index) (it has \(job.tasks.count))")
+        }
+        let task = job.tasks[index]
+        guard job.isFinal(task) else {
+            throw SchedulerRequestError(
+                code: .illegalState, description: "task \(id)/\(index) is \(task.status.name); only a finished task can be retried")
+        }
+        // The job runs again: its environment is set up anew and torn down after.
+        if job.finishedAt != nil || job.setup == .failed {
+            modifyJob(id) { job in
+                job.finishedAt = nil
+                job.teardownStarted = false
+                if job.setup != .running { job.setup = .pending }
+            }
+        }
+        let key = TaskKey(job: id, task: index)
+        move(key, to: .submitted) {
+            $0.resetForNewAttempt()
+            $0.interruptedRetryAttempts = 0
+            $0.submittedAt = now.wall
+        }
+        enqueue(key, priority: job.priority)
+        dispatch(at: now)
+    }
+
+    // MARK: Start and stop
+
+    /// After a crash: tasks the last scheduler left ASSIGNED or RUNNING were interrupted
+    /// (and are queued again within their limit; their processes are killed if still there);
+    /// CANCELING ones are canceled; waiting ones go back in the queue in their order.
+    /// Returns how many tasks it recovered.
+    @discardableResult
+    mutating func recover(at now: Moment) -> Int {
+        var recovered = 0
+        for id in jobOrder {
+            guard let job = jobs[id] else { continue }
+            if job.setup == .running { modifyJob(id) { $0.setup = .pending } }
+            for task in job.tasks {
+                switch task.status {
+                case .assigned, .running:
+                    if let pid = task.pid { effects.append(.killOrphan(pid: pid, task.key)) }
+                    move(task.key, to: .interrupted) {
+                        $0.finishedAt = now.wall
+                        $0.exception = TaskException(type: "Interrupted", message: "the scheduler stopped while the task was \(task.status.name)")
+                    }
+                    requeueIfRetriesLeft(task.key)
+                    recovered += 1
+                case .canceling:
+                    if let pid = task.pid { effects.append(.killOrphan(pid: pid, task.key)) }
+                    move(task.key, to: .canceled) { $0.finishedAt = now.wall }
+                    recovered += 1
+                case .submitted:
+                    enqueue(task.key, priority: job.priority)
+                default:
+                    break
+                }
+            }
+            completeJobIfDone(id, at: now)
+        }
+        dispatch(at: now)
+        return recovered
+    }
+
+    /// Stops dispatching and asks every run to stop (SIGTERM, SIGKILL after the grace); what
+    /// was running becomes INTERRUPTED and SUBMITTED again, for the next start.
+    mutating func beginShutdown(at now: Moment) {
+        shuttingDown = true
+        for handle in runs.keys.sorted(by: { $0.raw < $1.raw }) {
+            requestEnd(handle, .shutdown, at: now, grace: settings.cancelGracePeriod)
+        }
+    }
+
+    /// Sends SIGKILL to every run still there (the end of shutdown's grace).
+    mutating func killEverything() {
+        for handle in runs.keys.sorted(by: { $0.raw < $1.raw }) { effects.append(.signal(handle, SIGKILL)) }
+    }
+}
