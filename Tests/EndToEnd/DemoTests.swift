@@ -13,148 +13,154 @@ struct DemoTests {
     static let expected = Set(TaskStatus.allCases).subtracting([.notSubmitted])
 
     @Test("every status but NOT_SUBMITTED happens for real, with its data; SIGTERM stops the demo and every task it started")
-    func everyStatus() throws {
-        let directory = makeTempDirectory()
-        let outputPath = directory.path + "-out.txt"
-        defer {
-            try? FileManager.default.removeItem(atPath: directory.path)
-            try? FileManager.default.removeItem(atPath: outputPath)
-        }
-        let demo = try DemoRun(["--no-monitor", "--state-dir", directory.path], output: outputPath)
-        defer { demo.cleanUp() }
-        let client = try demo.connect(directory)
-        let events = try client.subscribe(afterSeq: 0)
-
-        // CANCELING and ASSIGNED last a few seconds at most, so watch the event stream rather
-        // than polling. A job_submitted event stands for all its tasks becoming SUBMITTED.
-        var seen: Set<TaskStatus> = []
-        var jobNames: [JobID: String] = [:]
-        let deadline = ContinuousClock.now + .seconds(40)
-        while !seen.isSuperset(of: Self.expected), ContinuousClock.now < deadline {
-            guard let message = try nextMessage(events) else { continue }
-            guard case .event(let event)? = message else { break }
-            switch event.body {
-            case .jobSubmitted(let job):
-                seen.insert(.submitted)
-                jobNames[job.id] = job.name
-            case .taskStatusChanged(let change):
-                seen.insert(change.status)
-            default:
-                break
+    func everyStatus() async throws {
+        try await offPool {
+            let directory = makeTempDirectory()
+            let outputPath = directory.path + "-out.txt"
+            defer {
+                try? FileManager.default.removeItem(atPath: directory.path)
+                try? FileManager.default.removeItem(atPath: outputPath)
             }
+            let demo = try DemoRun(["--no-monitor", "--state-dir", directory.path], output: outputPath)
+            defer { demo.cleanUp() }
+            let client = try demo.connect(directory)
+            let events = try client.subscribe(afterSeq: 0)
+
+            // CANCELING and ASSIGNED last a few seconds at most, so watch the event stream rather
+            // than polling. A job_submitted event stands for all its tasks becoming SUBMITTED.
+            var seen: Set<TaskStatus> = []
+            var jobNames: [JobID: String] = [:]
+            let deadline = ContinuousClock.now + .seconds(40)
+            while !seen.isSuperset(of: Self.expected), ContinuousClock.now < deadline {
+                guard let message = try nextMessage(events) else { continue }
+                guard case .event(let event)? = message else { break }
+                switch event.body {
+                case .jobSubmitted(let job):
+                    seen.insert(.submitted)
+                    jobNames[job.id] = job.name
+                case .taskStatusChanged(let change):
+                    seen.insert(change.status)
+                default:
+                    break
+                }
+            }
+            events.cancel()
+            #expect(seen.isSuperset(of: Self.expected), "never seen: \(Self.expected.subtracting(seen).map(\.name).sorted())")
+            #expect(jobNames.count == 10)
+
+            let jobs = Dictionary(uniqueKeysWithValues: try client.jobs().map { ($0.name, $0.id) })
+            func task(_ job: String, _ index: TaskIndex = 0) throws -> TaskInfo {
+                try client.task(try #require(jobs[job], "no job \(job)"), index)
+            }
+
+            let thumbnails = try task("thumbnails")
+            #expect(thumbnails.status == .completed)
+            #expect(thumbnails.result?.display == "thumbs/summer-2026.zip")
+            #expect(Set(thumbnails.properties.values.map(\.typeName)) == ["string", "int", "float", "bytes"])
+            #expect(thumbnails.standardOutput?.contains("\r") == true)
+            #expect(thumbnails.standardOutput?.contains("\u{1B}[32m") == true)
+
+            let failed = try task("import-orders")
+            #expect(failed.status == .failed)
+            #expect(failed.exception?.type == "ValueError")
+            #expect((failed.exception?.trace.split(separator: "\n").count ?? 0) >= 5)
+            #expect(failed.properties["rows_read"] == .int(1841))
+
+            let direct = try task("deploy-canary")
+            #expect(direct.status == .canceled)
+            #expect(direct.cancellationReason == .direct)
+            #expect(direct.cancellationMessage?.hasPrefix("Canceled by ") == true)
+            #expect(direct.cancellationMessage?.hasSuffix(": canary error rate 4.2% > 1%, rolling back") == true)
+            // It ended by itself after rolling back (exit 143), not by SIGKILL at the end of the grace.
+            #expect(direct.exitCode == 143)
+
+            let shards = try (0..<3).map { try task("resize-shards", $0) }
+            #expect(shards[2].status == .failed)
+            for shard in shards[0..<2] {
+                #expect(shard.status == .canceled)
+                #expect(shard.cancellationReason == .consequential)
+                #expect(shard.cancellationMessage == "Canceled because task 2 (shard-3) failed")
+            }
+
+            for index in 0..<2 {
+                let environmentError = try task("train-model", index)
+                #expect(environmentError.status == .environmentError)
+                #expect(environmentError.attempts == 0)
+                #expect(environmentError.exception?.trace.contains("none was found") == true)
+            }
+            #expect(try task("slow-query").status == .timedOut)
+            let crashed = try task("legacy-converter")
+            #expect(crashed.status == .interrupted)
+            #expect(crashed.signal == SIGKILL)
+
+            // Retried after its SIGKILL: its second attempt ends ~2 s after it starts.
+            var retried = try task("fetch-dataset")
+            for _ in 0..<100 where retried.status != .completed {
+                usleep(100_000)
+                retried = try task("fetch-dataset")
+            }
+            #expect(retried.status == .completed)
+            #expect(retried.attempts == 2)
+            #expect(retried.interruptedRetryAttempts == 1)
+
+            // The long ones are running with progress; the backlog waits behind them.
+            var render = try client.job(try #require(jobs["render-frames"]), includeTasks: true)
+            for _ in 0..<100 where render.tasks?.contains(where: { $0.progress == nil }) != false {
+                usleep(100_000)
+                render = try client.job(render.id, includeTasks: true)
+            }
+            #expect(render.tasks?.allSatisfy { $0.status == .running && $0.progress != nil } == true)
+            #expect(try client.job(try #require(jobs["archive-logs"])).count(.submitted) >= 8)
+            client.close()
+
+            let processes = demo.taskProcesses(of: directory)
+            #expect(!processes.isEmpty, "the demo's tasks should be running before it is stopped")
+            let status = demo.terminate()
+            #expect(status == 128 + SIGTERM)
+            #expect(demo.taskProcesses(of: directory) == [], "task processes outlived the demo")
+            #expect((try? SchedulerClient.connect(directory)) == nil)
+            // A --state-dir is the user's: kept, with the demo's jobs in it.
+            #expect(FileManager.default.fileExists(atPath: directory.databasePath))
         }
-        events.cancel()
-        #expect(seen.isSuperset(of: Self.expected), "never seen: \(Self.expected.subtracting(seen).map(\.name).sorted())")
-        #expect(jobNames.count == 10)
-
-        let jobs = Dictionary(uniqueKeysWithValues: try client.jobs().map { ($0.name, $0.id) })
-        func task(_ job: String, _ index: TaskIndex = 0) throws -> TaskInfo {
-            try client.task(try #require(jobs[job], "no job \(job)"), index)
-        }
-
-        let thumbnails = try task("thumbnails")
-        #expect(thumbnails.status == .completed)
-        #expect(thumbnails.result?.display == "thumbs/summer-2026.zip")
-        #expect(Set(thumbnails.properties.values.map(\.typeName)) == ["string", "int", "float", "bytes"])
-        #expect(thumbnails.standardOutput?.contains("\r") == true)
-        #expect(thumbnails.standardOutput?.contains("\u{1B}[32m") == true)
-
-        let failed = try task("import-orders")
-        #expect(failed.status == .failed)
-        #expect(failed.exception?.type == "ValueError")
-        #expect((failed.exception?.trace.split(separator: "\n").count ?? 0) >= 5)
-        #expect(failed.properties["rows_read"] == .int(1841))
-
-        let direct = try task("deploy-canary")
-        #expect(direct.status == .canceled)
-        #expect(direct.cancellationReason == .direct)
-        #expect(direct.cancellationMessage?.hasPrefix("Canceled by ") == true)
-        #expect(direct.cancellationMessage?.hasSuffix(": canary error rate 4.2% > 1%, rolling back") == true)
-        // It ended by itself after rolling back (exit 143), not by SIGKILL at the end of the grace.
-        #expect(direct.exitCode == 143)
-
-        let shards = try (0..<3).map { try task("resize-shards", $0) }
-        #expect(shards[2].status == .failed)
-        for shard in shards[0..<2] {
-            #expect(shard.status == .canceled)
-            #expect(shard.cancellationReason == .consequential)
-            #expect(shard.cancellationMessage == "Canceled because task 2 (shard-3) failed")
-        }
-
-        for index in 0..<2 {
-            let environmentError = try task("train-model", index)
-            #expect(environmentError.status == .environmentError)
-            #expect(environmentError.attempts == 0)
-            #expect(environmentError.exception?.trace.contains("none was found") == true)
-        }
-        #expect(try task("slow-query").status == .timedOut)
-        let crashed = try task("legacy-converter")
-        #expect(crashed.status == .interrupted)
-        #expect(crashed.signal == SIGKILL)
-
-        // Retried after its SIGKILL: its second attempt ends ~2 s after it starts.
-        var retried = try task("fetch-dataset")
-        for _ in 0..<100 where retried.status != .completed {
-            usleep(100_000)
-            retried = try task("fetch-dataset")
-        }
-        #expect(retried.status == .completed)
-        #expect(retried.attempts == 2)
-        #expect(retried.interruptedRetryAttempts == 1)
-
-        // The long ones are running with progress; the backlog waits behind them.
-        var render = try client.job(try #require(jobs["render-frames"]), includeTasks: true)
-        for _ in 0..<100 where render.tasks?.contains(where: { $0.progress == nil }) != false {
-            usleep(100_000)
-            render = try client.job(render.id, includeTasks: true)
-        }
-        #expect(render.tasks?.allSatisfy { $0.status == .running && $0.progress != nil } == true)
-        #expect(try client.job(try #require(jobs["archive-logs"])).count(.submitted) >= 8)
-        client.close()
-
-        let processes = demo.taskProcesses(of: directory)
-        #expect(!processes.isEmpty, "the demo's tasks should be running before it is stopped")
-        let status = demo.terminate()
-        #expect(status == 128 + SIGTERM)
-        #expect(demo.taskProcesses(of: directory) == [], "task processes outlived the demo")
-        #expect((try? SchedulerClient.connect(directory)) == nil)
-        // A --state-dir is the user's: kept, with the demo's jobs in it.
-        #expect(FileManager.default.fileExists(atPath: directory.databasePath))
     }
 
     @Test("without --state-dir the demo runs on a private dir under /tmp and removes it when stopped")
-    func privateDirectoryRemoved() throws {
-        let scratch = makeTempDirectory()
-        defer { try? FileManager.default.removeItem(atPath: scratch.path) }
-        let demo = try DemoRun(["--no-monitor"], output: scratch.path + "/out.txt")
-        defer { demo.cleanUp() }
-        let line = try demo.waitForLine(prefix: "state dir: ")
-        let directory = StateDirectory(path: String(line.dropFirst("state dir: ".count)))
-        #expect(directory.path.hasPrefix("/tmp/taskmon-demo-"))
-        #expect(demo.output().contains("TASKMON_STATE_DIR=\(directory.path) taskmon"))
-        let client = try demo.connect(directory)
-        // Wait until tasks run, so that stopping has processes to stop.
-        for _ in 0..<100 {
-            if try client.jobs().contains(where: { $0.count(.running) > 0 }) { break }
-            usleep(50_000)
-        }
-        client.close()
-        #expect(!demo.taskProcesses(of: directory).isEmpty)
+    func privateDirectoryRemoved() async throws {
+        try await offPool {
+            let scratch = makeTempDirectory()
+            defer { try? FileManager.default.removeItem(atPath: scratch.path) }
+            let demo = try DemoRun(["--no-monitor"], output: scratch.path + "/out.txt")
+            defer { demo.cleanUp() }
+            let line = try demo.waitForLine(prefix: "state dir: ")
+            let directory = StateDirectory(path: String(line.dropFirst("state dir: ".count)))
+            #expect(directory.path.hasPrefix("/tmp/taskmon-demo-"))
+            #expect(demo.output().contains("TASKMON_STATE_DIR=\(directory.path) taskmon"))
+            let client = try demo.connect(directory)
+            // Wait until tasks run, so that stopping has processes to stop.
+            for _ in 0..<100 {
+                if try client.jobs().contains(where: { $0.count(.running) > 0 }) { break }
+                usleep(50_000)
+            }
+            client.close()
+            #expect(!demo.taskProcesses(of: directory).isEmpty)
 
-        #expect(demo.terminate() == 128 + SIGTERM)
-        #expect(!FileManager.default.fileExists(atPath: directory.path))
-        #expect(demo.taskProcesses(of: directory) == [])
-        #expect(demo.output().contains("removed \(directory.path)"))
+            #expect(demo.terminate() == 128 + SIGTERM)
+            #expect(!FileManager.default.fileExists(atPath: directory.path))
+            #expect(demo.taskProcesses(of: directory) == [])
+            #expect(demo.output().contains("removed \(directory.path)"))
+        }
     }
 
     @Test("without a terminal it says so in one line, exits 2 and starts nothing")
-    func noTerminal() throws {
-        // `run` gives the demo /dev/null and pipes: no tty, so the monitor cannot open.
-        let result = try run(Binaries.taskmon, ["demo"], timeout: 20)
-        #expect(result.status == 2)
-        #expect(result.stderr.split(separator: "\n").count == 1)
-        #expect(result.stderr.contains("needs a terminal"))
-        #expect(result.stdout.isEmpty)
+    func noTerminal() async throws {
+        try await offPool {
+            // `run` gives the demo /dev/null and pipes: no tty, so the monitor cannot open.
+            let result = try run(Binaries.taskmon, ["demo"], timeout: 20)
+            #expect(result.status == 2)
+            #expect(result.stderr.split(separator: "\n").count == 1)
+            #expect(result.stderr.contains("needs a terminal"))
+            #expect(result.stdout.isEmpty)
+        }
     }
 }
 

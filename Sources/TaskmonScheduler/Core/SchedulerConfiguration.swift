@@ -14,6 +14,9 @@ public struct SchedulerConfiguration: Sendable {
     public var baseEnvironment: [String: String]
     /// Where time comes from; tests drive a ``ManualClock``.
     package var clock: any SchedulerClock = SystemClock()
+    /// How long the local backend waits, after a process exited, for whatever it started to
+    /// let go of its output before reporting the exit anyway.
+    package var outputGrace: Duration = .milliseconds(200)
     /// What runs the tasks.
     public var backend: BackendChoice = .local
 

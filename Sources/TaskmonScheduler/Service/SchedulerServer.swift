@@ -75,7 +75,9 @@ public final class SchedulerServer: Sendable {
     private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox) throws -> any Backend {
         switch configuration.backend {
         case .local:
-            LocalBackend(inbox: inbox, clock: configuration.clock)
+            LocalBackend(
+                inbox: inbox, clock: configuration.clock,
+                outputGrace: .milliseconds(Int(Moment.nanoseconds(configuration.outputGrace) / 1_000_000)))
         }
     }
 

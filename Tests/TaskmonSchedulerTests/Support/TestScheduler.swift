@@ -24,14 +24,17 @@ final class TestScheduler: Sendable {
     }
 
     static func start(
-        slots: Int = 2, grace: Duration = .seconds(5), directory: StateDirectory? = nil
+        slots: Int = 2, grace: Duration = .seconds(5), directory: StateDirectory? = nil,
+        clock: (any SchedulerClock)? = nil, outputGrace: Duration? = nil
     ) async throws -> TestScheduler {
         let directory = directory ?? makeDirectory()
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = "/usr/local/bin:/usr/bin:/bin"
-        let configuration = SchedulerConfiguration(
+        var configuration = SchedulerConfiguration(
             stateDirectory: directory, slots: slots, cancelGracePeriod: grace, tickInterval: .milliseconds(50),
             baseEnvironment: environment)
+        if let clock { configuration.clock = clock }
+        if let outputGrace { configuration.outputGrace = outputGrace }
         let server = try await SchedulerServer.start(configuration)
         let client = try await SchedulerClient.connect(directory, clientName: "tests")
         return TestScheduler(directory: directory, server: server, client: client)
@@ -93,9 +96,10 @@ func channel(_ json: String) -> String {
 
 /// Runs `body` against a fresh scheduler and always stops it and removes its state dir.
 func withScheduler(
-    slots: Int = 2, grace: Duration = .seconds(5), _ body: (TestScheduler) async throws -> Void
+    slots: Int = 2, grace: Duration = .seconds(5), clock: (any SchedulerClock)? = nil, outputGrace: Duration? = nil,
+    _ body: (TestScheduler) async throws -> Void
 ) async throws {
-    let scheduler = try await TestScheduler.start(slots: slots, grace: grace)
+    let scheduler = try await TestScheduler.start(slots: slots, grace: grace, clock: clock, outputGrace: outputGrace)
     do {
         try await body(scheduler)
     } catch {
