@@ -54,6 +54,18 @@ public enum EventBody: Sendable, Equatable {
     /// Every task of the job is final (sent again if a retry later finishes it once more).
     case jobCompleted(JobInfo)
 
+    public static let jobCompletedType = "job_completed"
+
+    /// The job the event is about.
+    public var jobID: JobID {
+        switch self {
+        case .jobSubmitted(let job), .jobCompleted(let job): job.id
+        case .taskStatusChanged(let change): change.jobID
+        case .taskProgress(let update): update.jobID
+        case .taskWarning(let warning): warning.jobID
+        }
+    }
+
     public var typeName: String {
         switch self {
         case .jobSubmitted: "job_submitted"

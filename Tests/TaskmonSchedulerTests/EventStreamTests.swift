@@ -120,3 +120,35 @@ struct EventStreamTests {
         #expect(hub.subscriberCount == 0)
     }
 }
+
+@Suite("Server-side subscription filters")
+struct SubscriptionFilterTests {
+    @Test("a subscription for one job's completion gets that one event, live and replayed, and nothing else")
+    func oneJobsCompletion() async throws {
+        try await withScheduler { scheduler in
+            let other = try await scheduler.submit(["true", "true", "true"])
+            try await scheduler.waitForJob(other)
+            let params = SubscribeParams(afterSeq: 0, jobID: other + 1, types: [EventBody.jobCompletedType])
+            let events = try await blocking { try scheduler.client.subscribe(params) }
+            defer { events.cancel() }
+            let job = try await scheduler.submit(["true", "true"])
+            #expect(job == other + 1)
+            let first = try await nextMessage(events, within: 30)
+            guard case .event(let event)? = first, case .jobCompleted(let info) = event.body else {
+                Issue.record("expected the job's completion, got \(String(describing: first))")
+                return
+            }
+            #expect(info.id == job)
+            #expect(try await nextMessage(events, within: 0.3) == nil, "nothing else is sent")
+            // Replayed from the start: still only that job's completion.
+            let replay = try await blocking { try scheduler.client.subscribe(params) }
+            defer { replay.cancel() }
+            guard case .event(let again)? = try await nextMessage(replay, within: 30), case .jobCompleted(let same) = again.body else {
+                Issue.record("replay did not deliver the completion")
+                return
+            }
+            #expect(same.id == job)
+            #expect(try await nextMessage(replay, within: 0.3) == nil)
+        }
+    }
+}

@@ -46,7 +46,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
 
     private enum Mode { case unused, blocking, streaming }
 
-    init(socketPath: String, clientName: String, afterSeq: UInt64?, timeout: Duration?) throws(SchedulerClientError) {
+    init(socketPath: String, clientName: String, params: SubscribeParams, timeout: Duration?) throws(SchedulerClientError) {
         let connection = try SocketLineConnection(path: socketPath)
         var early: [SubscriptionMessage] = []
         var ended = false
@@ -54,7 +54,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
             hello = try SchedulerClient.greet(connection, clientName: clientName, timeout: timeout)
             let decoder = Wire.decoder()
             subscribed = try SchedulerClient.exchange(
-                connection, id: 1, .subscribe, SubscribeParams(afterSeq: afterSeq), as: SubscribeResult.self,
+                connection, id: 1, .subscribe, params, as: SubscribeResult.self,
                 deadline: timeout.map { ContinuousClock.now + $0 }
             ) { (line, envelope) throws(SchedulerClientError) in
                 // A scheduler replaying history may queue events before its answer; keep them.

@@ -6,7 +6,8 @@ extension SchedulerClient {
     public func waitUntilDone(_ id: JobID, timeout: Double? = nil) throws(SchedulerClientError) -> JobInfo? {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         // Subscribe first, then look: a completion between the two cannot be missed.
-        var events = try subscribe(afterSeq: nil)
+        let completions = SubscribeParams(afterSeq: nil, jobID: id, types: [EventBody.jobCompletedType])
+        var events = try subscribe(completions)
         defer { events.cancel() }
         var job = try self.job(id)
         while !job.isDone {
@@ -25,7 +26,7 @@ extension SchedulerClient {
             } else {
                 // A resync notice, or the stream ended: look again, and follow anew.
                 job = try self.job(id)
-                if !job.isDone { events = try subscribe(afterSeq: nil) }
+                if !job.isDone { events = try subscribe(completions) }
             }
         }
         return job

@@ -187,7 +187,13 @@ public final class SchedulerClient: Sendable {
     /// (nil: live events only), then notifications. Uses this client's socket, name and timeout
     /// (the timeout for the handshake only).
     public func subscribe(afterSeq: UInt64?) throws(SchedulerClientError) -> EventSubscription {
-        try EventSubscription(socketPath: socketPath, clientName: clientName, afterSeq: afterSeq, timeout: timeout)
+        try EventSubscription(socketPath: socketPath, clientName: clientName, params: SubscribeParams(afterSeq: afterSeq), timeout: timeout)
+    }
+
+    /// Subscribes to what `params` selects; the scheduler filters, so a waiter for one job's
+    /// completion is sent that one event, not the whole stream.
+    public func subscribe(_ params: SubscribeParams) throws(SchedulerClientError) -> EventSubscription {
+        try EventSubscription(socketPath: socketPath, clientName: clientName, params: params, timeout: timeout)
     }
 
     // MARK: - Exchanges shared with EventSubscription

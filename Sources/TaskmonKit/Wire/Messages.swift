@@ -195,8 +195,20 @@ public struct OutputChunk: Codable, Sendable, Equatable {
 public struct SubscribeParams: Codable, Sendable {
     /// Replay events after this sequence number, then go on live; nil: live only.
     public var afterSeq: UInt64?
-    public init(afterSeq: UInt64?) { self.afterSeq = afterSeq }
-    enum CodingKeys: String, CodingKey { case afterSeq = "after_seq" }
+    /// Only the events of this job; nil: every job's.
+    public var jobID: JobID?
+    /// Only events of these types (`job_completed`, say); nil: every type.
+    public var types: [String]?
+    public init(afterSeq: UInt64?, jobID: JobID? = nil, types: [String]? = nil) {
+        self.afterSeq = afterSeq
+        self.jobID = jobID
+        self.types = types
+    }
+    enum CodingKeys: String, CodingKey {
+        case afterSeq = "after_seq"
+        case jobID = "job_id"
+        case types
+    }
 }
 
 public struct SubscribeResult: Codable, Sendable {

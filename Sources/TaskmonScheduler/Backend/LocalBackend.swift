@@ -28,6 +28,10 @@ package final class LocalBackend: Backend {
         var readyFolders: Set<String> = []
     }
 
+    private struct WeakBackend {
+        weak var backend: LocalBackend?
+    }
+
     package let name = "local"
     private let inbox: BackendInbox
     private let clock: any SchedulerClock
@@ -40,14 +44,14 @@ package final class LocalBackend: Backend {
         self.inbox = inbox
         self.clock = clock
         self.outputGrace = outputGrace
-        // The callbacks reach the backend through boxes set right below, as `self` is not
-        // available to closures before every property is set.
-        let exitHandler = Mutex<(@Sendable (Int32, ProcessTermination) -> Void)?>(nil)
-        let closeHandler = Mutex<(@Sendable (UInt64) -> Void)?>(nil)
-        launcher = ProcessLauncher { pid, termination in exitHandler.withLock { $0 }?(pid, termination) }
-        pump = OutputPump { token in closeHandler.withLock { $0 }?(token) }
-        exitHandler.withLock { $0 = { [weak self] pid, termination in self?.exited(pid, termination) } }
-        closeHandler.withLock { $0 = { [weak self] token in self?.streamClosed(token) } }
+        // The callbacks reach the backend through a weak reference set right below, as `self`
+        // is not available to closures before every property is set. A class reference, not a
+        // closure: a function value read out of a Mutex's inout storage is re-thunked on every
+        // write-back, and calling it grew one layer deeper per call (quadratic over a job).
+        let target = Mutex(WeakBackend())
+        launcher = ProcessLauncher { pid, termination in target.withLock { $0.backend }?.exited(pid, termination) }
+        pump = OutputPump { token in target.withLock { $0.backend }?.streamClosed(token) }
+        target.withLock { $0.backend = self }
     }
 
     /// Children launched and not yet reaped.

@@ -18,6 +18,7 @@ protocol EventSink: AnyObject, Sendable {
 final class EventHub: Sendable {
     private struct Subscriber {
         let sink: any EventSink
+        let filter: EventFilter
     }
 
     private struct State {
@@ -57,7 +58,7 @@ final class EventHub: Sendable {
             guard !state.subscribers.isEmpty else { return }
             var dropped: [ObjectIdentifier] = []
             for (id, subscriber) in state.subscribers {
-                for event in events where !subscriber.sink.send(Self.notificationLine(event.json)) {
+                for event in events where subscriber.filter.admits(event) && !subscriber.sink.send(Self.notificationLine(event.json)) {
                     subscriber.sink.sendUnconditionally(Self.resyncLine(
                         reason: "subscriber fell behind; take a snapshot and subscribe again", lastSeq: state.lastSeq))
                     dropped.append(id)
@@ -73,7 +74,7 @@ final class EventHub: Sendable {
     /// Replay and registration happen under one lock, so no event is missed or sent twice.
     /// Returns the newest event's number at the moment of subscribing.
     @discardableResult
-    func subscribe(_ sink: any EventSink, afterSeq: UInt64?) -> UInt64 {
+    func subscribe(_ sink: any EventSink, afterSeq: UInt64?, filter: EventFilter = .everything) -> UInt64 {
         // Events older than the in-memory window come from the database first.
         var fromStore: [EncodedEvent] = []
         if let afterSeq, let store {
@@ -92,10 +93,11 @@ final class EventHub: Sendable {
                     return state.lastSeq
                 }
                 for event in fromStore where event.seq >= next {
-                    _ = sink.send(Self.notificationLine(event.json))
                     next = event.seq + 1
+                    guard filter.admits(event) else { continue }
+                    _ = sink.send(Self.notificationLine(event.json))
                 }
-                for event in state.recent where event.seq >= next {
+                for event in state.recent where event.seq >= next && filter.admits(event) {
                     if !sink.send(Self.notificationLine(event.json)) {
                         sink.sendUnconditionally(Self.resyncLine(
                             reason: "replay too large for this subscriber; take a snapshot", lastSeq: state.lastSeq))
@@ -103,7 +105,7 @@ final class EventHub: Sendable {
                     }
                 }
             }
-            state.subscribers[ObjectIdentifier(sink)] = Subscriber(sink: sink)
+            state.subscribers[ObjectIdentifier(sink)] = Subscriber(sink: sink, filter: filter)
             return state.lastSeq
         }
     }

@@ -107,7 +107,7 @@ final class SchedulerService: ConnectionHandler {
             // then register (which may replay at once).
             let lastSeq = hub.lastSeq
             connection.sendUnconditionally(try Self.resultLine(id: id, SubscribeResult(lastSeq: lastSeq)))
-            hub.subscribe(connection, afterSeq: params.afterSeq ?? lastSeq)
+            hub.subscribe(connection, afterSeq: params.afterSeq ?? lastSeq, filter: EventFilter(params))
             return nil
         case .status:
             await scheduler.commits.flushed()

@@ -84,7 +84,7 @@ final class CommitQueue: Sendable {
                     next -= 1
                     continue
                 }
-                toCommit.events.append(EncodedEvent(seq: next, time: time, json: json))
+                toCommit.events.append(EncodedEvent(seq: next, time: time, json: json, jobID: body.jobID, type: body.typeName))
             }
             var committed = false
             while !committed {

@@ -24,4 +24,8 @@ struct EncodedEvent: Sendable {
     var time: Date
     /// The event's JSON object (no trailing newline).
     var json: Data
+    /// What a subscription filter looks at, kept beside the JSON so that filtering decodes nothing.
+    /// Nil for events read back from the database (a filter then decodes them).
+    var jobID: JobID?
+    var type: String?
 }
