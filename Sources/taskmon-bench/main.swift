@@ -6,11 +6,26 @@ import TaskmonKit
 // It starts the real `taskmon serve` (found next to this binary) on temp state dirs.
 
 let quick = CommandLine.arguments.contains("--quick")
-/// State dirs go in a folder of their own here, not in /tmp: a /tmp that has seen thousands of
-/// files come and go can make ext4's inode allocation, which every spooled task pays for,
-/// several times slower, and that would measure the folder's history, not taskmon.
-let benchRoot = FileManager.default.currentDirectoryPath + "/.bench-state"
-try? FileManager.default.createDirectory(atPath: benchRoot, withIntermediateDirectories: true)
+/// State dirs go in a fresh folder of their own under /var/tmp, not in /tmp: a /tmp that has
+/// seen thousands of files come and go can make ext4's inode allocation, which every spooled
+/// task pays for, several times slower, and that would measure the folder's history, not
+/// taskmon. The folder is removed on every way out (also Ctrl-C), never left where it ran.
+let benchRoot: String = {
+    var template = Array("/var/tmp/taskmon-bench-XXXXXX".utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        FileHandle.standardError.write(Data("taskmon-bench: cannot make a folder under /var/tmp\n".utf8))
+        exit(2)
+    }
+    return String(cString: made)
+}()
+atexit { try? FileManager.default.removeItem(atPath: benchRoot) }
+let stopSignals = [SIGINT, SIGTERM].map { number in
+    signal(number, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+    source.setEventHandler { exit(130) }  // exit runs the atexit handler above
+    source.resume()
+    return source
+}
 let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
 let taskmonPath = binDir.appendingPathComponent("taskmon").path
 guard FileManager.default.isExecutableFile(atPath: taskmonPath) else {
@@ -217,6 +232,8 @@ line("")
 let sections = Set(CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("-") })
 do {
     if sections.isEmpty || sections.contains("scheduler") {
+        try cliThroughput()
+        line("")
         try throughput()
         line("")
         try bigJob()
@@ -235,7 +252,6 @@ do {
         line("")
         try monitorInPty()
     }
-    try? FileManager.default.removeItem(atPath: benchRoot)
 } catch {
     FileHandle.standardError.write(Data("taskmon-bench: \(error)\n".utf8))
     exit(1)

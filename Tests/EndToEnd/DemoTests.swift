@@ -52,21 +52,31 @@ struct DemoTests {
             func task(_ job: String, _ index: TaskIndex = 0) throws -> TaskInfo {
                 try client.task(try #require(jobs[job], "no job \(job)"), index)
             }
+            /// The task once it is final: the event loop above may end before every job has.
+            func final(_ job: String, _ index: TaskIndex = 0) throws -> TaskInfo {
+                var info = try task(job, index)
+                let deadline = ContinuousClock.now + .seconds(30)
+                while !(info.status.isFinished || info.status == .interrupted), ContinuousClock.now < deadline {
+                    usleep(50_000)
+                    info = try task(job, index)
+                }
+                return info
+            }
 
-            let thumbnails = try task("thumbnails")
+            let thumbnails = try final("thumbnails")
             #expect(thumbnails.status == .completed)
             #expect(thumbnails.result?.display == "thumbs/summer-2026.zip")
             #expect(Set(thumbnails.properties.values.map(\.typeName)) == ["string", "int", "float", "bytes"])
             #expect(thumbnails.standardOutput?.contains("\r") == true)
             #expect(thumbnails.standardOutput?.contains("\u{1B}[32m") == true)
 
-            let failed = try task("import-orders")
+            let failed = try final("import-orders")
             #expect(failed.status == .failed)
             #expect(failed.exception?.type == "ValueError")
             #expect((failed.exception?.trace.split(separator: "\n").count ?? 0) >= 5)
             #expect(failed.properties["rows_read"] == .int(1841))
 
-            let direct = try task("deploy-canary")
+            let direct = try final("deploy-canary")
             #expect(direct.status == .canceled)
             #expect(direct.cancellationReason == .direct)
             #expect(direct.cancellationMessage?.hasPrefix("Canceled by ") == true)
@@ -74,7 +84,7 @@ struct DemoTests {
             // It ended by itself after rolling back (exit 143), not by SIGKILL at the end of the grace.
             #expect(direct.exitCode == 143)
 
-            let shards = try (0..<3).map { try task("resize-shards", $0) }
+            let shards = try (0..<3).map { try final("resize-shards", $0) }
             #expect(shards[2].status == .failed)
             for shard in shards[0..<2] {
                 #expect(shard.status == .canceled)
@@ -83,13 +93,13 @@ struct DemoTests {
             }
 
             for index in 0..<2 {
-                let environmentError = try task("train-model", index)
+                let environmentError = try final("train-model", index)
                 #expect(environmentError.status == .environmentError)
                 #expect(environmentError.attempts == 0)
                 #expect(environmentError.exception?.trace.contains("none was found") == true)
             }
-            #expect(try task("slow-query").status == .timedOut)
-            let crashed = try task("legacy-converter")
+            #expect(try final("slow-query").status == .timedOut)
+            let crashed = try final("legacy-converter")
             #expect(crashed.status == .interrupted)
             #expect(crashed.signal == SIGKILL)
 

@@ -26,6 +26,11 @@ package final class LocalBackend: Backend {
         var pidByHandle: [RunHandle: Int32] = [:]
         var streamOwners: [UInt64: Int32] = [:]
         var readyFolders: Set<String> = []
+        /// Exited runs whose output is still open, and when to report them anyway.
+        var awaitingOutput: [Int32: DispatchTime] = [:]
+        /// One timer serves every run in `awaitingOutput`: most tasks' pipes close a moment
+        /// after the reap, and a timer each would cost a wake-up a task.
+        var sweepArmed = false
     }
 
     private struct WeakBackend {
@@ -117,17 +122,37 @@ package final class LocalBackend: Backend {
 
     private func exited(_ pid: Int32, _ termination: ProcessTermination) {
         let at = clock.now()
-        let ready = state.withLock { state -> Bool in
+        let (ready, armSweep) = state.withLock { state -> (Bool, Bool) in
             var run = state.runs[pid] ?? Run()
             run.termination = termination
             run.exitedAt = at
             state.runs[pid] = run
-            return run.openStreams == 0 && run.handle != nil
+            if run.openStreams == 0 && run.handle != nil { return (true, false) }
+            state.awaitingOutput[pid] = .now() + outputGrace
+            defer { state.sweepArmed = true }
+            return (false, !state.sweepArmed)
         }
-        if ready {
-            report(pid)
-        } else {
-            DispatchQueue.global().asyncAfter(deadline: .now() + outputGrace) { [weak self] in self?.report(pid) }
+        if ready { report(pid) }
+        if armSweep { scheduleSweep(after: outputGrace) }
+    }
+
+    private func scheduleSweep(after delay: DispatchTimeInterval) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in self?.sweep() }
+    }
+
+    /// Reports the runs whose output grace is over, and waits for the next one, if any.
+    private func sweep() {
+        let now = DispatchTime.now()
+        let (due, next) = state.withLock { state -> ([Int32], DispatchTime?) in
+            let due = state.awaitingOutput.filter { $0.value <= now }.map(\.key)
+            for pid in due { state.awaitingOutput[pid] = nil }
+            let next = state.awaitingOutput.values.min()
+            if next == nil { state.sweepArmed = false }
+            return (due, next)
+        }
+        for pid in due { report(pid) }
+        if let next {
+            scheduleSweep(after: .nanoseconds(Int(min(next.uptimeNanoseconds - min(now.uptimeNanoseconds, next.uptimeNanoseconds), UInt64(Int.max)))))
         }
     }
 
@@ -159,6 +184,7 @@ package final class LocalBackend: Backend {
             guard var run = state.runs[pid], let handle = run.handle, let termination = run.termination,
                   let at = run.exitedAt, !run.reported else { return nil }
             run.reported = true
+            state.awaitingOutput[pid] = nil
             let complete = run.openStreams == 0
             if complete {
                 state.runs[pid] = nil

@@ -80,7 +80,8 @@ final class CommitQueue: Sendable {
             var next = seq.withLock { $0 }
             for (time, body) in bodies {
                 next += 1
-                guard let json = try? encoder.encode(SchedulerEvent(seq: next, time: time, body: body)) else {
+                guard let json = EventJSON.encode(seq: next, time: time, body: body)
+                    ?? (try? encoder.encode(SchedulerEvent(seq: next, time: time, body: body))) else {
                     next -= 1
                     continue
                 }

@@ -1,0 +1,75 @@
+import Foundation
+import TaskmonKit
+
+// MARK: Throughput as a user runs it: `taskmon submit --wait` beside xargs, in the same run
+
+/// CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
+func processCPUSeconds(_ pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return .nan }
+    // Fields after the command name: state is field 3, utime 14 and stime 15.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// CPU seconds of every child this process has waited for so far.
+func childrenCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Runs a command to its end; returns its wall time and the CPU it (and its children) used.
+func timedRun(_ arguments: [String]) -> (wall: Double, cpu: Double, status: Int32) {
+    let cpuBefore = childrenCPUSeconds()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: arguments[0])
+    process.arguments = Array(arguments.dropFirst())
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    var status: Int32 = -1
+    let wall = seconds {
+        try? process.run()
+        process.waitUntilExit()
+        status = process.terminationStatus
+    }
+    return (wall, childrenCPUSeconds() - cpuBefore, status)
+}
+
+func median(_ values: [Double]) -> Double { percentile(values.sorted(), 0.5) }
+
+func cliThroughput() throws {
+    let count = quick ? 500 : 2000
+    let rounds = quick ? 2 : 5
+    line("## \(count) no-op tasks (/bin/true) through the CLI, 2 at a time, beside xargs -P2 (\(rounds) rounds, medians)")
+    line("   taskmon: `taskmon submit --wait SPEC` against a running `taskmon serve --slots 2`, as a user runs it;")
+    line("   each round runs it and `seq \(count) | xargs -P2 -n1 /bin/true` one after the other. CPU of the scheduler")
+    line("   from /proc/PID/stat; of the submitter (which waits for the job's completion event) from its rusage.")
+    let scheduler = try ServedScheduler(slots: 2)
+    defer { scheduler.stop() }
+    let spec = JobSpec(name: "noop", tasks: Array(repeating: TaskSpec(command: ["/bin/true"]), count: count))
+    let specPath = scheduler.directory.path + "/noop.json"
+    try Wire.encoder().encode(spec).write(to: URL(fileURLWithPath: specPath))
+    var taskmonWalls: [Double] = [], xargsWalls: [Double] = [], ratios: [Double] = []
+    var schedulerCPU: [Double] = [], waiterCPU: [Double] = []
+    for _ in 0..<rounds {
+        let before = processCPUSeconds(scheduler.process.processIdentifier)
+        let taskmon = timedRun([taskmonPath, "submit", "--state-dir", scheduler.directory.path, "--wait", specPath])
+        guard taskmon.status == 0 else { throw BenchError("taskmon submit --wait exited \(taskmon.status)") }
+        schedulerCPU.append(processCPUSeconds(scheduler.process.processIdentifier) - before)
+        waiterCPU.append(taskmon.cpu)
+        let xargs = timedRun(["/bin/sh", "-c", "seq \(count) | xargs -P2 -n1 /bin/true"])
+        taskmonWalls.append(taskmon.wall)
+        xargsWalls.append(xargs.wall)
+        ratios.append(taskmon.wall / xargs.wall)
+    }
+    let perTask = median(schedulerCPU) / Double(count) * 1000
+    line(String(format: "   taskmon submit --wait      %7.2f s  (%5.0f tasks/s)", median(taskmonWalls), Double(count) / median(taskmonWalls)))
+    line(String(format: "   seq | xargs -P2 -n1 true   %7.2f s  (%5.0f tasks/s)", median(xargsWalls), Double(count) / median(xargsWalls)))
+    line(String(format: "   taskmon / xargs, pair by pair: median %.2f× (min %.2f×, max %.2f×)  (goal ≤ 1.2×)  %@",
+                median(ratios), ratios.min() ?? .nan, ratios.max() ?? .nan, verdict(median(ratios) <= 1.2)))
+    line(String(format: "   scheduler CPU %.2f s = %.3f ms a task (goal ≤ 0.25 ms)  %@", median(schedulerCPU), perTask, verdict(perTask <= 0.25)))
+    line(String(format: "   submitter CPU %.3f s (waiting costs it one event)", median(waiterCPU)))
+}
