@@ -233,6 +233,10 @@ public final class SocketServer: Sendable {
     private static func prepareFolder(of socketPath: String) throws {
         let folder = (socketPath as NSString).deletingLastPathComponent
         guard !folder.isEmpty else { return }
+        var info = stat()
+        // An existing folder is left as it is (it may be /tmp): the socket is 0600 and every
+        // peer's uid is checked, whatever the folder's mode.
+        if stat(folder, &info) == 0 { return }
         do {
             try FileManager.default.createDirectory(
                 atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

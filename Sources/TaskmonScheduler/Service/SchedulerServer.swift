@@ -28,14 +28,7 @@ public final class SchedulerServer: Sendable {
     /// recovers what a crashed scheduler left, and starts listening.
     public static func start(_ configuration: SchedulerConfiguration, logger: Logger = Logger(label: "taskmon.scheduler")) async throws -> SchedulerServer {
         let directory = configuration.stateDirectory
-        do {
-            try FileManager.default.createDirectory(
-                atPath: directory.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            chmod(directory.path, 0o700)
-            try FileManager.default.createDirectory(atPath: directory.outputPath, withIntermediateDirectories: true)
-        } catch {
-            throw SchedulerStartError(description: "cannot create the state dir \(directory.path): \(error.localizedDescription)")
-        }
+        try StateDirectoryGuard.prepare(directory)
         let lock = try StateLock(directory)
         let store: Store
         let snapshot: Store.Snapshot
@@ -45,19 +38,23 @@ public final class SchedulerServer: Sendable {
         } catch {
             throw SchedulerStartError(description: "cannot open the database \(directory.databasePath): \(error)")
         }
+        for problem in snapshot.problems { logger.warning("recovery: \(problem)") }
         let hub = EventHub(lastSeq: snapshot.lastSeq, store: store)
         let scheduler = Scheduler(configuration: configuration, store: store, snapshot: snapshot, hub: hub, logger: logger)
+        await scheduler.resumeJobIDs(after: snapshot.jobIDHighWater)
         let (exits, continuation) = AsyncStream.makeStream(of: ProcessExit.self)
         await scheduler.attach(LocalBackend(exits: continuation), exits: exits)
-        await scheduler.recover()
 
         let shutdownRequest = Mutex<SchedulerServer?>(nil)
+        let recovered = AsyncGate()
         let service = SchedulerService(
-            scheduler: scheduler, hub: hub, stateDirectory: directory, slots: configuration.slots,
+            scheduler: scheduler, hub: hub, stateDirectory: directory, slots: configuration.slots, ready: recovered,
             onShutdown: {
                 guard let server = shutdownRequest.withLock({ $0 }) else { return }
                 Task { await server.stop() }
             })
+        // The socket first: a scheduler that cannot listen must exit before it has recovered
+        // (and so started) anything. Requests wait at the gate until recovery is done.
         let socket: SocketServer
         do {
             socket = try SocketServer(socketPath: directory.socketPath, handler: service)
@@ -65,6 +62,8 @@ public final class SchedulerServer: Sendable {
         } catch {
             throw SchedulerStartError(description: "cannot listen on \(directory.socketPath): \(error)")
         }
+        await scheduler.recover()
+        recovered.open()
         let server = SchedulerServer(configuration: configuration, lock: lock, scheduler: scheduler, socket: socket)
         shutdownRequest.withLock { $0 = server }
         logger.info("scheduler \(getpid()) serving \(directory.socketPath) with \(configuration.slots) slot(s)")
