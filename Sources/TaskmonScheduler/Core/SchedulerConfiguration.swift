@@ -12,6 +12,8 @@ public struct SchedulerConfiguration: Sendable {
     public var tickInterval: Duration
     /// Environment every task starts from, before the job's and the task's own.
     public var baseEnvironment: [String: String]
+    /// Events kept in the database for subscribers to replay; older ones are pruned.
+    public var maxStoredEvents = 200_000
 
     public init(
         stateDirectory: StateDirectory,

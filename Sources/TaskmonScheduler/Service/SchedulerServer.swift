@@ -33,7 +33,7 @@ public final class SchedulerServer: Sendable {
         let store: Store
         let snapshot: Store.Snapshot
         do {
-            store = try Store(path: directory.databasePath)
+            store = try Store(path: directory.databasePath, maxStoredEvents: configuration.maxStoredEvents)
             snapshot = try store.load()
         } catch {
             throw SchedulerStartError(description: "cannot open the database \(directory.databasePath): \(error)")
@@ -57,7 +57,9 @@ public final class SchedulerServer: Sendable {
         // (and so started) anything. Requests wait at the gate until recovery is done.
         let socket: SocketServer
         do {
-            socket = try SocketServer(socketPath: directory.socketPath, handler: service)
+            socket = try SocketServer(
+                socketPath: directory.socketPath, handler: service,
+                maxLineBytesBeforeHello: LineFrameDecoder.defaultMaxLineBytesBeforeHello)
             try await socket.start()
         } catch {
             throw SchedulerStartError(description: "cannot listen on \(directory.socketPath): \(error)")

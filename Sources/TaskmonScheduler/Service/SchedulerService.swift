@@ -72,6 +72,7 @@ final class SchedulerService: ConnectionHandler {
                     "unsupported protocol version \(params.version); this scheduler speaks version \(Wire.protocolVersion)")
             }
             _ = greeted.withLock { $0.insert(connection.id) }
+            connection.markGreeted()
             return try Self.resultLine(id: id, HelloResult(
                 version: Wire.protocolVersion, schedulerPID: getpid(), stateDirectory: stateDirectory.path, slots: slots))
         case .submit:

@@ -16,7 +16,9 @@ final class Store: Sendable {
         return encoder
     }()
 
-    init(path: String) throws {
+    /// - Parameter maxStoredEvents: events kept for replay; older ones are pruned.
+    init(path: String, maxStoredEvents: Int = Store.defaultMaxStoredEvents) throws {
+        self.maxStoredEvents = Int64(max(1, maxStoredEvents))
         var configuration = Configuration()
         configuration.label = "taskmon"
         configuration.busyMode = .timeout(5)
@@ -29,14 +31,16 @@ final class Store: Sendable {
         try SafeFile.createPrivateFileIfMissing(path)
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        oldestEvent = Mutex(try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM events") } ?? 0)
     }
 
-    /// Events kept in the database for replay; older ones are pruned (a subscriber asking
-    /// for them gets a resync notice). 500,000 progress lines must not mean 85 MB for ever.
-    static let maxStoredEvents: Int64 = 200_000
-    /// Pruning runs once per this many commits: one indexed DELETE, not one per commit.
-    private static let pruneEvery = 256
-    private let commitCount = Mutex(0)
+    /// Events kept in the database for replay by default; older ones are pruned (a subscriber
+    /// asking for them gets a resync notice). 500,000 progress lines must not mean 85 MB for ever.
+    static let defaultMaxStoredEvents = 200_000
+    let maxStoredEvents: Int64
+    /// The oldest event kept (as far as this store knows); pruning runs once a quarter of the
+    /// limit has piled up on top of it: one indexed DELETE now and then, not one per commit.
+    private let oldestEvent: Mutex<Int64>
     /// What was last written of each live task's properties, so that a commit writes only
     /// what changed (rewriting all of them each time made 200,000 properties quadratic).
     private let writtenProperties = Mutex<[TaskKey: [String: PropertyValue]]>([:])
@@ -145,12 +149,12 @@ final class Store: Sendable {
                     try statement.execute(arguments: [Int64(event.seq), event.time.timeIntervalSinceReferenceDate, event.json])
                 }
             }
-            let count = commitCount.withLock { count -> Int in
-                count += 1
-                return count
-            }
-            if count % Self.pruneEvery == 0, let last = batch.events.last?.seq {
-                try pruneEvents(before: Int64(last) - Self.maxStoredEvents, db)
+            if let last = batch.events.last.map({ Int64($0.seq) }) {
+                let oldest = oldestEvent.withLock { $0 }
+                if last - oldest >= maxStoredEvents + max(1, maxStoredEvents / 4) {
+                    try pruneEvents(before: last - maxStoredEvents, db)
+                    oldestEvent.withLock { $0 = last - maxStoredEvents + 1 }
+                }
             }
             return written
         }
@@ -166,12 +170,9 @@ final class Store: Sendable {
         try db.execute(sql: "DELETE FROM events WHERE seq <= ?", arguments: [seq])
     }
 
-    /// Prunes old events now (what a commit does every few hundred commits).
-    func pruneEvents() throws {
-        try pool.write { db in
-            let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
-            try pruneEvents(before: last - Self.maxStoredEvents, db)
-        }
+    /// The oldest stored event's number (0 when there is none).
+    func oldestStoredEvent() throws -> UInt64 {
+        UInt64(max(0, try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM events") } ?? 0))
     }
 
     private func insert(job: JobState, _ db: Database) throws {
