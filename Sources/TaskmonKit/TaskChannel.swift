@@ -61,7 +61,7 @@ extension ChannelRecord {
                 encoding: fields["encoding"] as? String ?? "text",
                 data: fields["data"] as? String))
         case "progress":
-            guard let percent = fields["percent"] as? NSNumber, !(fields["percent"] is Bool) else {
+            guard let percent = fields["percent"] as? NSNumber else {
                 throw ChannelLineError("progress without a percent: \(Self.excerpt(line))")
             }
             guard percent.doubleValue.isFinite, (0...100).contains(percent.doubleValue) else {

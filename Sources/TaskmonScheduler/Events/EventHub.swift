@@ -97,7 +97,7 @@ final class EventHub: Sendable {
     /// subscriber gets every event in order, or a resync notice (events pruned, or it
     /// stopped reading for `patience`); never a gap.
     @discardableResult
-    func subscribe(_ sink: any EventSink, afterSeq: UInt64?, patience: Duration = .seconds(60)) async -> UInt64 {
+    func subscribePaced(_ sink: any EventSink, afterSeq: UInt64?, patience: Duration = .seconds(60)) async -> UInt64 {
         var next = Self.first(after: afterSeq, lastSeq: lastSeq)
         var waitedSince: ContinuousClock.Instant?
         while true {

@@ -17,7 +17,10 @@ public final class SchedulerServer: Sendable {
     private let stopped = Mutex<[CheckedContinuation<Void, Never>]?>([])
     private let stopping = Mutex(false)
 
-    private init(configuration: SchedulerConfiguration, lock: StateLock, scheduler: Scheduler, socket: SocketServer) {
+    private let logger: Logger
+
+    private init(configuration: SchedulerConfiguration, lock: StateLock, scheduler: Scheduler, socket: SocketServer, logger: Logger) {
+        self.logger = logger
         self.configuration = configuration
         self.lock = lock
         self.scheduler = scheduler
@@ -66,7 +69,7 @@ public final class SchedulerServer: Sendable {
         }
         await scheduler.recover()
         recovered.open()
-        let server = SchedulerServer(configuration: configuration, lock: lock, scheduler: scheduler, socket: socket)
+        let server = SchedulerServer(configuration: configuration, lock: lock, scheduler: scheduler, socket: socket, logger: logger)
         shutdownRequest.withLock { $0 = server }
         logger.info("scheduler \(getpid()) serving \(directory.socketPath) with \(configuration.slots) slot(s)")
         return server
@@ -80,7 +83,7 @@ public final class SchedulerServer: Sendable {
         }
         guard first else { return await waitUntilStopped() }
         await socket.stop()
-        await scheduler.shutdown()
+        await shutdownScheduler()
         lock.release()
         let waiters = stopped.withLock { waiters in
             defer { waiters = nil }
@@ -88,6 +91,44 @@ public final class SchedulerServer: Sendable {
         }
         for waiter in waiters { waiter.resume() }
     }
+
+    /// Stops the scheduler; its last commit may wait for ever on a full disk, so once the
+    /// database has been failing for a while, stopping goes on without it (what was not
+    /// stored was never acknowledged) and says what was left behind.
+    private func shutdownScheduler() async {
+        let scheduler = self.scheduler
+        let done = AsyncGate()
+        Task {
+            await scheduler.shutdown()
+            done.open()
+        }
+        let commits = scheduler.commits
+        let gaveUp = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await done.wait()
+                return false
+            }
+            group.addTask {
+                // Only a failing database makes us give up; a slow one is waited for.
+                var failing = 0
+                while failing < Self.storageGracePeriod {
+                    try? await Task.sleep(for: .seconds(1))
+                    if Task.isCancelled { return false }
+                    failing = commits.storageError == nil ? 0 : failing + 1
+                }
+                return true
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if gaveUp {
+            logger.critical("stopping without the last changes: the database cannot be written (\(commits.storageError ?? "")); they were never acknowledged")
+        }
+    }
+
+    /// Seconds of failing commits after which a stop goes on without them.
+    static let storageGracePeriod = 20
 
     /// Returns once the scheduler has stopped.
     public func waitUntilStopped() async {

@@ -122,7 +122,7 @@ final class SchedulerService: ConnectionHandler {
             // then register (which may replay at once).
             let lastSeq = hub.lastSeq
             connection.sendUnconditionally(try Self.resultLine(id: id, SubscribeResult(lastSeq: lastSeq)))
-            await hub.subscribe(connection, afterSeq: params.afterSeq ?? lastSeq)
+            await hub.subscribePaced(connection, afterSeq: params.afterSeq ?? lastSeq)
             return nil
         case .status:
             // Never waits long: while the database cannot be written, status is how one learns why.
