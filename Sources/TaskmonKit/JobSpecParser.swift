@@ -22,8 +22,18 @@ extension JobSpec {
     /// Reads a spec strictly: unknown keys, wrong types and an empty task list are errors that
     /// name `source` and the key, so that nothing half-understood is ever queued.
     public static func parse(_ data: Data, source: String) throws(JobSpecError) -> JobSpec {
+        guard data.count <= maxSpecBytes else {
+            throw JobSpecError(source: source, key: nil, problem: "\(data.count >> 20) MiB; a spec may be at most \(maxSpecBytes >> 20) MiB (split the job)")
+        }
+        if let bad = firstInvalidUTF8(data) {
+            throw JobSpecError(source: source, key: nil, problem: "not valid UTF-8 (byte \(bad)); a spec is JSON text in UTF-8")
+        }
         do {
-            return try JSONDecoder().decode(JobSpec.self, from: data)
+            let spec = try JSONDecoder().decode(JobSpec.self, from: data)
+            try JobSpecLimits.check(spec, source: source)
+            return spec
+        } catch let problem as JobSpecError {
+            throw problem
         } catch {
             var problem = JobSpecError(decoding: error, source: source)
             if problem.key == nil, problem.problem.hasPrefix("not valid JSON") {
@@ -39,12 +49,42 @@ extension JobSpec {
         }
     }
 
+    /// The largest spec accepted: a submit request must fit in one protocol line.
+    public static let maxSpecBytes = Wire.maxLineBytes - (1 << 20)
+
     /// Reads and parses a spec file; a missing file is a ``JobSpecError`` too.
     public static func load(path: String) throws(JobSpecError) -> JobSpec {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                throw JobSpecError(source: path, key: nil, problem: "not a regular file")
+            }
+            guard info.st_size <= off_t(maxSpecBytes) else {
+                throw JobSpecError(source: path, key: nil, problem: "\(info.st_size >> 20) MiB; a spec may be at most \(maxSpecBytes >> 20) MiB (split the job)")
+            }
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw JobSpecError(source: path, key: nil, problem: "cannot read the file")
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let reason = fd < 0 ? ": " + String(cString: strerror(errno)) : ""
+            if fd >= 0 { close(fd) }
+            throw JobSpecError(source: path, key: nil, problem: "cannot read the file" + reason)
         }
         return try parse(data, source: path)
+    }
+
+    /// The offset of the first byte that is not part of valid UTF-8, if any.
+    static func firstInvalidUTF8(_ data: Data) -> Int? {
+        if String(validating: data, as: UTF8.self) != nil { return nil }
+        var offset = 0
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): offset += UTF8.width(scalar)
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
     }
 }
 

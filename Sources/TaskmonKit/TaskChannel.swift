@@ -37,7 +37,11 @@ extension ChannelRecord {
             switch (type, raw) {
             case ("string", let text as String): return .property(name: name, value: .string(text))
             case ("int", let number as NSNumber) where number.doubleValue == number.doubleValue.rounded():
-                return .property(name: name, value: .int(number.int64Value))
+                // 1e300 is a whole number too, but no Int64: int64Value would make it Int64.min.
+                guard let value = Self.exactInt64(number) else {
+                    throw ChannelLineError("property \(name): int \(number) is out of range (-2^63 … 2^63-1); send it as a float")
+                }
+                return .property(name: name, value: .int(value))
             case ("float", let number as NSNumber): return .property(name: name, value: .float(number.doubleValue))
             case ("bytes", let text as String):
                 guard let data = Data(base64Encoded: text) else {
@@ -59,6 +63,9 @@ extension ChannelRecord {
         case "progress":
             guard let percent = fields["percent"] as? NSNumber else {
                 throw ChannelLineError("progress without a percent: \(Self.excerpt(line))")
+            }
+            guard percent.doubleValue.isFinite, (0...100).contains(percent.doubleValue) else {
+                throw ChannelLineError("progress percent \(percent) is not from 0 to 100")
             }
             let info = fields["info"].flatMap { $0 is NSNull ? nil : "\($0)" }
             return .progress(TaskProgress(percent: percent.intValue, info: info))
@@ -97,6 +104,17 @@ extension ChannelRecord {
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The number as an Int64 when it is one exactly (JSON numbers may come as doubles).
+    static func exactInt64(_ number: NSNumber) -> Int64? {
+        let type = String(cString: number.objCType)
+        if type == "q" || type == "l" || type == "i" || type == "s" || type == "c" { return number.int64Value }
+        if type == "Q" || type == "L" { return number.uint64Value <= UInt64(Int64.max) ? Int64(number.uint64Value) : nil }
+        let double = number.doubleValue
+        // Doubles from -2^63 up to (not including) 2^63 convert exactly when whole.
+        guard double.isFinite, double >= -9_223_372_036_854_775_808.0, double < 9_223_372_036_854_775_808.0 else { return nil }
+        return Int64(double)
     }
 
     static func excerpt(_ line: Substring) -> String {

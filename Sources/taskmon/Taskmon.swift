@@ -13,7 +13,7 @@ struct Taskmon: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Monitor.self, Demo.self, Serve.self, Submit.self, Jobs.self, Show.self, Output.self, Wait.self, Cancel.self, Retry.self,
-            Shutdown.self, TaskHelper.self,
+            Status.self, Shutdown.self, TaskHelper.self,
         ],
         defaultSubcommand: Monitor.self)
 }

@@ -81,16 +81,18 @@ struct EnvironmentTests {
         }
     }
 
-    @Test("a task whose cwd does not exist fails with a LaunchError, the job goes on")
+    @Test("a task whose cwd does not exist is refused at submission, naming the key (issue 9)")
     func badCwd() async throws {
         try await withScheduler { scheduler in
-            let job = try await scheduler.submit(["true", "true"]) { $0.tasks[0].cwd = "/nonexistent/dir" }
-            let info = try await scheduler.waitForJob(job)
-            #expect(info.count(.completed) == 1)
-            let task = try await scheduler.client.task(job, 0)
-            #expect(task.status == .failed)
-            #expect(task.exception?.type == "LaunchError")
-            #expect(task.exception?.message.contains("/nonexistent/dir") == true)
+            do {
+                _ = try await scheduler.submit(["true", "true"]) { $0.tasks[0].cwd = "/nonexistent/dir" }
+                Issue.record("a job with a missing cwd was queued")
+            } catch SchedulerClientError.rpc(let error) {
+                #expect(error.code == RPCErrorCode.invalidSpec.rawValue)
+                #expect(error.message.contains("tasks[0].cwd"))
+                #expect(error.message.contains("/nonexistent/dir"))
+            }
+            #expect(try await scheduler.client.jobs().isEmpty)
         }
     }
 }

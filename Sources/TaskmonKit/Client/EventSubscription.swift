@@ -47,7 +47,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
     private enum Mode { case unused, blocking, streaming }
 
     init(socketPath: String, clientName: String, params: SubscribeParams, timeout: Duration?) throws(SchedulerClientError) {
-        let connection = try SocketLineConnection(path: socketPath)
+        let connection = try SocketLineConnection(path: socketPath, deadline: timeout.map { ContinuousClock.now + $0 })
         var early: [SubscriptionMessage] = []
         var ended = false
         do throws(SchedulerClientError) {

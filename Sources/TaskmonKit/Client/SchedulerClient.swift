@@ -17,6 +17,9 @@ public enum SchedulerClientError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
+        case .notRunning(let socketPath, let reason) where reason.hasPrefix("permission denied"):
+            "permission denied: cannot use the scheduler at \(socketPath)" + reason.dropFirst("permission denied".count)
+                + (reason == "permission denied" ? " (it belongs to another user)" : "")
         case .notRunning(let socketPath, let reason):
             "no scheduler is running at \(socketPath) (\(reason)); start one with `taskmon serve` or set --state-dir/TASKMON_STATE_DIR"
         case .connectionLost(let reason):
@@ -64,7 +67,7 @@ public final class SchedulerClient: Sendable {
     ///
     /// - Parameter timeout: how long each call (the hello included) waits for its answer.
     public init(socketPath: String, clientName: String = "taskmon", timeout: Duration? = nil) throws(SchedulerClientError) {
-        let connection = try SocketLineConnection(path: socketPath)
+        let connection = try SocketLineConnection(path: socketPath, deadline: timeout.map { ContinuousClock.now + $0 })
         do throws(SchedulerClientError) {
             hello = try Self.greet(connection, clientName: clientName, timeout: timeout)
         } catch {
@@ -89,7 +92,15 @@ public final class SchedulerClient: Sendable {
     public func call<P: Codable & Sendable, R: Codable & Sendable>(
         _ method: RPCMethod, _ params: P, as: R.Type
     ) throws(SchedulerClientError) -> R {
-        let deadline = timeout.map { ContinuousClock.now + $0 }
+        try call(method, params, as: R.self, deadline: timeout.map { ContinuousClock.now + $0 })
+    }
+
+    /// ``call(_:_:as:)`` that gives up at `deadline` (the sooner of it and the client's timeout).
+    func call<P: Codable & Sendable, R: Codable & Sendable>(
+        _ method: RPCMethod, _ params: P, as: R.Type, deadline: ContinuousClock.Instant?
+    ) throws(SchedulerClientError) -> R {
+        let own = timeout.map { ContinuousClock.now + $0 }
+        let deadline = [deadline, own].compactMap { $0 }.min()
         return try nextID.withLock { (nextID: inout Int) throws(SchedulerClientError) -> R in
             let id = nextID
             nextID += 1
@@ -196,6 +207,13 @@ public final class SchedulerClient: Sendable {
         try EventSubscription(socketPath: socketPath, clientName: clientName, params: params, timeout: timeout)
     }
 
+    /// ``subscribe(_:)`` whose handshake gives up at `deadline` too.
+    func subscribe(_ params: SubscribeParams, deadline: ContinuousClock.Instant?) throws(SchedulerClientError) -> EventSubscription {
+        let limit = deadline.map { ContinuousClock.now.duration(to: $0) }
+        let handshake = [limit, timeout].compactMap { $0 }.min().map { max($0, .milliseconds(1)) }
+        return try EventSubscription(socketPath: socketPath, clientName: clientName, params: params, timeout: handshake)
+    }
+
     // MARK: - Exchanges shared with EventSubscription
 
     static func greet(_ connection: SocketLineConnection, clientName: String, timeout: Duration?) throws(SchedulerClientError) -> HelloResult {
@@ -221,7 +239,10 @@ public final class SchedulerClient: Sendable {
         } catch {
             throw .protocolError("cannot encode the \(method.rawValue) request: \(error)")
         }
-        try connection.writeLine(request)
+        guard request.count <= Wire.maxLineBytes else {
+            throw .protocolError("the \(method.rawValue) request is \(request.count >> 20) MiB; the scheduler takes at most \(Wire.maxLineBytes >> 20) MiB in one request (split the job)")
+        }
+        try connection.writeLine(request, deadline: deadline)
         let decoder = Wire.decoder()
         while true {
             let line = try connection.readLine(deadline: deadline)

@@ -35,7 +35,10 @@ public final class SocketLineConnection: Sendable {
     ///
     /// - Throws: ``SchedulerClientError/notRunning(socketPath:reason:)`` when nothing accepts
     ///   connections there (no such file, connection refused, permission denied, …).
-    public init(path: String, maxLineBytes: Int = Wire.maxLineBytes) throws(SchedulerClientError) {
+    ///   The peer must run as our own user (`SO_PEERCRED`): anyone else who managed to listen
+    ///   there would otherwise receive our requests and could answer them with lies.
+    /// - Parameter deadline: give up connecting (a listener whose backlog is full) by then.
+    public init(path: String, maxLineBytes: Int = Wire.maxLineBytes, deadline: ContinuousClock.Instant? = nil) throws(SchedulerClientError) {
         self.path = path
         self.maxLineBytes = maxLineBytes
         let bytes = Array(path.utf8)
@@ -51,20 +54,56 @@ public final class SocketLineConnection: Sendable {
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
         }
+        // Non-blocking while connecting: a listener that never accepts fills its backlog, and a
+        // blocking connect would then wait for ever.
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
         var rc: Int32
-        repeat {
+        while true {
             rc = withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
                 }
             }
-        } while rc != 0 && errno == EINTR
-        if rc != 0 {
+            if rc == 0 { break }
             let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN, deadline.map({ ContinuousClock.now < $0 }) ?? true {
+                usleep(10_000)
+                continue
+            }
             Glibc.close(fd)
+            if code == EAGAIN { throw .timedOut }
             throw .notRunning(socketPath: path, reason: Self.describe(code))
         }
+        _ = fcntl(fd, F_SETFL, flags)
+        if let refusal = Self.checkPeer(fd, path: path) {
+            Glibc.close(fd)
+            throw refusal
+        }
         descriptor = Mutex(fd)
+    }
+
+    /// `struct ucred` as the kernel fills it (pid, uid, gid); Swift's Glibc does not define
+    /// `_GNU_SOURCE`, so the C type is not visible.
+    private struct PeerCredentials {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    /// Nil when the process listening runs as our effective user; else the error to throw.
+    private static func checkPeer(_ fd: Int32, path: String) -> SchedulerClientError? {
+        var credentials = PeerCredentials()
+        var length = socklen_t(MemoryLayout<PeerCredentials>.size)
+        let rc = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length)
+        guard rc == 0, length == socklen_t(MemoryLayout<PeerCredentials>.size) else {
+            return .notRunning(socketPath: path, reason: "cannot learn who listens there: \(describe(errno))")
+        }
+        guard credentials.uid == UInt32(geteuid()) else {
+            return .notRunning(socketPath: path, reason: "permission denied: the process listening there (pid \(credentials.pid)) runs as uid \(credentials.uid), not as you (uid \(geteuid())); nothing was sent to it")
+        }
+        return nil
     }
 
     deinit {
@@ -73,8 +112,9 @@ public final class SocketLineConnection: Sendable {
         }
     }
 
-    /// Writes `line` and a '\n', all of it, blocking as long as the peer's buffer is full.
-    public func writeLine(_ line: Data) throws(SchedulerClientError) {
+    /// Writes `line` and a '\n', all of it, blocking as long as the peer's buffer is full (or
+    /// until `deadline`, then ``SchedulerClientError/timedOut``).
+    public func writeLine(_ line: Data, deadline: ContinuousClock.Instant? = nil) throws(SchedulerClientError) {
         var framed = line
         framed.append(UInt8(ascii: "\n"))
         try writer.withLock { _ throws(SchedulerClientError) in
@@ -84,11 +124,17 @@ public final class SocketLineConnection: Sendable {
                 var remaining = raw.count
                 while remaining > 0 {
                     // MSG_NOSIGNAL: a scheduler that went away must be an error here, not a
-                    // SIGPIPE that kills the client.
-                    let sent = Glibc.send(fd, pointer, remaining, Int32(MSG_NOSIGNAL))
+                    // SIGPIPE that kills the client. MSG_DONTWAIT with a deadline: a peer that
+                    // never reads must not hold us for ever.
+                    let flags = Int32(MSG_NOSIGNAL) | (deadline == nil ? 0 : Int32(MSG_DONTWAIT))
+                    let sent = Glibc.send(fd, pointer, remaining, flags)
                     if sent < 0 {
                         let code = errno
                         if code == EINTR { continue }
+                        if code == EAGAIN, let deadline {
+                            if !Self.waitWritable(fd, until: deadline) { return ETIMEDOUT }
+                            continue
+                        }
                         return code
                     }
                     pointer += sent
@@ -96,6 +142,7 @@ public final class SocketLineConnection: Sendable {
                 }
                 return nil
             }
+            if failure == ETIMEDOUT { throw .timedOut }
             if let failure { throw .connectionLost(Self.lostReason(failure)) }
         }
     }
@@ -167,6 +214,20 @@ public final class SocketLineConnection: Sendable {
             let rc = poll(&entry, 1, Int32(milliseconds))
             if rc > 0 { return }
             if rc < 0 && errno != EINTR { throw .connectionLost(lostReason(errno)) }
+        }
+    }
+
+    /// Waits until the socket can take bytes; false once `deadline` passed.
+    private static func waitWritable(_ fd: Int32, until deadline: ContinuousClock.Instant) -> Bool {
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else { return false }
+            let (seconds, attoseconds) = left.components
+            let milliseconds = min(Int64(Int32.max), seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
+            var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let rc = poll(&entry, 1, Int32(milliseconds))
+            if rc > 0 { return true }
+            if rc < 0 && errno != EINTR { return true }
         }
     }
 

@@ -244,8 +244,12 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
     public var statusCounts: [String: Int]
     /// The number of the last event these figures already reflect.
     public var lastSeq: UInt64
+    /// Set while the scheduler cannot commit to its database ("no space left on device"):
+    /// changes wait in memory, unacknowledged, and are written once the cause is gone.
+    public var storageError: String?
     public init(pid: Int32, stateDirectory: String, slots: Int, busySlots: Int, queued: Int, jobs: Int,
-                statusCounts: [String: Int], lastSeq: UInt64) {
+                statusCounts: [String: Int], lastSeq: UInt64, storageError: String? = nil) {
+        self.storageError = storageError
         self.pid = pid
         self.stateDirectory = stateDirectory
         self.slots = slots
@@ -263,5 +267,6 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
         case queued, jobs
         case statusCounts = "status_counts"
         case lastSeq = "last_seq"
+        case storageError = "storage_error"
     }
 }

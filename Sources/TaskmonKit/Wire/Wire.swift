@@ -77,6 +77,8 @@ public enum RPCErrorCode: Int, Sendable {
     case illegalState = 4
     case shuttingDown = 5
     case helloRequired = 6
+    /// The scheduler cannot commit to its database (a full disk, say); nothing was acknowledged.
+    case storageError = 7
 }
 
 /// A JSON-RPC error object; thrown by the client when the scheduler answers with one.

@@ -11,9 +11,14 @@ struct ChannelReader: Sendable {
     private var partial = Data()
     private var skippingLongLine = false
 
+    /// Set once the channel was refused (a link, a FIFO, a device): said once, then skipped.
+    private var refused = false
+
     static let maxLineBytes = 16 << 20
     /// Bytes read per call, so one chatty task cannot stall the scheduler.
     static let maxReadBytes = 4 << 20
+    /// Bytes the read at exit takes at most: a child left behind may keep appending.
+    static let maxFinalReadBytes = 64 << 20
 
     init(path: String) {
         self.path = path
@@ -23,11 +28,22 @@ struct ChannelReader: Sendable {
     /// With `final`, a last line without a newline is parsed too.
     mutating func read(final: Bool) -> [Result<ChannelRecord, ChannelLineError>] {
         var results: [Result<ChannelRecord, ChannelLineError>] = []
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return results }
-        defer { close(fd) }
+        guard !refused else { return results }
+        // Not `open`: a task may have replaced its channel with a FIFO (open would block the
+        // scheduler for ever), a link to /dev/zero (endless zeros) or to a file it may not read.
+        let file: SafeFile.Opened
+        do throws(SafeFile.Refusal) {
+            guard let opened = try SafeFile.openForReading(path) else { return results }
+            file = opened
+        } catch {
+            refused = true
+            results.append(.failure(ChannelLineError("the channel was not read: \(error.description)")))
+            return results
+        }
+        let fd = file.fd
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        var budget = final ? Int.max : Self.maxReadBytes
+        // Up to the size seen at open: a file that grows while we read waits for the next call.
+        var budget = Int(min(Int64(final ? Self.maxFinalReadBytes : Self.maxReadBytes), max(0, file.size - offset)))
         while budget > 0 {
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, budget), off_t(offset)) }
             if n < 0 && errno == EINTR { continue }

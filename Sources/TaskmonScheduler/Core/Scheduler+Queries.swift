@@ -11,8 +11,11 @@ extension Scheduler {
         var info = job.info(includeTasks: false)
         info.lastSeq = stateSeq
         if includeTasks {
+            // Bounded before any arithmetic: a limit of Int.max must not overflow, and no
+            // answer holds more than a page (the caller pages on with `task_count`).
             let start = min(max(0, offset), job.tasks.count)
-            let end = limit.map { min(job.tasks.count, start + max(0, $0)) } ?? job.tasks.count
+            let page = min(max(0, limit ?? WireLimits.maxTaskPage), WireLimits.maxTaskPage)
+            let end = start + min(page, job.tasks.count - start)
             if rowsOnly {
                 info.taskRows = job.tasks[start..<end].map { TaskRowInfo($0.info()) }
             } else {
@@ -64,7 +67,7 @@ extension Scheduler {
         return SchedulerStatus(
             pid: getpid(), stateDirectory: configuration.stateDirectory.path, slots: configuration.slots,
             busySlots: busySlots, queued: counts[TaskStatus.submitted.rawValue], jobs: jobs.count,
-            statusCounts: named, lastSeq: stateSeq)
+            statusCounts: named, lastSeq: stateSeq, storageError: commits.storageError)
     }
 }
 
@@ -76,27 +79,11 @@ enum OutputFile {
         return (String(decoding: chunk.data, as: UTF8.self), chunk.size, chunk.size > Int64(chunk.data.count))
     }
 
-    /// Up to `length` bytes from `offset`, and the file's size now. A missing file reads as empty.
+    /// Up to `length` bytes from `offset`, and the file's size now. A missing file reads as
+    /// empty, and so does one a task swapped for a link, a FIFO or a device (never followed,
+    /// never blocked on).
     static func read(_ path: String, offset: Int64, length: Int) -> (data: Data, size: Int64) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return (Data(), 0) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return (Data(), 0) }
-        let size = Int64(info.st_size)
-        let wanted = max(0, min(Int64(length), size - max(0, offset)))
-        guard wanted > 0 else { return (Data(), size) }
-        var data = Data(count: Int(wanted))
-        var filled = 0
-        while filled < data.count {
-            let n = data.withUnsafeMutableBytes { buffer in
-                pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset) + off_t(filled))
-            }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            filled += n
-        }
-        data.count = filled
-        return (data, size)
+        guard let file = try? SafeFile.openForReading(path) else { return (Data(), 0) }
+        return (file.read(offset: offset, length: length), file.size)
     }
 }

@@ -8,9 +8,79 @@ extension Scheduler {
 
     /// Queues a job whose spec has already been parsed; checks what only the scheduler can
     /// check (that each program exists) first, so that a rejected job queues nothing.
-    func submit(_ spec: JobSpec) throws(JobSpecError) -> SubmitResult {
+    func submit(_ submitted: JobSpec) throws(JobSpecError) -> SubmitResult {
+        // The wire decoder checks these too; a spec built in Swift (the API, tests) meets them here.
+        try JobSpecLimits.check(submitted, source: Self.submittedSpecSource)
+        let spec = try Self.resolvingFolders(submitted)
+        try validateFolders(spec)
         try validateExecutables(spec)
+        lifecycle.nextJobID = takeJobID()
         return submitChecked(spec)
+    }
+
+    /// Continues numbering above every id ever given on this state dir (the database keeps
+    /// the mark even for jobs it no longer holds), so an id is never given twice.
+    func resumeJobIDs(after highWater: JobID) {
+        lifecycle.nextJobID = max(lifecycle.nextJobID, highWater + 1)
+    }
+
+    /// The next job id whose output folder does not exist yet.
+    ///
+    /// An `output/<id>/` that is already there belongs to a job this database does not know (it
+    /// was deleted, or a crash lost a job that had started): its files are not ours to read as
+    /// the new job's output, nor to delete, so the id is skipped and the folder left as it is.
+    private func takeJobID() -> JobID {
+        let nextJobID = lifecycle.nextJobID
+        var id = nextJobID
+        var info = stat()
+        var skipped = 0
+        while lstat(configuration.stateDirectory.jobOutputPath(id), &info) == 0 {
+            id += 1
+            skipped += 1
+        }
+        if skipped > 0 {
+            logger.warning("skipped job id(s) \(nextJobID)…\(id - 1): their output folders exist but no job of this database wrote them")
+        }
+        return id
+    }
+
+    /// A task's relative `cwd` is taken within the job's; the job's must be absolute, since
+    /// the scheduler's own directory means nothing to the submitter (`taskmon submit` and the
+    /// Python client send the directory they were run in).
+    static func resolvingFolders(_ spec: JobSpec) throws(JobSpecError) -> JobSpec {
+        var spec = spec
+        let base = spec.environment?.cwd
+        if let base, !base.hasPrefix("/") {
+            throw JobSpecError(source: submittedSpecSource, key: "environment.cwd", problem: "\"\(base)\" is relative; give an absolute folder (taskmon submit resolves relative ones where it runs)")
+        }
+        for index in spec.tasks.indices {
+            guard let cwd = spec.tasks[index].cwd, !cwd.hasPrefix("/") else { continue }
+            guard let base else {
+                throw JobSpecError(source: submittedSpecSource, key: "tasks[\(index)].cwd", problem: "\"\(cwd)\" is relative and the job has no environment.cwd to take it in; give an absolute folder")
+            }
+            spec.tasks[index].cwd = (base as NSString).appendingPathComponent(cwd)
+        }
+        return spec
+    }
+
+    /// A `cwd` that is not a folder is refused at submission, naming the key; the task would
+    /// only fail at launch.
+    private func validateFolders(_ spec: JobSpec) throws(JobSpecError) {
+        var checked: Set<String> = []
+        func check(_ cwd: String?, at key: String) throws(JobSpecError) {
+            guard let cwd, checked.insert(cwd).inserted else { return }
+            var info = stat()
+            guard stat(cwd, &info) == 0 else {
+                throw JobSpecError(source: Self.submittedSpecSource, key: key, problem: "no such folder \"\(cwd)\" (\(String(cString: strerror(errno))))")
+            }
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw JobSpecError(source: Self.submittedSpecSource, key: key, problem: "\"\(cwd)\" is not a folder")
+            }
+        }
+        try check(spec.environment?.cwd, at: "environment.cwd")
+        for (index, task) in spec.tasks.enumerated() {
+            try check(task.cwd, at: "tasks[\(index)].cwd")
+        }
     }
 
     /// A task whose program cannot be found is refused at submission, naming the key.
@@ -27,7 +97,11 @@ extension Scheduler {
                 seen[cacheKey] = found
                 if found { return }
             }
-            throw JobSpecError(source: Self.submittedSpecSource, key: key, problem: "no such program \"\(program)\" (looked in \(program.contains("/") ? "its path" : "PATH=\(path ?? "")"))")
+            let reason = ExecutableLookup.explainFailure(program, path: path, workingDirectory: cwd)
+            if reason.hasPrefix("no such file") {
+                throw JobSpecError(source: Self.submittedSpecSource, key: key, problem: "no such program \"\(program)\" (looked in \(program.contains("/") ? "its path" : "PATH=\(path ?? "")"))")
+            }
+            throw JobSpecError(source: Self.submittedSpecSource, key: key, problem: "cannot run \"\(program)\": \(reason)")
         }
         let jobCwd = spec.environment?.cwd
         let jobEnv = spec.environment?.env ?? [:]

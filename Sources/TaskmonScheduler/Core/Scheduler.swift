@@ -15,7 +15,7 @@ actor Scheduler {
     let logger: Logger
     let clock: any SchedulerClock
     let commits: CommitQueue
-    private(set) var lifecycle: Lifecycle
+    var lifecycle: Lifecycle
     private(set) var backend: (any Backend)!
     private var inbox: BackendInbox!
     /// Channel readers of running tasks, by run.

@@ -19,6 +19,8 @@ public struct SchedulerConfiguration: Sendable {
     package var outputGrace: Duration = .milliseconds(200)
     /// What runs the tasks.
     public var backend: BackendChoice = .local
+    /// Events kept in the database for subscribers to replay; older ones are pruned.
+    public var maxStoredEvents = 200_000
 
     public init(
         stateDirectory: StateDirectory,

@@ -9,6 +9,12 @@ protocol EventSink: AnyObject, Sendable {
     func send(_ line: Data) -> Bool
     /// Queues a line whatever the backlog (for the one resync notice).
     func sendUnconditionally(_ line: Data)
+    /// True once nobody reads any more (a replay stops waiting for room).
+    var isClosed: Bool { get }
+}
+
+extension EventSink {
+    var isClosed: Bool { false }
 }
 
 /// Keeps the recent events and the subscribers, and hands every committed event to each.
@@ -69,45 +75,120 @@ final class EventHub: Sendable {
         }
     }
 
-    /// Replays the events after `afterSeq` (none when nil), then streams live ones.
+    /// Replays the events after `afterSeq` (none when nil), then streams live ones; a replay
+    /// the sink cannot take at once ends in a resync notice. The server uses the `async`
+    /// variant, which waits for the sink to drain instead.
     ///
-    /// Replay and registration happen under one lock, so no event is missed or sent twice.
     /// Returns the newest event's number at the moment of subscribing.
     @discardableResult
     func subscribe(_ sink: any EventSink, afterSeq: UInt64?, filter: EventFilter = .everything) -> UInt64 {
-        // Events older than the in-memory window come from the database first.
-        var fromStore: [EncodedEvent] = []
-        if let afterSeq, let store {
-            let oldestInMemory = state.withLock { $0.recent.first?.seq }
-            if oldestInMemory == nil || afterSeq + 1 < oldestInMemory! {
-                fromStore = (try? store.events(after: afterSeq, limit: capacity)) ?? []
+        var next = Self.first(after: afterSeq, lastSeq: lastSeq)
+        while true {
+            switch replayStep(sink, from: next, filter: filter) {
+            case .subscribed(let last), .resynced(let last): return last
+            case .more(let from): next = from
+            case .full:
+                return resync(sink, "replay too large for this subscriber; take a snapshot")
             }
         }
-        return state.withLock { state in
-            var next = (afterSeq ?? state.lastSeq) + 1
-            if afterSeq != nil {
-                let available = fromStore.first?.seq ?? state.recent.first?.seq ?? state.lastSeq + 1
+    }
+
+    /// Replays every event after `afterSeq` — from the database, a page at a time, then from
+    /// memory — waiting whenever the sink's queue is full, then streams live ones. A
+    /// subscriber gets every event in order, or a resync notice (events pruned, or it
+    /// stopped reading for `patience`); never a gap.
+    @discardableResult
+    func subscribePaced(
+        _ sink: any EventSink, afterSeq: UInt64?, filter: EventFilter = .everything, patience: Duration = .seconds(60)
+    ) async -> UInt64 {
+        var next = Self.first(after: afterSeq, lastSeq: lastSeq)
+        var waitedSince: ContinuousClock.Instant?
+        while true {
+            switch replayStep(sink, from: next, filter: filter) {
+            case .subscribed(let last), .resynced(let last): return last
+            case .more(let from):
+                next = from
+                waitedSince = nil
+            case .full(let from):
+                if from != next { waitedSince = nil }
+                next = from
+                let now = ContinuousClock.now
+                if sink.isClosed { return lastSeq }
+                if let since = waitedSince, now - since > patience {
+                    return resync(sink, "subscriber stopped reading during the replay; take a snapshot")
+                }
+                if waitedSince == nil { waitedSince = now }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    /// The first event to replay: nil (live only) starts after the newest.
+    private static func first(after afterSeq: UInt64?, lastSeq: UInt64) -> UInt64? {
+        guard let afterSeq else { return nil }
+        // No overflow at UInt64.max: nothing comes after it.
+        return afterSeq >= lastSeq ? lastSeq + 1 : afterSeq + 1
+    }
+
+    private enum ReplayStep {
+        case subscribed(UInt64)
+        case resynced(UInt64)
+        /// Go on from this event (the next page of the database).
+        case more(UInt64)
+        /// The sink took no more; go on from this event once it has room.
+        case full(UInt64)
+    }
+
+    /// Events per page read from the database during a replay.
+    static let replayPage = 4096
+
+    /// One step of a replay from `next` (nil: live only). Database pages are read without the
+    /// lock; the last stretch (from memory) and the registration happen under it, so no
+    /// event is missed or sent twice.
+    private func replayStep(_ sink: any EventSink, from next: UInt64?, filter: EventFilter) -> ReplayStep {
+        if let next, let store {
+            let (oldestInMemory, published) = state.withLock { ($0.recent.first?.seq, $0.lastSeq) }
+            if next <= published, oldestInMemory.map({ next < $0 }) ?? true {
+                // Only what was published: a committed event not yet published arrives live.
+                let page = (try? store.events(after: next - 1, upTo: published, limit: Self.replayPage)) ?? []
+                guard let first = page.first, first.seq == next else {
+                    return .resynced(resync(sink, "events after \(next - 1) are no longer kept; take a snapshot"))
+                }
+                var sent = next
+                for event in page {
+                    guard !filter.admits(event) || sink.send(Self.notificationLine(event.json)) else { return .full(sent) }
+                    sent = event.seq + 1
+                }
+                return .more(sent)
+            }
+        }
+        return state.withLock { state -> ReplayStep in
+            if var next {
+                let available = state.recent.first?.seq ?? state.lastSeq + 1
                 if next < available {
+                    // Memory moved on while pages came from the database: read on from there.
+                    if store != nil { return .more(next) }
                     sink.sendUnconditionally(Self.resyncLine(
-                        reason: "events after \(afterSeq!) are no longer kept; take a snapshot", lastSeq: state.lastSeq))
-                    return state.lastSeq
+                        reason: "events after \(next - 1) are no longer kept; take a snapshot", lastSeq: state.lastSeq))
+                    return .resynced(state.lastSeq)
                 }
-                for event in fromStore where event.seq >= next {
-                    next = event.seq + 1
-                    guard filter.admits(event) else { continue }
-                    _ = sink.send(Self.notificationLine(event.json))
-                }
-                for event in state.recent where event.seq >= next && filter.admits(event) {
-                    if !sink.send(Self.notificationLine(event.json)) {
-                        sink.sendUnconditionally(Self.resyncLine(
-                            reason: "replay too large for this subscriber; take a snapshot", lastSeq: state.lastSeq))
-                        return state.lastSeq
+                if next <= state.lastSeq, let base = state.recent.first?.seq {
+                    for event in state.recent[Int(next - base)...] {
+                        guard !filter.admits(event) || sink.send(Self.notificationLine(event.json)) else { return .full(next) }
+                        next = event.seq + 1
                     }
                 }
             }
             state.subscribers[ObjectIdentifier(sink)] = Subscriber(sink: sink, filter: filter)
-            return state.lastSeq
+            return .subscribed(state.lastSeq)
         }
+    }
+
+    @discardableResult
+    private func resync(_ sink: any EventSink, _ reason: String) -> UInt64 {
+        let last = lastSeq
+        sink.sendUnconditionally(Self.resyncLine(reason: reason, lastSeq: last))
+        return last
     }
 
     func unsubscribe(_ sink: any EventSink) {

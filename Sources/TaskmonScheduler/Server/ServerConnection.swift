@@ -29,6 +29,16 @@ public final class ServerConnection: Sendable, Hashable {
     /// that pipelines without limit then waits in its own send buffer, not in our memory.
     static let maxPendingRequests = 16
 
+    /// Queued-but-unwritten bytes of all connections together; nil: no shared bound.
+    private let sharedOutbound: MemoryBudget?
+    private let greetedFlag = Mutex(false)
+
+    /// Marks that the peer said hello with a version we speak: longer lines may follow.
+    public func markGreeted() { greetedFlag.withLock { $0 = true } }
+
+    /// Whether ``markGreeted()`` was called.
+    public var isGreeted: Bool { greetedFlag.withLock { $0 } }
+
     private struct OutboundState {
         var queued = 0
         var batch: [ByteBuffer] = []
@@ -37,7 +47,8 @@ public final class ServerConnection: Sendable, Hashable {
         var readOutstanding = false
     }
 
-    init(id: Int, peer: PeerIdentity, channel: Channel, outboundLimit: Int) {
+    init(id: Int, peer: PeerIdentity, channel: Channel, outboundLimit: Int, sharedOutbound: MemoryBudget? = nil) {
+        self.sharedOutbound = sharedOutbound
         self.id = id
         self.peer = peer
         self.channel = channel
@@ -90,6 +101,9 @@ public final class ServerConnection: Sendable, Hashable {
         return state.withLock { state in
             if state.closed { return false }
             if limited, state.queued > 0, state.queued + size > outboundLimit { return false }
+            // All subscribers together are bounded too: one that never reads is told to resync
+            // sooner when many do the same. Responses always go (their requests are paced).
+            if let sharedOutbound, !sharedOutbound.charge(size, force: !limited || state.queued == 0) { return false }
             state.queued += size
             state.batch.append(buffer)
             if state.batch.count == 1 {
@@ -119,6 +133,7 @@ public final class ServerConnection: Sendable, Hashable {
         channel.write(last, promise: promise)
         channel.flush()
         promise.futureResult.whenComplete { _ in
+            _ = self.sharedOutbound?.charge(-bytes)
             let resume = self.state.withLock { state -> Bool in
                 state.queued -= bytes
                 return self.shouldRead(&state)
@@ -198,6 +213,14 @@ final class RequestChannelHandler: ChannelInboundHandler {
                 }
                 connection.requestFinished()
             }
+            // The stream also ends when the peer half-closed (SHUT_WR) after its last request:
+            // its answers are written before we close our side too.
+            if !connection.isClosed {
+                for _ in 0..<1000 where connection.queuedBytes > 0 && !connection.isClosed {
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+                connection.close()
+            }
             await handler.connectionClosed(connection)
         }
     }
@@ -221,6 +244,15 @@ final class RequestChannelHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         finish()
         context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // Half-closed: no more requests, but the ones read are still answered.
+            lines.finish()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

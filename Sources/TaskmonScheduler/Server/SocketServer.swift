@@ -67,6 +67,12 @@ public final class SocketServer: Sendable {
     public let socketPath: String
     public let outboundLimit: Int
     public let maxLineBytes: Int
+    /// Lines before the handler marked a connection greeted; nil: `maxLineBytes` throughout.
+    public let maxLineBytesBeforeHello: Int?
+    /// Unfinished request lines of all connections together.
+    private let inboundBudget: MemoryBudget
+    /// Queued-but-unwritten bytes of all connections together.
+    private let outboundBudget: MemoryBudget
     private let handler: ConnectionHandler
     private let eventLoopThreads: Int
     private let ownUID: UInt32
@@ -96,9 +102,15 @@ public final class SocketServer: Sendable {
         handler: ConnectionHandler,
         outboundLimit: Int = 8 << 20,
         eventLoopThreads: Int = 1,
-        maxLineBytes: Int = Wire.maxLineBytes
+        maxLineBytes: Int = Wire.maxLineBytes,
+        maxLineBytesBeforeHello: Int? = nil,
+        totalInboundLimit: Int = 256 << 20,
+        totalOutboundLimit: Int = 256 << 20
     ) throws {
         guard socketPath.utf8.count <= Self.maxPathBytes else { throw SocketServerError.pathTooLong(socketPath) }
+        self.maxLineBytesBeforeHello = maxLineBytesBeforeHello
+        inboundBudget = MemoryBudget(limit: max(totalInboundLimit, maxLineBytes))
+        outboundBudget = MemoryBudget(limit: totalOutboundLimit)
         self.socketPath = socketPath
         self.handler = handler
         self.outboundLimit = outboundLimit
@@ -126,6 +138,8 @@ public final class SocketServer: Sendable {
                 // Reads are asked for explicitly (see ServerConnection) so that a client cannot
                 // queue unbounded requests in our memory.
                 .childChannelOption(ChannelOptions.autoRead, value: false)
+                // A peer that half-closes after its requests still gets its answers.
+                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { [weak self] channel in
                     guard let self else { return channel.close() }
                     return self.initializeChild(channel)
@@ -212,7 +226,8 @@ public final class SocketServer: Sendable {
             let connection = self.state.withLock { state -> ServerConnection? in
                 if state.stopped { return nil }
                 let connection = ServerConnection(
-                    id: state.nextConnectionID, peer: peer, channel: channel, outboundLimit: self.outboundLimit)
+                    id: state.nextConnectionID, peer: peer, channel: channel, outboundLimit: self.outboundLimit,
+                    sharedOutbound: self.outboundBudget)
                 state.nextConnectionID += 1
                 state.connections[connection.id] = connection
                 return connection
@@ -221,7 +236,10 @@ public final class SocketServer: Sendable {
                 channel.close(promise: nil)
                 return
             }
-            try pipeline.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: self.maxLineBytes)))
+            let decoder = LineFrameDecoder(
+                maxLineBytes: self.maxLineBytes, maxLineBytesBeforeHello: self.maxLineBytesBeforeHello ?? self.maxLineBytes,
+                greeted: { [weak connection] in connection?.isGreeted ?? false }, budget: self.inboundBudget)
+            try pipeline.addHandler(ByteToMessageHandler(decoder))
             try pipeline.addHandler(RequestChannelHandler(connection: connection, handler: self.handler) { [weak self] closed in
                 _ = self?.state.withLock { $0.connections.removeValue(forKey: closed.id) }
             })
@@ -233,6 +251,10 @@ public final class SocketServer: Sendable {
     private static func prepareFolder(of socketPath: String) throws {
         let folder = (socketPath as NSString).deletingLastPathComponent
         guard !folder.isEmpty else { return }
+        var info = stat()
+        // An existing folder is left as it is (it may be /tmp): the socket is 0600 and every
+        // peer's uid is checked, whatever the folder's mode.
+        if stat(folder, &info) == 0 { return }
         do {
             try FileManager.default.createDirectory(
                 atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

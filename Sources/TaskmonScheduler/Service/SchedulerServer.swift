@@ -17,7 +17,10 @@ public final class SchedulerServer: Sendable {
     private let stopped = Mutex<[CheckedContinuation<Void, Never>]?>([])
     private let stopping = Mutex(false)
 
-    private init(configuration: SchedulerConfiguration, lock: StateLock, scheduler: Scheduler, socket: SocketServer) {
+    private let logger: Logger
+
+    private init(configuration: SchedulerConfiguration, lock: StateLock, scheduler: Scheduler, socket: SocketServer, logger: Logger) {
+        self.logger = logger
         self.configuration = configuration
         self.lock = lock
         self.scheduler = scheduler
@@ -28,44 +31,45 @@ public final class SchedulerServer: Sendable {
     /// recovers what a crashed scheduler left, and starts listening.
     public static func start(_ configuration: SchedulerConfiguration, logger: Logger = Logger(label: "taskmon.scheduler")) async throws -> SchedulerServer {
         let directory = configuration.stateDirectory
-        do {
-            try FileManager.default.createDirectory(
-                atPath: directory.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            chmod(directory.path, 0o700)
-            try FileManager.default.createDirectory(atPath: directory.outputPath, withIntermediateDirectories: true)
-        } catch {
-            throw SchedulerStartError(description: "cannot create the state dir \(directory.path): \(error.localizedDescription)")
-        }
+        try StateDirectoryGuard.prepare(directory)
         let lock = try StateLock(directory)
         let store: Store
         let snapshot: Store.Snapshot
         do {
-            store = try Store(path: directory.databasePath)
+            store = try Store(path: directory.databasePath, maxStoredEvents: configuration.maxStoredEvents)
             snapshot = try store.load()
         } catch {
             throw SchedulerStartError(description: "cannot open the database \(directory.databasePath): \(error)")
         }
+        for problem in snapshot.problems { logger.warning("recovery: \(problem)") }
         let hub = EventHub(lastSeq: snapshot.lastSeq, store: store)
         let scheduler = Scheduler(configuration: configuration, store: store, snapshot: snapshot, hub: hub, logger: logger)
+        await scheduler.resumeJobIDs(after: snapshot.jobIDHighWater)
         let inbox = BackendInbox(wake: { [weak scheduler] in scheduler?.reportsArrived() })
         await scheduler.attach(try makeBackend(configuration, inbox: inbox), inbox: inbox)
-        await scheduler.recover()
 
         let shutdownRequest = Mutex<SchedulerServer?>(nil)
+        let recovered = AsyncGate()
         let service = SchedulerService(
-            scheduler: scheduler, hub: hub, stateDirectory: directory, slots: configuration.slots,
+            scheduler: scheduler, hub: hub, stateDirectory: directory, slots: configuration.slots, ready: recovered,
             onShutdown: {
                 guard let server = shutdownRequest.withLock({ $0 }) else { return }
                 Task { await server.stop() }
             })
+        // The socket first: a scheduler that cannot listen must exit before it has recovered
+        // (and so started) anything. Requests wait at the gate until recovery is done.
         let socket: SocketServer
         do {
-            socket = try SocketServer(socketPath: directory.socketPath, handler: service)
+            socket = try SocketServer(
+                socketPath: directory.socketPath, handler: service,
+                maxLineBytesBeforeHello: LineFrameDecoder.defaultMaxLineBytesBeforeHello)
             try await socket.start()
         } catch {
             throw SchedulerStartError(description: "cannot listen on \(directory.socketPath): \(error)")
         }
-        let server = SchedulerServer(configuration: configuration, lock: lock, scheduler: scheduler, socket: socket)
+        await scheduler.recover()
+        recovered.open()
+        let server = SchedulerServer(configuration: configuration, lock: lock, scheduler: scheduler, socket: socket, logger: logger)
         shutdownRequest.withLock { $0 = server }
         logger.info("scheduler \(getpid()) serving \(directory.socketPath) with \(configuration.slots) slot(s)")
         return server
@@ -89,7 +93,7 @@ public final class SchedulerServer: Sendable {
         }
         guard first else { return await waitUntilStopped() }
         await socket.stop()
-        await scheduler.shutdown()
+        await shutdownScheduler()
         lock.release()
         let waiters = stopped.withLock { waiters in
             defer { waiters = nil }
@@ -97,6 +101,44 @@ public final class SchedulerServer: Sendable {
         }
         for waiter in waiters { waiter.resume() }
     }
+
+    /// Stops the scheduler; its last commit may wait for ever on a full disk, so once the
+    /// database has been failing for a while, stopping goes on without it (what was not
+    /// stored was never acknowledged) and says what was left behind.
+    private func shutdownScheduler() async {
+        let scheduler = self.scheduler
+        let done = AsyncGate()
+        Task {
+            await scheduler.shutdown()
+            done.open()
+        }
+        let commits = scheduler.commits
+        let gaveUp = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await done.wait()
+                return false
+            }
+            group.addTask {
+                // Only a failing database makes us give up; a slow one is waited for.
+                var failing = 0
+                while failing < Self.storageGracePeriod {
+                    try? await Task.sleep(for: .seconds(1))
+                    if Task.isCancelled { return false }
+                    failing = commits.storageError == nil ? 0 : failing + 1
+                }
+                return true
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if gaveUp {
+            logger.critical("stopping without the last changes: the database cannot be written (\(commits.storageError ?? "")); they were never acknowledged")
+        }
+    }
+
+    /// Seconds of failing commits after which a stop goes on without them.
+    static let storageGracePeriod = 20
 
     /// Returns once the scheduler has stopped.
     public func waitUntilStopped() async {

@@ -9,10 +9,16 @@ final class SchedulerService: ConnectionHandler {
     private let stateDirectory: StateDirectory
     private let slots: Int
     private let onShutdown: @Sendable () -> Void
+    /// Opened once recovery is done; requests wait for it.
+    private let ready: AsyncGate
     /// Connections that have said hello with a version we speak.
     private let greeted = Mutex<Set<Int>>([])
 
-    init(scheduler: Scheduler, hub: EventHub, stateDirectory: StateDirectory, slots: Int, onShutdown: @escaping @Sendable () -> Void) {
+    init(
+        scheduler: Scheduler, hub: EventHub, stateDirectory: StateDirectory, slots: Int, ready: AsyncGate = AsyncGate(open: true),
+        onShutdown: @escaping @Sendable () -> Void
+    ) {
+        self.ready = ready
         self.scheduler = scheduler
         self.hub = hub
         self.stateDirectory = stateDirectory
@@ -21,6 +27,7 @@ final class SchedulerService: ConnectionHandler {
     }
 
     func handle(line: Data, connection: ServerConnection) async -> Data? {
+        await ready.wait()
         let envelope: RPCEnvelope
         do {
             envelope = try Wire.decoder().decode(RPCEnvelope.self, from: line)
@@ -65,52 +72,61 @@ final class SchedulerService: ConnectionHandler {
                     "unsupported protocol version \(params.version); this scheduler speaks version \(Wire.protocolVersion)")
             }
             _ = greeted.withLock { $0.insert(connection.id) }
+            connection.markGreeted()
             return try Self.resultLine(id: id, HelloResult(
                 version: Wire.protocolVersion, schedulerPID: getpid(), stateDirectory: stateDirectory.path, slots: slots))
         case .submit:
             let spec = try Self.spec(from: line)
-            return try Self.resultLine(id: id, try await scheduler.submit(spec))
+            let result = try await scheduler.submit(spec)
+            // Answered only once durable: a job acknowledged and then lost to a crash would
+            // leave its id to the next job.
+            try await committed("job \(result.jobID)")
+            return try Self.resultLine(id: id, result)
         case .cancel:
-            let params = try params(CancelParams.self, line)
+            let params = try checked(CancelParams.self, line, WireLimits.problem)
             let result = try await scheduler.cancel(
-                job: params.jobID, task: params.taskID, message: params.message, user: connection.peer.userName)
+                job: params.jobID, task: params.taskID, message: params.message.map(JobSpecLimits.clippedMessage),
+                user: connection.peer.userName)
+            try await committed("the cancel of job \(params.jobID)")
             return try Self.resultLine(id: id, result)
         case .retry:
-            let params = try params(TaskRef.self, line)
+            let params = try checked(TaskRef.self, line, WireLimits.problem)
             try await scheduler.retry(job: params.jobID, task: params.taskID)
+            try await committed("the retry of task \(params.jobID)/\(params.taskID)")
             return try Self.resultLine(id: id, Empty())
         case .listJobs:
-            await scheduler.commits.flushed()
+            await settled()
             return try Self.resultLine(id: id, await scheduler.listJobs())
         case .getJob:
-            let params = try params(JobQuery.self, line)
-            await scheduler.commits.flushed()
+            let params = try checked(JobQuery.self, line, WireLimits.problem)
+            await settled()
             return try Self.resultLine(id: id, try await scheduler.job(
                 params.jobID, includeTasks: params.includeTasks, offset: params.taskOffset, limit: params.taskLimit,
                 rowsOnly: params.rowsOnly))
         case .getTask:
-            let params = try params(TaskQuery.self, line)
-            await scheduler.commits.flushed()
-            let cap = max(0, min(params.outputCap, Wire.maxLineBytes / 4))
+            let params = try checked(TaskQuery.self, line, WireLimits.problem)
+            await settled()
+            let cap = min(params.outputCap, WireLimits.maxOutputCap)
             return try Self.resultLine(id: id, try await scheduler.task(params.jobID, params.taskID, outputCap: cap))
         case .readOutput:
-            let params = try params(ReadOutputParams.self, line)
+            let params = try checked(ReadOutputParams.self, line, WireLimits.problem)
             let location = try await scheduler.outputLocation(params.jobID, params.taskID, params.stream)
-            let length = max(0, min(params.length, 16 << 20))
+            let length = min(params.length, WireLimits.maxOutputChunk)
             let chunk = OutputFile.read(location.path, offset: params.offset, length: length)
             return try Self.resultLine(id: id, OutputChunk(
                 offset: params.offset, data: chunk.data, size: chunk.size,
                 complete: location.complete && params.offset + Int64(chunk.data.count) >= chunk.size))
         case .subscribe:
-            let params = try params(SubscribeParams.self, line)
+            let params = try checked(SubscribeParams.self, line, WireLimits.problem)
             // The answer must reach the client before the first event: queue it first,
             // then register (which may replay at once).
             let lastSeq = hub.lastSeq
             connection.sendUnconditionally(try Self.resultLine(id: id, SubscribeResult(lastSeq: lastSeq)))
-            hub.subscribe(connection, afterSeq: params.afterSeq ?? lastSeq, filter: EventFilter(params))
+            await hub.subscribePaced(connection, afterSeq: params.afterSeq ?? lastSeq, filter: EventFilter(params))
             return nil
         case .status:
-            await scheduler.commits.flushed()
+            // Never waits long: while the database cannot be written, status is how one learns why.
+            _ = await scheduler.commits.flushed(within: .milliseconds(500))
             return try Self.resultLine(id: id, await scheduler.status())
         case .shutdown:
             // Stopping the server drops unwritten lines: let the answer reach the client first.
@@ -128,6 +144,36 @@ final class SchedulerService: ConnectionHandler {
 
     private func params<P: Decodable>(_ type: P.Type, _ line: Data) throws -> P {
         try Wire.decoder().decode(ParamsOnly<P>.self, from: line).params
+    }
+
+    /// The params, refused with `invalid_params` when a number is out of range.
+    private func checked<P: Decodable>(_ type: P.Type, _ line: Data, _ problem: (P) -> String?) throws -> P {
+        let params = try params(type, line)
+        if let problem = problem(params) { throw RPCError(.invalidParams, problem) }
+        return params
+    }
+
+    /// Returns once what the scheduler did for a request is committed. While the database
+    /// cannot be written, answers with a `storage_error` after a while instead of hanging:
+    /// the change waits in memory and is written once the database can take it.
+    private func committed(_ what: String) async throws {
+        let commits = scheduler.commits
+        var waited = 0
+        while !(await commits.flushed(within: .seconds(1))) {
+            waited += 1
+            if waited >= Self.storagePatience, let problem = commits.storageError {
+                throw RPCError(.storageError, "\(what) is not stored yet: \(problem). It is kept in memory and stored once the database can be written; a crash before then loses it")
+            }
+        }
+    }
+
+    /// Seconds a change waits for a failing database before its request is answered with an error.
+    static let storagePatience = 5
+
+    /// Lets what is being committed land before a snapshot, so that its `last_seq` is soon
+    /// published; bounded, so that queries still answer while the database cannot be written.
+    private func settled() async {
+        _ = await scheduler.commits.flushed(within: .seconds(2))
     }
 
     /// The spec inside a submit request, read as strictly as a spec file; errors name the key

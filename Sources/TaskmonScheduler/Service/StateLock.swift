@@ -15,9 +15,12 @@ final class StateLock: Sendable {
 
     init(_ directory: StateDirectory) throws(SchedulerStartError) {
         let path = directory.lockPath
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw SchedulerStartError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+        // Never through a link: one to a root-only file would be truncated below.
+        let fd: Int32
+        do throws(SafeFile.Refusal) {
+            fd = try SafeFile.openPrivateForWriting(path)
+        } catch {
+            throw SchedulerStartError(description: error.description)
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let owner = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)

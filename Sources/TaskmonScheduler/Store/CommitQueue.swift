@@ -18,7 +18,21 @@ final class CommitQueue: Sendable {
         /// Batches handed over so far, and how many of them are committed.
         var enqueued = 0
         var committed = 0
-        var waiters: [(upTo: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiters: [Waiter] = []
+        var nextWaiter = 0
+    }
+
+    private struct Waiter {
+        var id: Int
+        var upTo: Int
+        var continuation: CheckedContinuation<Bool, Never>
+    }
+
+    /// Why the last commit failed, and since when; nil while commits succeed.
+    private struct Failure {
+        var message: String
+        var since: Date
+        var lastLogged: Date
     }
 
     private let store: Store
@@ -28,9 +42,13 @@ final class CommitQueue: Sendable {
     private let pending = Mutex(Pending())
     /// The last event number handed out; only the drain (one at a time) touches it.
     private let seq: Mutex<UInt64>
+    private let failure = Mutex<Failure?>(nil)
+    /// Between two attempts at a batch that could not be committed.
+    private let retryInterval: TimeInterval
 
-    init(store: Store, hub: EventHub, lastSeq: UInt64, logger: Logger) {
+    init(store: Store, hub: EventHub, lastSeq: UInt64, logger: Logger, retryInterval: TimeInterval = 1) {
         self.store = store
+        self.retryInterval = retryInterval
         self.hub = hub
         self.logger = logger
         seq = Mutex(lastSeq)
@@ -51,14 +69,47 @@ final class CommitQueue: Sendable {
 
     /// Returns once everything queued before the call is committed and published.
     func flushed() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        _ = await flushed(within: nil)
+    }
+
+    /// Waits until everything queued before the call is committed and published, or until
+    /// `limit` has passed (nil: no limit); true when it is committed.
+    func flushed(within limit: Duration?) async -> Bool {
+        let id = pending.withLock { pending -> Int in
+            defer { pending.nextWaiter += 1 }
+            return pending.nextWaiter
+        }
+        let timer: Task<Void, Never>? = limit.map { limit in
+            Task {
+                try? await Task.sleep(for: limit)
+                guard !Task.isCancelled else { return }
+                self.expire(waiter: id)
+            }
+        }
+        defer { timer?.cancel() }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let done = pending.withLock { pending in
                 guard pending.committed < pending.enqueued else { return true }
-                pending.waiters.append((pending.enqueued, continuation))
+                pending.waiters.append(Waiter(id: id, upTo: pending.enqueued, continuation: continuation))
                 return false
             }
-            if done { continuation.resume() }
+            if done { continuation.resume(returning: true) }
         }
+    }
+
+    /// Wakes a waiter whose time ran out (if it is still waiting) with `false`.
+    private func expire(waiter id: Int) {
+        let expired = pending.withLock { pending -> CheckedContinuation<Bool, Never>? in
+            guard let index = pending.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return pending.waiters.remove(at: index).continuation
+        }
+        expired?.resume(returning: false)
+    }
+
+    /// Why the database cannot be written now ("no space left on device"), or nil when the
+    /// last commit succeeded. Changes wait in memory meanwhile and are written once it can.
+    var storageError: String? {
+        failure.withLock { $0.map { "\($0.message) (since \(Wire.formatDate($0.since)); retrying)" } }
     }
 
     private func drain() {
@@ -92,10 +143,11 @@ final class CommitQueue: Sendable {
                 do {
                     try store.commit(toCommit)
                     committed = true
+                    recovered()
                 } catch {
                     // Nothing is published that was not committed: wait and write the same batch again.
-                    logger.critical("cannot commit to the database: \(error); retrying in 1 s")
-                    Thread.sleep(forTimeInterval: 1)
+                    failed(error)
+                    Thread.sleep(forTimeInterval: retryInterval)
                 }
             }
             seq.withLock { $0 = next }
@@ -106,13 +158,38 @@ final class CommitQueue: Sendable {
 
     /// Records that the first `upTo` batches are committed and wakes whoever waited for them.
     private func finished(upTo: Int) {
-        let ready = pending.withLock { pending -> [CheckedContinuation<Void, Never>] in
+        let ready = pending.withLock { pending -> [CheckedContinuation<Bool, Never>] in
             pending.committed = max(pending.committed, upTo)
             let ready = pending.waiters.filter { $0.upTo <= pending.committed }.map(\.continuation)
             pending.waiters.removeAll { $0.upTo <= pending.committed }
             return ready
         }
-        ready.forEach { $0.resume() }
+        ready.forEach { $0.resume(returning: true) }
+    }
+
+    /// Remembers a failed commit for `status`; logs the first and then once a minute.
+    private func failed(_ error: Error) {
+        let message = Store.describe(error)
+        let now = Date()
+        let log = failure.withLock { failure -> Bool in
+            guard var current = failure, current.message == message else {
+                failure = Failure(message: message, since: failure?.since ?? now, lastLogged: now)
+                return true
+            }
+            guard now.timeIntervalSince(current.lastLogged) >= 60 else { return false }
+            current.lastLogged = now
+            failure = current
+            return true
+        }
+        if log { logger.critical("cannot commit to the database: \(message); retrying every \(retryInterval) s") }
+    }
+
+    private func recovered() {
+        let was = failure.withLock { failure -> Failure? in
+            defer { failure = nil }
+            return failure
+        }
+        if let was { logger.notice("the database can be written again (it could not since \(Wire.formatDate(was.since)): \(was.message))") }
     }
 }
 

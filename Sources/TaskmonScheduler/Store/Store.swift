@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import Logging
+import Synchronization
 import TaskmonKit
 
 /// The durable copy of every job, task and event: SQLite in WAL mode under the state dir.
@@ -14,7 +16,9 @@ final class Store: Sendable {
         return encoder
     }()
 
-    init(path: String) throws {
+    /// - Parameter maxStoredEvents: events kept for replay; older ones are pruned.
+    init(path: String, maxStoredEvents: Int = Store.defaultMaxStoredEvents) throws {
+        self.maxStoredEvents = Int64(max(1, maxStoredEvents))
         var configuration = Configuration()
         configuration.label = "taskmon"
         configuration.busyMode = .timeout(5)
@@ -22,9 +26,24 @@ final class Store: Sendable {
             // WAL + NORMAL: a commit survives a scheduler crash; only a power loss may lose the last ones.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        // Created here, not by SQLite, so that it is 0600 whatever the umask and never a link
+        // someone left in the state dir (SQLite gives -wal and -shm the database's mode).
+        try SafeFile.createPrivateFileIfMissing(path)
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        oldestEvent = Mutex(try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM events") } ?? 0)
     }
+
+    /// Events kept in the database for replay by default; older ones are pruned (a subscriber
+    /// asking for them gets a resync notice). 500,000 progress lines must not mean 85 MB for ever.
+    static let defaultMaxStoredEvents = 200_000
+    let maxStoredEvents: Int64
+    /// The oldest event kept (as far as this store knows); pruning runs once a quarter of the
+    /// limit has piled up on top of it: one indexed DELETE now and then, not one per commit.
+    private let oldestEvent: Mutex<Int64>
+    /// What was last written of each live task's properties, so that a commit writes only
+    /// what changed (rewriting all of them each time made 200,000 properties quadratic).
+    private let writtenProperties = Mutex<[TaskKey: [String: PropertyValue]]>([:])
 
     private static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -87,6 +106,13 @@ final class Store: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2-meta") { db in
+            // The job-id high-water mark: ids are never given twice, even once jobs are gone.
+            try db.execute(sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
+            try db.execute(sql: """
+                INSERT INTO meta (key, value) SELECT 'job_id_high_water', COALESCE(MAX(id), 0) FROM jobs
+                """)
+        }
         migrator.registerMigration("v2-task-host") { db in
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN host TEXT")
         }
@@ -98,9 +124,14 @@ final class Store: Sendable {
     /// Writes a pass's changes atomically.
     func commit(_ batch: StoreBatch) throws {
         guard !batch.isEmpty else { return }
-        try pool.write { db in
+        let written = try pool.write { db -> [TaskKey: [String: PropertyValue]?] in
+            var written: [TaskKey: [String: PropertyValue]?] = [:]
             for job in batch.newJobs {
                 try insert(job: job, db)
+            }
+            if let highest = batch.newJobs.map(\.id).max() {
+                try db.execute(
+                    sql: "UPDATE meta SET value = MAX(value, ?) WHERE key = 'job_id_high_water'", arguments: [highest])
             }
             for job in batch.jobs.values {
                 try update(job: job, db)
@@ -113,7 +144,7 @@ final class Store: Sendable {
             }
             for key in batch.propertiesChanged {
                 guard let task = batch.tasks[key] else { continue }
-                try writeProperties(of: task, db)
+                written.updateValue(try writeProperties(of: task, db), forKey: key)
             }
             if !batch.events.isEmpty {
                 let statement = try db.cachedStatement(sql: "INSERT INTO events (seq, time, json) VALUES (?, ?, ?)")
@@ -121,7 +152,30 @@ final class Store: Sendable {
                     try statement.execute(arguments: [Int64(event.seq), event.time.timeIntervalSinceReferenceDate, event.json])
                 }
             }
+            if let last = batch.events.last.map({ Int64($0.seq) }) {
+                let oldest = oldestEvent.withLock { $0 }
+                if last - oldest >= maxStoredEvents + max(1, maxStoredEvents / 4) {
+                    try pruneEvents(before: last - maxStoredEvents, db)
+                    oldestEvent.withLock { $0 = last - maxStoredEvents + 1 }
+                }
+            }
+            return written
         }
+        // Remembered only once committed: a failed commit is written again whole.
+        writtenProperties.withLock { cache in
+            for (key, properties) in written { cache[key] = properties }
+        }
+    }
+
+    /// Deletes the events numbered up to `seq`.
+    private func pruneEvents(before seq: Int64, _ db: Database) throws {
+        guard seq > 0 else { return }
+        try db.execute(sql: "DELETE FROM events WHERE seq <= ?", arguments: [seq])
+    }
+
+    /// The oldest stored event's number (0 when there is none).
+    func oldestStoredEvent() throws -> UInt64 {
+        UInt64(max(0, try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM events") } ?? 0))
     }
 
     private func insert(job: JobState, _ db: Database) throws {
@@ -180,10 +234,22 @@ final class Store: Sendable {
         ]
     }
 
-    private func writeProperties(of task: TaskState, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM properties WHERE job_id = ? AND idx = ?", arguments: [task.jobID, task.index])
-        let statement = try db.cachedStatement(sql: "INSERT INTO properties (job_id, idx, name, type, value) VALUES (?, ?, ?, ?, ?)")
-        for (name, value) in task.properties {
+    /// Writes the properties that changed since the last write of this task: each commit
+    /// costs what changed, not all a task has recorded so far.
+    private func writeProperties(of task: TaskState, _ db: Database) throws -> [String: PropertyValue]? {
+        let key = task.key
+        let previous = writtenProperties.withLock { $0[key] }
+        let insert = try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO properties (job_id, idx, name, type, value) VALUES (?, ?, ?, ?, ?)")
+        if let previous {
+            let delete = try db.cachedStatement(sql: "DELETE FROM properties WHERE job_id = ? AND idx = ? AND name = ?")
+            for name in previous.keys where task.properties[name] == nil {
+                try delete.execute(arguments: [task.jobID, task.index, name])
+            }
+        } else {
+            try db.execute(sql: "DELETE FROM properties WHERE job_id = ? AND idx = ?", arguments: [task.jobID, task.index])
+        }
+        for (name, value) in task.properties where previous?[name] != value {
             let stored: DatabaseValueConvertible
             switch value {
             case .string(let text): stored = text
@@ -191,8 +257,12 @@ final class Store: Sendable {
             case .float(let number): stored = number
             case .bytes(let data): stored = data
             }
-            try statement.execute(arguments: [task.jobID, task.index, name, value.typeName, stored])
+            try insert.execute(arguments: [task.jobID, task.index, name, value.typeName, stored])
         }
+        // Only tasks that may still record properties are remembered; a finished one's are
+        // written whole again should it ever run once more.
+        let live = task.status == .running || task.status == .assigned || task.status == .canceling
+        return live ? task.properties : nil
     }
 
     private static func json<T: Encodable>(_ value: T?) -> String? {
@@ -206,98 +276,204 @@ final class Store: Sendable {
     struct Snapshot: Sendable {
         var jobs: [JobState]
         var lastSeq: UInt64
+        /// The highest job id ever given (also of jobs no longer stored): the next is above it.
+        var jobIDHighWater: JobID = 0
+        /// Rows that could not be read, each said in a sentence; recovery goes on without them.
+        var problems: [String] = []
     }
 
+    /// Reads everything back. A row that cannot be read (a value out of range, a wrong type,
+    /// written by a broken build or edited by hand) is skipped with a problem noted, never
+    /// fatal: one bad row must not keep every other job from being recovered.
     func load() throws -> Snapshot {
         try pool.read { db in
             let decoder = JSONDecoder()
+            var problems: [String] = []
             var jobs: [JobID: JobState] = [:]
             var order: [JobID] = []
-            let cursor1 = try Row.fetchCursor(db, sql: "SELECT * FROM jobs ORDER BY id")
-            while let row = try cursor1.next() {
-                let id: JobID = row["id"]
-                let environmentJSON: String? = row["environment"]
-                jobs[id] = JobState(
-                    id: id, name: row["name"], description: row["description"],
-                    priority: JobPriority(rawValue: row["priority"]) ?? .normal,
-                    taskTimeout: row["task_timeout"], maxInterruptedRetries: row["max_interrupted_retries"],
-                    cancelOnTaskFailure: row["cancel_on_task_failure"],
-                    environment: environmentJSON.flatMap { try? decoder.decode(EnvironmentSpec.self, from: Data($0.utf8)) },
-                    submittedAt: Date(timeIntervalSinceReferenceDate: row["submitted_at"]),
-                    finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSinceReferenceDate:)),
-                    setup: SetupState(rawValue: row["setup_state"]) ?? .pending,
-                    teardownStarted: row["teardown_started"],
-                    warnings: (row["warnings"] as String?).flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) } ?? [],
-                    tasks: [])
-                order.append(id)
-            }
-            let cursor2 = try Row.fetchCursor(db, sql: "SELECT * FROM tasks ORDER BY job_id, idx")
-            while let row = try cursor2.next() {
-                let jobID: JobID = row["job_id"]
-                guard jobs[jobID] != nil else { continue }
-                jobs[jobID]!.tasks.append(Self.task(from: row, decoder: decoder))
-            }
-            let cursor3 = try Row.fetchCursor(db, sql: "SELECT * FROM properties")
-            while let row = try cursor3.next() {
-                let jobID: JobID = row["job_id"]
-                let index: Int = row["idx"]
-                guard let job = jobs[jobID], index < job.tasks.count else { continue }
-                let name: String = row["name"]
-                let value: PropertyValue?
-                switch row["type"] as String {
-                case "string": value = .string(row["value"])
-                case "int": value = .int(row["value"])
-                case "float": value = .float(row["value"])
-                case "bytes": value = .bytes(row["value"] ?? Data())
-                default: value = nil
+            let jobRows = try Row.fetchCursor(db, sql: "SELECT * FROM jobs ORDER BY id")
+            while let row = try jobRows.next() {
+                do {
+                    var job = try Self.job(from: row, decoder: decoder)
+                    if let problem = Self.sanitize(&job) { problems.append(problem) }
+                    jobs[job.id] = job
+                    order.append(job.id)
+                } catch {
+                    problems.append("job row \(Self.rowID(row, "id")) skipped: \(error)")
                 }
-                jobs[jobID]!.tasks[index].properties[name] = value
+            }
+            let taskRows = try Row.fetchCursor(db, sql: "SELECT * FROM tasks ORDER BY job_id, idx")
+            var badJobs: Set<JobID> = []
+            while let row = try taskRows.next() {
+                let jobID: JobID? = try? row.decode(forColumn: "job_id")
+                if let jobID, badJobs.contains(jobID) || jobs[jobID] == nil { continue }
+                do {
+                    let task = try Self.task(from: row, decoder: decoder)
+                    guard let job = jobs[task.jobID] else { continue }
+                    // Tasks are indices into their job: a gap would shift every later one.
+                    guard task.index == job.tasks.count else {
+                        throw StoreRowError("task \(task.jobID)/\(task.index) found where task \(job.tasks.count) belongs")
+                    }
+                    jobs[task.jobID]!.tasks.append(task)
+                } catch {
+                    problems.append("job \(jobID.map(String.init) ?? "?") skipped: its task row \(Self.rowID(row, "idx")) cannot be read: \(error)")
+                    if let jobID { badJobs.insert(jobID) }
+                }
+            }
+            for id in badJobs { jobs[id] = nil }
+            let propertyRows = try Row.fetchCursor(db, sql: "SELECT * FROM properties")
+            while let row = try propertyRows.next() {
+                do {
+                    let jobID: JobID = try row.decode(forColumn: "job_id")
+                    let index: Int = try row.decode(forColumn: "idx")
+                    guard let job = jobs[jobID], index >= 0, index < job.tasks.count else { continue }
+                    let name: String = try row.decode(forColumn: "name")
+                    let type: String = try row.decode(forColumn: "type")
+                    let value: PropertyValue
+                    switch type {
+                    case "string": value = .string(try row.decode(forColumn: "value"))
+                    case "int": value = .int(try row.decode(forColumn: "value"))
+                    case "float": value = .float(try row.decode(forColumn: "value"))
+                    case "bytes": value = .bytes((try row.decode(Data?.self, forColumn: "value")) ?? Data())
+                    default: throw StoreRowError("unknown property type \(type)")
+                    }
+                    jobs[jobID]!.tasks[index].properties[name] = value
+                } catch {
+                    problems.append("a property of task \(Self.rowID(row, "job_id"))/\(Self.rowID(row, "idx")) skipped: \(error)")
+                }
             }
             let lastSeq = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
+            let mark = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'job_id_high_water'") ?? 0
+            let highestRow = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM jobs") ?? 0
             var loaded: [JobState] = []
             for id in order {
-                var job = jobs[id]!
+                guard var job = jobs[id] else { continue }
+                guard !job.tasks.isEmpty else {
+                    problems.append("job \(id) skipped: it has no task rows")
+                    continue
+                }
                 job.recount()
                 loaded.append(job)
             }
-            return Snapshot(jobs: loaded, lastSeq: UInt64(lastSeq))
+            return Snapshot(
+                jobs: loaded, lastSeq: UInt64(max(0, lastSeq)), jobIDHighWater: max(mark, highestRow), problems: problems)
         }
     }
 
-    private static func task(from row: Row, decoder: JSONDecoder) -> TaskState {
-        func decode<T: Decodable>(_ type: T.Type, _ column: String) -> T? {
-            guard let text: String = row[column] else { return nil }
-            return try? decoder.decode(type, from: Data(text.utf8))
+    private static func rowID(_ row: Row, _ column: String) -> String {
+        ((try? row.decode(Int64?.self, forColumn: column)) ?? nil).map(String.init) ?? "?"
+    }
+
+    private static func job(from row: Row, decoder: JSONDecoder) throws -> JobState {
+        let id: JobID = try row.decode(forColumn: "id")
+        guard id >= 1 else { throw StoreRowError("job id \(id) is not positive") }
+        let environmentJSON: String? = try row.decode(forColumn: "environment")
+        let priority: Int = try row.decode(forColumn: "priority")
+        let setup: String = try row.decode(forColumn: "setup_state")
+        let finishedAt: Double? = try row.decode(forColumn: "finished_at")
+        let warnings: String? = try row.decode(forColumn: "warnings")
+        return JobState(
+            id: id, name: try row.decode(forColumn: "name"), description: try row.decode(forColumn: "description"),
+            priority: JobPriority(rawValue: priority) ?? .normal,
+            taskTimeout: try row.decode(forColumn: "task_timeout"),
+            maxInterruptedRetries: try row.decode(forColumn: "max_interrupted_retries"),
+            cancelOnTaskFailure: try row.decode(forColumn: "cancel_on_task_failure"),
+            environment: try environmentJSON.map { try decoder.decode(EnvironmentSpec.self, from: Data($0.utf8)) },
+            submittedAt: Date(timeIntervalSinceReferenceDate: try row.decode(forColumn: "submitted_at")),
+            finishedAt: finishedAt.map(Date.init(timeIntervalSinceReferenceDate:)),
+            setup: SetupState(rawValue: setup) ?? .pending,
+            teardownStarted: try row.decode(forColumn: "teardown_started"),
+            warnings: try warnings.map { try decoder.decode([String].self, from: Data($0.utf8)) } ?? [],
+            tasks: [])
+    }
+
+    /// Brings a stored job's numbers back into the ranges a new spec is held to (a database
+    /// written before the checks existed may hold a timeout of 1e16 s); says what it changed.
+    private static func sanitize(_ job: inout JobState) -> String? {
+        var changes: [String] = []
+        if let timeout = job.taskTimeout, !(timeout.isFinite && timeout > 0 && timeout <= JobSpecLimits.maxTaskTimeout) {
+            job.taskTimeout = nil
+            changes.append("task timeout \(timeout) s out of range, dropped")
         }
-        func date(_ column: String) -> Date? {
-            (row[column] as Double?).map(Date.init(timeIntervalSinceReferenceDate:))
+        if !(0...JobSpecLimits.maxInterruptedRetries).contains(job.maxInterruptedRetries) {
+            changes.append("max interrupted retries \(job.maxInterruptedRetries) out of range, set to 0")
+            job.maxInterruptedRetries = 0
         }
-        let percent: Int? = row["progress_percent"]
+        guard !changes.isEmpty else { return nil }
+        let text = changes.joined(separator: "; ")
+        job.warnings.append("recovered from the database: " + text)
+        return "job \(job.id): " + text
+    }
+
+    private static func task(from row: Row, decoder: JSONDecoder) throws -> TaskState {
+        func decode<T: Decodable>(_ type: T.Type, _ column: String) throws -> T? {
+            guard let text: String = try row.decode(forColumn: column) else { return nil }
+            return try decoder.decode(type, from: Data(text.utf8))
+        }
+        func date(_ column: String) throws -> Date? {
+            (try row.decode(Double?.self, forColumn: column)).map(Date.init(timeIntervalSinceReferenceDate:))
+        }
+        let percent: Int? = try row.decode(forColumn: "progress_percent")
+        let status: Int = try row.decode(forColumn: "status")
+        guard let taskStatus = TaskStatus(rawValue: status) else { throw StoreRowError("unknown status \(status)") }
+        let reason: Int = try row.decode(forColumn: "cancellation_reason")
+        let index: Int = try row.decode(forColumn: "idx")
+        guard index >= 0 else { throw StoreRowError("task index \(index) is negative") }
+        let command = try decode([String].self, "command") ?? []
+        guard !command.isEmpty else { throw StoreRowError("task \(index) has no command") }
+        let info: String? = try row.decode(forColumn: "progress_info")
         var task = TaskState(
-            jobID: row["job_id"], index: row["idx"], name: row["name"],
-            command: decode([String].self, "command") ?? [], env: decode([String: String].self, "env") ?? [:],
-            cwd: row["cwd"], status: TaskStatus(rawValue: row["status"]) ?? .submitted,
-            attempts: row["attempts"], interruptedRetryAttempts: row["interrupted_retry_attempts"], pid: row["pid"],
-            submittedAt: date("submitted_at"), assignedAt: date("assigned_at"), startedAt: date("started_at"),
-            finishedAt: date("finished_at"), exitCode: row["exit_code"], signal: row["signal"],
-            progress: percent.map { TaskProgress(percent: $0, info: row["progress_info"]) },
-            result: decode(TaskResult.self, "result"), properties: [:],
-            exception: decode(TaskException.self, "exception"), cancellationMessage: row["cancellation_message"],
-            cancellationReason: CancellationReason(rawValue: row["cancellation_reason"]) ?? .none,
-            warnings: decode([String].self, "warnings") ?? [], outputPrefix: row["output_prefix"])
-        task.host = row["host"]
+            jobID: try row.decode(forColumn: "job_id"), index: index, name: try row.decode(forColumn: "name"),
+            command: command, env: try decode([String: String].self, "env") ?? [:],
+            cwd: try row.decode(forColumn: "cwd"), status: taskStatus,
+            attempts: try row.decode(forColumn: "attempts"),
+            interruptedRetryAttempts: try row.decode(forColumn: "interrupted_retry_attempts"),
+            pid: try row.decode(forColumn: "pid"),
+            submittedAt: try date("submitted_at"), assignedAt: try date("assigned_at"), startedAt: try date("started_at"),
+            finishedAt: try date("finished_at"), exitCode: try row.decode(forColumn: "exit_code"),
+            signal: try row.decode(forColumn: "signal"),
+            progress: percent.map { TaskProgress(percent: min(100, max(0, $0)), info: info) },
+            result: try decode(TaskResult.self, "result"), properties: [:],
+            exception: try decode(TaskException.self, "exception"),
+            cancellationMessage: try row.decode(forColumn: "cancellation_message"),
+            cancellationReason: CancellationReason(rawValue: reason) ?? .none,
+            warnings: try decode([String].self, "warnings") ?? [], outputPrefix: try row.decode(forColumn: "output_prefix"))
+        task.host = try row.decode(forColumn: "host")
         return task
     }
 
-    /// Stored events after `seq`, oldest first, at most `limit`.
-    func events(after seq: UInt64, limit: Int) throws -> [EncodedEvent] {
-        try pool.read { db in
+    /// Stored events after `seq` (and up to `last`), oldest first, at most `limit`.
+    func events(after seq: UInt64, upTo last: UInt64 = UInt64(Int64.max), limit: Int) throws -> [EncodedEvent] {
+        // Sequence numbers beyond Int64 are not stored; clamping keeps the conversion from trapping.
+        let after = Int64(clamping: seq)
+        let upTo = Int64(clamping: last)
+        return try pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT seq, time, json FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [Int64(seq), limit]
+                db, sql: "SELECT seq, time, json FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                arguments: [after, upTo, limit]
             ).map { row in
                 EncodedEvent(seq: UInt64(row["seq"] as Int64), time: Date(timeIntervalSinceReferenceDate: row["time"]), json: row["json"])
             }
+        }
+    }
+}
+
+/// A stored row that cannot be used as it is.
+struct StoreRowError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Store {
+    /// A database failure in words for people: a full disk says so.
+    static func describe(_ error: Error) -> String {
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        switch error.resultCode {
+        case .SQLITE_FULL: return "no space left on device (the database cannot grow)"
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return "the database is locked by another process"
+        case .SQLITE_READONLY: return "the database is read-only"
+        case .SQLITE_IOERR: return "I/O error writing the database: \(error.message ?? "\(error)")"
+        default: return error.message ?? "\(error)"
         }
     }
 }

@@ -44,16 +44,21 @@ struct Submit: ParsableCommand {
     func run() throws {
         try reportingErrors {
             var spec = try makeSpec()
-            // Relative paths in a spec mean what they mean where the user stands.
-            if spec.environment?.cwd == nil {
-                var environment = spec.environment ?? EnvironmentSpec()
-                environment.cwd = FileManager.default.currentDirectoryPath
-                spec.environment = environment
+            // Relative paths in a spec mean what they mean where the user stands: the job's
+            // cwd is taken here (default: here), and a task's within the job's.
+            let here = FileManager.default.currentDirectoryPath
+            var environment = spec.environment ?? EnvironmentSpec()
+            environment.cwd = Self.absolute(environment.cwd ?? here, in: here)
+            spec.environment = environment
+            for index in spec.tasks.indices {
+                if let cwd = spec.tasks[index].cwd { spec.tasks[index].cwd = Self.absolute(cwd, in: environment.cwd!) }
             }
             let client = try state.connectStartingScheduler()
             let result: SubmitResult
             do {
                 result = try client.submit(spec)
+            } catch SchedulerClientError.timedOut {
+                throw CLIError("the scheduler did not answer the submit within \(ClientTimeout.standard.formatted()); the job may or may not be queued: see `taskmon jobs` and `taskmon status`")
             } catch SchedulerClientError.rpc(let error) where error.code == RPCErrorCode.invalidSpec.rawValue {
                 let source = specFile ?? "command"
                 let prefix = "submitted spec: "
@@ -72,6 +77,10 @@ struct Submit: ParsableCommand {
         }
     }
 
+    static func absolute(_ path: String, in base: String) -> String {
+        path.hasPrefix("/") || path.isEmpty ? path : ((base as NSString).appendingPathComponent(path) as NSString).standardizingPath
+    }
+
     private func makeSpec() throws -> JobSpec {
         if specFile == nil {
             let words = command
@@ -85,11 +94,20 @@ struct Submit: ParsableCommand {
                 spec.priority = parsed
             }
             if let timeout {
-                guard timeout > 0 else { throw CLIError("--timeout must be a positive number of seconds", code: 2) }
+                guard timeout.isFinite, timeout > 0, timeout <= JobSpecLimits.maxTaskTimeout else {
+                    throw CLIError("--timeout must be a positive number of seconds up to \(Int(JobSpecLimits.maxTaskTimeout)) (a year)", code: 2)
+                }
                 spec.taskTimeout = timeout
             }
-            if let maxInterruptedRetries { spec.maxInterruptedRetries = maxInterruptedRetries }
+            if let maxInterruptedRetries {
+                guard (0...JobSpecLimits.maxInterruptedRetries).contains(maxInterruptedRetries) else {
+                    throw CLIError("--max-interrupted-retries must be from 0 to \(JobSpecLimits.maxInterruptedRetries)", code: 2)
+                }
+                spec.maxInterruptedRetries = maxInterruptedRetries
+            }
+            guard count <= JobSpecLimits.maxTasks else { throw CLIError("--count must be at most \(JobSpecLimits.maxTasks)", code: 2) }
             spec.tasks = (0..<count).map { _ in TaskSpec(command: words) }
+            try JobSpecLimits.check(spec, source: "command")
             return spec
         }
         guard let path = specFile, command.isEmpty else {

@@ -10,20 +10,47 @@ struct StateDirOption: ParsableArguments {
     var directory: StateDirectory { StateDirectory.resolve(stateDir) }
 
     /// Connects to the scheduler of the state dir, or fails with one line saying where it looked.
-    func connect() throws -> SchedulerClient {
+    ///
+    /// Every call on the client waits at most `timeout` for its answer (default
+    /// ``ClientTimeout/standard``): a scheduler that never answers is an error, not a hang.
+    func connect(timeout: Duration = ClientTimeout.standard) throws -> SchedulerClient {
         do {
-            return try SchedulerClient.connect(directory)
+            return try SchedulerClient.connect(directory, timeout: timeout)
         } catch {
-            throw CLIError(error.description)
+            throw CLIError(ClientTimeout.describe(error, timeout: timeout))
         }
     }
 
     /// Connects, starting a scheduler in the background first when none runs there.
     func connectStartingScheduler() throws -> SchedulerClient {
-        if let client = try? SchedulerClient.connect(directory) { return client }
+        do throws(SchedulerClientError) {
+            return try SchedulerClient.connect(directory, timeout: ClientTimeout.standard)
+        } catch .notRunning(_, let reason) where !reason.hasPrefix("permission denied") {
+            // Nothing listens: start one below.
+        } catch {
+            throw CLIError(ClientTimeout.describe(error, timeout: ClientTimeout.standard))
+        }
         let pid = try BackgroundScheduler.start(directory)
         printError("taskmon: started a scheduler in the background (pid \(pid), state dir \(directory.path), log \(directory.logPath))")
         return try connect()
+    }
+}
+
+/// How long the CLI waits for one answer.
+enum ClientTimeout {
+    /// `TASKMON_CLIENT_TIMEOUT` seconds, else 60.
+    static var standard: Duration {
+        if let text = ProcessInfo.processInfo.environment["TASKMON_CLIENT_TIMEOUT"], let seconds = Double(text),
+           seconds.isFinite, seconds > 0, seconds <= 1e6 {
+            return .milliseconds(Int64(seconds * 1000))
+        }
+        return .seconds(60)
+    }
+
+    /// The error in one line; a timeout says how long we waited and what to check.
+    static func describe(_ error: SchedulerClientError, timeout: Duration) -> String {
+        guard case .timedOut = error else { return error.description }
+        return "the scheduler did not answer within \(timeout.formatted()) (it may be stuck, or its disk full: see its log); set TASKMON_CLIENT_TIMEOUT to wait longer"
     }
 }
 
@@ -49,7 +76,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
         printError("taskmon: \(error.description)")
         throw ExitCode(error.code)
     } catch let error as SchedulerClientError {
-        printError("taskmon: \(error.description)")
+        printError("taskmon: \(ClientTimeout.describe(error, timeout: ClientTimeout.standard))")
         throw ExitCode(1)
     } catch let error as JobSpecError {
         printError("taskmon: \(error.description)")
