@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -105,4 +106,8 @@ int ctaskmon_wcwidth_utf8(uint32_t c) {
     int8_t width;
     ctaskmon_wcwidth_utf8_range(c, 1, &width);
     return width;
+}
+
+int ctaskmon_become_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }

@@ -16,12 +16,12 @@ private final class ExitLog: Sendable {
     var all: [Int32: [ProcessTermination]] { exits.withLock { $0 } }
 
     /// Waits until `pid` has been reported; returns every report for it (expected: exactly one).
-    func wait(for pid: Int32, deadline seconds: Double = 10) async -> [ProcessTermination] {
+    func wait(for pid: Int32, deadline seconds: Double = 60) async -> [ProcessTermination] {
         await waitUntil(deadline: seconds) { $0[pid] != nil }
         return exits.withLock { $0[pid] ?? [] }
     }
 
-    func waitUntil(deadline seconds: Double = 10, _ done: ([Int32: [ProcessTermination]]) -> Bool) async {
+    func waitUntil(deadline seconds: Double = 60, _ done: ([Int32: [ProcessTermination]]) -> Bool) async {
         let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while !exits.withLock({ done($0) }), ContinuousClock.now < end {
             try? await Task.sleep(for: .milliseconds(5))
@@ -59,7 +59,8 @@ private func request(
 
 /// Waits for a file to have content (a child writing it may still be running).
 private func waitForContent(_ path: String) async -> String {
-    let end = ContinuousClock.now + .seconds(10)
+    // Generous: on a loaded two-core machine the polling task itself may wait for a thread.
+    let end = ContinuousClock.now + .seconds(60)
     while ContinuousClock.now < end {
         if let text = try? String(contentsOfFile: path, encoding: .utf8), text.hasSuffix("\n") { return text }
         try? await Task.sleep(for: .milliseconds(5))

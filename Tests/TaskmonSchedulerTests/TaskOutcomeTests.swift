@@ -186,23 +186,23 @@ struct OutputSpoolTests {
         }
     }
 
-    @Test("a background process that keeps the output open does not hold the task's status back")
+    @Test("a background process that keeps the output open neither holds the status back nor outlives the task")
     func lingeringGrandchild() async throws {
         try await withScheduler { scheduler in
-            let gate = scheduler.gate()
-            let job = try await scheduler.submit(["(\(gate.waitScript); echo late) & echo early"])
+            let pidFile = scheduler.directory.path + "/lingering.pid"
+            let job = try await scheduler.submit(["(sleep 30; echo late) & echo $! > \(pidFile); echo early"])
             try await scheduler.waitForJob(job)
             let task = try await scheduler.client.task(job, 0)
             #expect(task.status == .completed)
             #expect(task.standardOutput == "early\n")
-            // The pump goes on: what the lingering process prints still reaches the file.
-            gate.open()
-            var output = ""
-            for _ in 0..<250 where output != "early\nlate\n" {
+            // Nothing a task started outlives it: the background subshell went with the task.
+            let pid = try #require(Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+            var alive = kill(pid, 0) == 0 && !isZombie(pid)
+            for _ in 0..<500 where alive {
                 try await Task.sleep(for: .milliseconds(20))
-                output = try await scheduler.client.task(job, 0).standardOutput ?? ""
+                alive = kill(pid, 0) == 0 && !isZombie(pid)
             }
-            #expect(output == "early\nlate\n")
+            #expect(!alive, "the background subshell outlived its task")
         }
     }
 }

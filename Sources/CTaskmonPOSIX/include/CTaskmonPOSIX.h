@@ -74,6 +74,11 @@ long ctaskmon_splice_to_file(int pipe_fd, int file_fd, unsigned long length);
 /// Swift cannot call.
 int ctaskmon_readable_bytes(int fd);
 
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of our descendants are reparented to this process
+/// instead of init, so the scheduler can find (and end) what a task left behind when it left
+/// its process group. Exists because prctl is variadic, which Swift cannot call.
+int ctaskmon_become_subreaper(void);
+
 // Column widths for the monitor's TerminalText (Sources/TaskmonMonitor/Text).
 
 /// wcwidth(3) of `c` as glibc answers it in a UTF-8 locale, whatever the process's locale is.

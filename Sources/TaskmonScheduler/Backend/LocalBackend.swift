@@ -14,6 +14,7 @@ import TaskmonKit
 package final class LocalBackend: Backend {
     private struct Run {
         var handle: RunHandle?
+        var task: TaskKey?
         var openStreams = 2
         var termination: ProcessTermination?
         var exitedAt: Moment?
@@ -31,6 +32,12 @@ package final class LocalBackend: Backend {
         /// One timer serves every run in `awaitingOutput`: most tasks' pipes close a moment
         /// after the reap, and a timer each would cost a wake-up a task.
         var sweepArmed = false
+        /// Orphans reparented to us (we are their subreaper): watched so that they are reaped,
+        /// killed once the task they belong to has ended.
+        var adopted: [Int32: OrphanSweep.Found?] = [:]
+        /// The attempt each running task's process is, by task.
+        var liveTasks: [TaskKey: Int] = [:]
+        var orphanTimerRunning = false
     }
 
     private struct WeakBackend {
@@ -45,16 +52,39 @@ package final class LocalBackend: Backend {
     private let launcher: ProcessLauncher
     private let pump: OutputPump
 
-    package init(inbox: BackendInbox, clock: any SchedulerClock, outputGrace: DispatchTimeInterval = .milliseconds(200)) {
+    private let orphans: OrphanPolicy?
+    /// Held while a child is spawned and recorded, and while the orphan sweep lists our children.
+    private let launchGate = Mutex(())
+    private let orphanQueue = DispatchQueue(label: "taskmon.orphans")
+
+    /// What to do with orphans of tasks: adopt them (as this process's subreaper) and kill
+    /// those that carry `stateDirectory`'s marker once their task has ended. nil leaves them be
+    /// (a test process must not adopt the orphans of other tests).
+    package struct OrphanPolicy: Sendable {
+        package var stateDirectory: StateDirectory
+        package var interval: DispatchTimeInterval = .milliseconds(200)
+
+        package init(stateDirectory: StateDirectory) {
+            self.stateDirectory = stateDirectory
+        }
+    }
+
+    package init(
+        inbox: BackendInbox, clock: any SchedulerClock, outputGrace: DispatchTimeInterval = .milliseconds(200),
+        orphans: OrphanPolicy? = nil
+    ) {
         self.inbox = inbox
         self.clock = clock
         self.outputGrace = outputGrace
+        self.orphans = orphans
+        // Orphans of our tasks are reparented to us instead of init, where we can find them.
+        if orphans != nil { _ = ctaskmon_become_subreaper() }
         // The callbacks reach the backend through a weak reference set right below, as `self`
         // is not available to closures before every property is set. A class reference, not a
         // closure: a function value read out of a Mutex's inout storage is re-thunked on every
         // write-back, and calling it grew one layer deeper per call (quadratic over a job).
         let target = Mutex(WeakBackend())
-        launcher = ProcessLauncher { pid, termination in target.withLock { $0.backend }?.exited(pid, termination) }
+        launcher = ProcessLauncher(killGroupOnExit: true) { pid, termination in target.withLock { $0.backend }?.exited(pid, termination) }
         pump = OutputPump { token in target.withLock { $0.backend }?.streamClosed(token) }
         target.withLock { $0.backend = self }
     }
@@ -74,26 +104,43 @@ package final class LocalBackend: Backend {
         var piped = request
         piped.stdoutDescriptor = out[1]
         piped.stderrDescriptor = err[1]
+        // Spawned and recorded under the gate the orphan sweep takes, so that it never mistakes
+        // a child being launched for an orphan.
+        let launched = launchGate.withLock { _ -> Result<Int32, LaunchError> in
+            let pid: Int32
+            do throws(LaunchError) {
+                pid = try launcher.launch(piped)
+            } catch {
+                return .failure(error)
+            }
+            state.withLock { state in
+                // The exit may already have been seen; keep what it recorded.
+                var run = state.runs[pid] ?? Run()
+                run.handle = handle
+                if case .task(let key) = request.purpose, run.termination == nil {
+                    state.liveTasks[key] = Int(request.environment[TaskEnvironment.attempt] ?? "") ?? 0
+                    run.task = key
+                }
+                state.runs[pid] = run
+                state.pidByHandle[handle] = pid
+                // Under the lock, so that a stream closing at once finds its owner.
+                for (pipe, path) in [(out[0], request.stdoutPath), (err[0], request.stderrPath)] {
+                    state.streamOwners[pump.add(pipe: pipe, path: path)] = pid
+                }
+            }
+            return .success(pid)
+        }
         let pid: Int32
-        do {
-            pid = try launcher.launch(piped)
-        } catch {
+        switch launched {
+        case .success(let started):
+            pid = started
+        case .failure(let error):
             (out + err).forEach { Glibc.close($0) }
             return .failed(error)
         }
         Glibc.close(out[1])
         Glibc.close(err[1])
-        state.withLock { state in
-            // The exit may already have been seen; keep what it recorded.
-            var run = state.runs[pid] ?? Run()
-            run.handle = handle
-            state.runs[pid] = run
-            state.pidByHandle[handle] = pid
-            // Under the lock, so that a stream closing at once finds its owner.
-            for (pipe, path) in [(out[0], request.stdoutPath), (err[0], request.stderrPath)] {
-                state.streamOwners[pump.add(pipe: pipe, path: path)] = pid
-            }
-        }
+        if orphans != nil { startOrphanTimer() }
         return .started(RunDetail(pid: pid))
     }
 
@@ -123,7 +170,10 @@ package final class LocalBackend: Backend {
     private func exited(_ pid: Int32, _ termination: ProcessTermination) {
         let at = clock.now()
         let (ready, armSweep) = state.withLock { state -> (Bool, Bool) in
+            // An adopted orphan is only reaped; it is nobody's run.
+            if state.adopted.removeValue(forKey: pid) != nil { return (false, false) }
             var run = state.runs[pid] ?? Run()
+            if let key = run.task { state.liveTasks[key] = nil }
             run.termination = termination
             run.exitedAt = at
             state.runs[pid] = run
@@ -195,5 +245,83 @@ package final class LocalBackend: Backend {
             return .exited(handle, termination, at: at, outputComplete: complete)
         }
         if let report { inbox.post(report) }
+    }
+
+    // MARK: Orphans
+
+    package func close() async {
+        guard orphans != nil else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            orphanQueue.async {
+                self.sweepOrphans(final: true)
+                continuation.resume()
+            }
+        }
+    }
+
+    private func startOrphanTimer() {
+        let start = state.withLock { state -> Bool in
+            defer { state.orphanTimerRunning = true }
+            return !state.orphanTimerRunning
+        }
+        if start { scheduleOrphanSweep() }
+    }
+
+    private func scheduleOrphanSweep() {
+        guard let orphans else { return }
+        orphanQueue.asyncAfter(deadline: .now() + orphans.interval) { [weak self] in
+            guard let self else { return }
+            self.sweepOrphans(final: false)
+            let goOn = self.state.withLock { state -> Bool in
+                let goOn = !state.runs.isEmpty || !state.adopted.isEmpty || self.launcher.liveChildren > 0
+                if !goOn { state.orphanTimerRunning = false }
+                return goOn
+            }
+            if goOn { self.scheduleOrphanSweep() }
+        }
+    }
+
+    /// Adopts the children reparented to us and kills those whose task has ended (all of them
+    /// when `final`). Runs on its own queue, a few times a second while anything runs.
+    private func sweepOrphans(final: Bool) {
+        guard let orphans else { return }
+        launchGate.withLock { _ in adoptNewOrphans(orphans) }
+        let doomed = state.withLock { state -> [OrphanSweep.Found] in
+            state.adopted.values.compactMap { $0 }.filter { found in
+                // A task that still runs may keep what it started; once it has ended, nothing does.
+                final || state.liveTasks[found.key] != found.attempt
+            }
+        }
+        doomed.forEach(OrphanSweep.kill)
+    }
+
+    /// Starts watching every child of ours that we did not launch (orphans reparented to us).
+    private func adoptNewOrphans(_ orphans: OrphanPolicy) {
+        for pid in Self.childrenOfThisProcess() where !launcher.isWatched(pid) {
+            let found = OrphanSweep.task(of: pid, orphans.stateDirectory)
+            let isNew = state.withLock { state -> Bool in
+                guard state.adopted[pid] == nil else { return false }
+                state.adopted[pid] = .some(found)
+                return true
+            }
+            guard isNew else { continue }
+            do {
+                try launcher.adopt(pid)
+            } catch {
+                // Gone already, or cannot be watched: nothing left to reap through us.
+                _ = state.withLock { $0.adopted.removeValue(forKey: pid) }
+            }
+        }
+    }
+
+    /// Our children, from every thread's /proc/self/task/TID/children.
+    private static func childrenOfThisProcess() -> [Int32] {
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        var children: [Int32] = []
+        for thread in threads {
+            guard let text = try? String(contentsOfFile: "/proc/self/task/\(thread)/children", encoding: .utf8) else { continue }
+            children.append(contentsOf: text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        }
+        return children
     }
 }

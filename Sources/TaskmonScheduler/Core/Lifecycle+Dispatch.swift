@@ -99,6 +99,9 @@ extension Lifecycle {
         var environment = settings.baseEnvironment
         environment.merge(job.environment?.env ?? [:]) { $1 }
         environment[TaskEnvironment.jobID] = String(job.id)
+        // The marker by which leftovers of a task are found (OrphanSweep); `taskmon` run inside
+        // a task finds this scheduler by it too.
+        environment[OrphanSweep.stateDirVariable] = settings.stateDirectory.path
         return environment
     }
 

@@ -99,6 +99,7 @@ actor Scheduler {
         settle()
         await waitForRuns(until: clock.now() + .seconds(2))
         ticker?.cancel()
+        await backend.close()
         await commits.flushed()
     }
 

@@ -17,6 +17,10 @@ public struct SchedulerConfiguration: Sendable {
     /// How long the local backend waits, after a process exited, for whatever it started to
     /// let go of its output before reporting the exit anyway.
     package var outputGrace: Duration = .milliseconds(200)
+    /// Adopt the orphans of tasks (as this process's subreaper) and kill those of tasks that
+    /// ended: for a process that is only a scheduler (`taskmon serve`, `taskmon demo`), not one
+    /// that has children of its own to look after (a test process).
+    public var adoptsOrphans = false
     /// What runs the tasks.
     public var backend: BackendChoice = .local
     /// Events kept in the database for subscribers to replay; older ones are pruned.

@@ -39,9 +39,20 @@ package final class ProcessLauncher: Sendable {
     /// It can run before `launch` has returned that pid to its caller (a short-lived child may be
     /// reaped first), so callers must accept an exit for a pid they have not recorded yet.
     /// It is never called for a launch that threw. Keep it short: it delays the reaping of other children.
-    package init(onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
-        reaper = ProcessReaper(onExit: onExit)
+    /// With `killGroupOnExit`, what is left of a child's process group (background children)
+    /// is killed when the child itself has exited, just before it is reaped.
+    package init(killGroupOnExit: Bool = false, onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
+        reaper = ProcessReaper(killGroupOnExit: killGroupOnExit, onExit: onExit)
     }
+
+    /// Starts watching (and so reaping) a process that became our child without us launching
+    /// it: an orphan reparented to us as its subreaper. Its exit is reported like any other.
+    package func adopt(_ pid: Int32) throws(LaunchError) {
+        try reaper.watch(pid)
+    }
+
+    /// Whether `pid` is one of our children not yet reaped.
+    package func isWatched(_ pid: Int32) -> Bool { reaper.isWatched(pid) }
 
     deinit {
         reaper.stopWhenIdle()

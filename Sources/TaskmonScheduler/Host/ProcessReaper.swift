@@ -26,6 +26,8 @@ final class ProcessReaper: Sendable {
     }
 
     private let onExit: @Sendable (Int32, ProcessTermination) -> Void
+    /// SIGKILL what is left of a child's process group just before reaping it.
+    private let killGroupOnExit: Bool
     private let epollFD: Int32
     private let wakeFD: Int32
     /// errno from setting up epoll/eventfd; non-zero makes every launch fail instead of the init,
@@ -37,8 +39,9 @@ final class ProcessReaper: Sendable {
     /// has all high bits set.
     private static let wakeToken = UInt64.max
 
-    init(onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
+    init(killGroupOnExit: Bool = false, onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
         self.onExit = onExit
+        self.killGroupOnExit = killGroupOnExit
         epollFD = ctaskmon_epoll_create()
         var failure = epollFD < 0 ? errno : 0
         wakeFD = failure == 0 ? ctaskmon_eventfd() : -1
@@ -58,6 +61,9 @@ final class ProcessReaper: Sendable {
     }
 
     var liveChildren: Int { state.withLock { $0.live } }
+
+    /// Whether `pid` is a child this reaper watches and has not reaped yet.
+    func isWatched(_ pid: Int32) -> Bool { state.withLock { $0.unreaped.contains(pid) } }
 
     /// Starts watching a child that posix_spawn just created. If it cannot be watched, it is
     /// killed and reaped here, so no untracked child (or zombie) is left behind.
@@ -96,7 +102,10 @@ final class ProcessReaper: Sendable {
         guard pid > 1 else { return false }
         return state.withLock { state in
             guard state.unreaped.contains(pid) else { return false }
-            return kill(-pid, signal) == 0
+            let sent = kill(-pid, signal) == 0
+            // A child that moved itself into another group (setpgid) is signalled by its pid.
+            guard getpgid(pid) != pid else { return sent }
+            return kill(pid, signal) == 0 || sent
         }
     }
 
@@ -151,6 +160,9 @@ final class ProcessReaper: Sendable {
     private func reap(pid: Int32, pidfd: Int32) -> Bool {
         var status: Int32 = 0
         let result = state.withLock { state -> Int32 in
+            // The exited leader is a zombie until the waitpid below, so its group id cannot have
+            // been given to anyone else: whatever is left in the group is the child's own.
+            if killGroupOnExit { _ = kill(-pid, SIGKILL) }
             var result = retryingEINTR { waitpid(pid, &status, WNOHANG) }
             if result == 0 {
                 // A readable pidfd means the whole thread group has exited, so this returns at once;

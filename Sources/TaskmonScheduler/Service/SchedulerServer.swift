@@ -81,7 +81,8 @@ public final class SchedulerServer: Sendable {
         case .local:
             LocalBackend(
                 inbox: inbox, clock: configuration.clock,
-                outputGrace: .milliseconds(Int(Moment.nanoseconds(configuration.outputGrace) / 1_000_000)))
+                outputGrace: .milliseconds(Int(Moment.nanoseconds(configuration.outputGrace) / 1_000_000)),
+                orphans: configuration.adoptsOrphans ? LocalBackend.OrphanPolicy(stateDirectory: configuration.stateDirectory) : nil)
         }
     }
 

@@ -33,9 +33,10 @@ struct Serve: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         let ownFolder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
         environment["PATH"] = ownFolder + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
-        let configuration = SchedulerConfiguration(
+        var configuration = SchedulerConfiguration(
             stateDirectory: state.directory, slots: slots,
             cancelGracePeriod: .milliseconds(Int64(killGrace * 1000)), baseEnvironment: environment)
+        configuration.adoptsOrphans = true
         let server: SchedulerServer
         do {
             server = try await SchedulerServer.start(configuration, logger: logger)

@@ -69,9 +69,10 @@ final class DemoSession {
         environment["PATH"] = ownFolder + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         // Marks every process of this demo, so none can outlive it unnoticed (DemoProcesses).
         environment[DemoProcesses.variable] = directory.path
-        let configuration = SchedulerConfiguration(
+        var configuration = SchedulerConfiguration(
             stateDirectory: directory, slots: DemoWorkload.slots,
             cancelGracePeriod: .milliseconds(Int64(DemoWorkload.killGrace * 1000)), baseEnvironment: environment)
+        configuration.adoptsOrphans = true
 
         let server: SchedulerServer
         do {
