@@ -147,13 +147,20 @@ extension Lifecycle {
     /// (and are queued again within their limit; their processes are killed if still there);
     /// CANCELING ones are canceled; waiting ones go back in the queue in their order.
     /// Returns how many tasks it recovered.
+    /// `startedAttempts` are the attempts found running (by their processes' marker): one that
+    /// a crash kept from being recorded still counts, so no attempt number is ever run twice.
     @discardableResult
-    mutating func recover(at now: Moment) -> Int {
+    mutating func recover(at now: Moment, startedAttempts: [TaskKey: Int] = [:]) -> Int {
         var recovered = 0
         for id in jobOrder {
             guard let job = jobs[id] else { continue }
             if job.setup == .running { modifyJob(id) { $0.setup = .pending } }
-            for task in job.tasks {
+            for var task in job.tasks {
+                if let attempt = startedAttempts[task.key], attempt > task.attempts {
+                    modify(task.key) { $0.attempts = attempt }
+                    warn(task.key, "attempt \(attempt) had started when the last scheduler stopped, before it was recorded; it was killed")
+                    task.attempts = attempt
+                }
                 switch task.status {
                 case .assigned, .running:
                     if let pid = task.pid { effects.append(.killOrphan(pid: pid, task.key)) }

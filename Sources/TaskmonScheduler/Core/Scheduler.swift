@@ -84,7 +84,13 @@ actor Scheduler {
     }
 
     func recover() {
-        let recovered = lifecycle.recover(at: clock.now())
+        // Processes of this state dir's tasks that a crashed scheduler left: found by their
+        // marker even when their start was never recorded, killed, and their attempt counted.
+        let orphans = OrphanSweep.scan(configuration.stateDirectory)
+        orphans.forEach(OrphanSweep.kill)
+        if !orphans.isEmpty { logger.notice("killed \(orphans.count) process(es) left by the last scheduler's tasks") }
+        let started = Dictionary(orphans.map { ($0.key, $0.attempt) }, uniquingKeysWith: max)
+        let recovered = lifecycle.recover(at: clock.now(), startedAttempts: started)
         if recovered > 0 { logger.notice("recovered \(recovered) task(s) left unfinished by the last scheduler") }
         settle()
     }

@@ -194,3 +194,21 @@ struct LifecycleControlTests {
         #expect(h.pendingLaunches.count == 2)
     }
 }
+
+@Suite("Lifecycle reducer: recovery counts attempts that were started but never recorded")
+struct LifecycleRecoveryTests {
+    @Test("a SUBMITTED task found running after a crash keeps its attempt number used; the next run is the one after")
+    func unrecordedStart() {
+        var crashed = LifecycleHarness(slots: 1)
+        let job = crashed.submit([["a"], ["b"]])
+        crashed.collect()
+        var h = LifecycleHarness(slots: 2, jobs: Array(crashed.lifecycle.jobs.values))
+        // Task 1 was SUBMITTED in the database, but its process (attempt 1) was found running.
+        h.lifecycle.recover(at: LifecycleHarness.at(5), startedAttempts: [TaskKey(job: job, task: 1): 1])
+        h.collect()
+        #expect(h.task(job, 1).attempts == 1)
+        let launch = h.pendingLaunches.first { $0.1.purpose == .task(TaskKey(job: job, task: 1)) }
+        #expect(launch?.1.environment[TaskEnvironment.attempt] == "2")
+        #expect(h.task(job, 1).warnings.first?.contains("attempt 1 had started") == true)
+    }
+}
