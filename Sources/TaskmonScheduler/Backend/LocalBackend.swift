@@ -96,10 +96,11 @@ package final class LocalBackend: Backend {
         prepareSpool(request)
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]
-        guard ctaskmon_pipe_cloexec(&out) == 0 else { return .failed(LaunchError(message: "cannot make a pipe: \(errorText(errno))")) }
+        guard ctaskmon_pipe_cloexec(&out) == 0 else { return .failed(Self.pipeError(errno)) }
         guard ctaskmon_pipe_cloexec(&err) == 0 else {
+            let code = errno
             out.forEach { Glibc.close($0) }
-            return .failed(LaunchError(message: "cannot make a pipe: \(errorText(errno))"))
+            return .failed(Self.pipeError(code))
         }
         var piped = request
         piped.stdoutDescriptor = out[1]
@@ -142,6 +143,10 @@ package final class LocalBackend: Backend {
         Glibc.close(err[1])
         if orphans != nil { startOrphanTimer() }
         return .started(RunDetail(pid: pid))
+    }
+
+    private static func pipeError(_ code: Int32) -> LaunchError {
+        LaunchError(message: "cannot make a pipe: \(errorText(code))", transient: LaunchError.isTransient(code))
     }
 
     package func signal(_ handle: RunHandle, _ signal: Int32) {

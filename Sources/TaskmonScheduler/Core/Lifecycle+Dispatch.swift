@@ -5,6 +5,10 @@ extension Lifecycle {
     /// Starts queued tasks while slots are free: highest priority first, then arrival order.
     mutating func dispatch(at now: Moment) {
         guard !shuttingDown else { return }
+        if let backoff = launchBackoffUntil {
+            guard now >= backoff else { return }
+            launchBackoffUntil = nil
+        }
         while busySlots < settings.slots, let key = nextQueued() {
             guard let job = jobs[key.job] else { continue }
             if job.environment?.setup != nil && job.setup != .succeeded {

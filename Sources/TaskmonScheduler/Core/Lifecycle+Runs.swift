@@ -83,6 +83,15 @@ extension Lifecycle {
         case .task(let key):
             if task(key)?.status == .canceling {
                 finishCanceled(key, run: run, at: now)
+            } else if error.transient {
+                // Another job's fork bomb, a full process table: not this task's fault. It keeps
+                // its place in the queue, uses no retry, and nothing starts for a moment.
+                move(key, to: .interrupted) {
+                    $0.exception = TaskException(type: "Interrupted", message: "could not start yet: \(error.message); queued again")
+                }
+                move(key, to: .submitted) { $0.resetForNewAttempt() }
+                if let priority = jobs[key.job]?.priority { enqueue(key, priority: priority, first: true) }
+                launchBackoffUntil = now + Self.launchBackoff
             } else {
                 move(key, to: .failed) {
                     $0.attempts += 1
@@ -256,7 +265,11 @@ extension Lifecycle {
     /// Acts on every deadline and kill due by `now`: a task past its timeout is killed (its
     /// status is decided when its exit arrives, by the exit's own moment); a cancel or shutdown
     /// whose grace is over is followed by SIGKILL.
+    /// How long nothing starts after a launch failed for want of processes or memory.
+    static let launchBackoff = Duration.milliseconds(250)
+
     mutating func advance(to now: Moment) {
+        if let backoff = launchBackoffUntil, now >= backoff { dispatch(at: now) }
         for (handle, run) in runs.sorted(by: { $0.key.raw < $1.key.raw }) {
             if let deadline = run.deadline, now >= deadline, !run.timeoutKillSent, run.endRequest == nil {
                 updateRun(handle) {

@@ -75,6 +75,8 @@ struct Lifecycle {
     private(set) var handleByTask: [TaskKey: RunHandle] = [:]
     private(set) var busySlots = 0
     var shuttingDown = false
+    /// After a launch failed for want of processes or memory, nothing starts before this moment.
+    var launchBackoffUntil: Moment?
     private var lastHandle: UInt64 = 0
 
     /// Changes to commit, and the events to publish once they are committed.
@@ -127,6 +129,7 @@ struct Lifecycle {
             }
             if let killAt = run.killAt { earliest = min(earliest ?? killAt, killAt) }
         }
+        if let backoff = launchBackoffUntil { earliest = min(earliest ?? backoff, backoff) }
         return earliest
     }
 

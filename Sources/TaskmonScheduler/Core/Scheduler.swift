@@ -183,7 +183,7 @@ actor Scheduler {
     /// Keeps one loop running while anything runs: it reads channels every tick and wakes
     /// for the reducer's next deadline or kill.
     private func ensureTicker() {
-        guard ticker == nil, !lifecycle.runs.isEmpty else { return }
+        guard ticker == nil, !lifecycle.runs.isEmpty || lifecycle.nextTimer != nil else { return }
         let interval = configuration.tickInterval
         let clock = self.clock
         ticker = Task { [weak self] in
@@ -213,7 +213,7 @@ actor Scheduler {
             effects = lifecycle.takeEffects()
         }
         flush()
-        if lifecycle.runs.isEmpty {
+        if lifecycle.runs.isEmpty && lifecycle.nextTimer == nil {
             ticker = nil
             return false
         }

@@ -12,12 +12,21 @@ package enum ProcessTermination: Sendable, Equatable {
 }
 
 /// Why a process could not be started, as one line fit for a task's error field.
-package struct LaunchError: Error, Sendable, CustomStringConvertible {
+package struct LaunchError: Error, Sendable, CustomStringConvertible, Equatable {
     package var message: String
+    /// The machine was out of something for a moment (processes, memory, descriptors): not the
+    /// task's fault, so it waits and runs later instead of failing.
+    package var transient: Bool
     package var description: String { message }
 
-    package init(message: String) {
+    package init(message: String, transient: Bool = false) {
         self.message = message
+        self.transient = transient
+    }
+
+    /// Errors that say the machine, not the task, is the problem.
+    package static func isTransient(_ code: Int32) -> Bool {
+        code == EAGAIN || code == ENOMEM || code == EMFILE || code == ENFILE
     }
 }
 
@@ -202,7 +211,7 @@ package final class ProcessLauncher: Sendable {
         }
         let program = request.argv[0]
         let shown = program == executable ? "'\(program)'" : "'\(program)' (\(executable))"
-        return LaunchError(message: "cannot run \(shown): \(errorText(failure))")
+        return LaunchError(message: "cannot run \(shown): \(errorText(failure))", transient: LaunchError.isTransient(failure))
     }
 
     /// Why chdir to `directory` would fail, or nil if it would not.

@@ -178,3 +178,26 @@ struct LifecycleOutcomeTests {
         #expect(h.lifecycle.nextTimer == LifecycleHarness.at(40))
     }
 }
+
+@Suite("Lifecycle reducer: a machine out of processes is not the task's fault")
+struct LifecycleTransientLaunchTests {
+    @Test("a launch refused with EAGAIN requeues the task in its place, uses no retry, and starts again after a pause")
+    func eagainRequeues() {
+        var h = LifecycleHarness(slots: 1)
+        let job = h.submit([["a"], ["b"]])
+        h.answerLaunch(.failed(LaunchError(message: "cannot run 'a': Resource temporarily unavailable", transient: true)), at: 0)
+        #expect(h.status(job, 0) == .submitted)
+        #expect(h.task(job, 0).interruptedRetryAttempts == 0)
+        #expect(h.task(job, 0).attempts == 0)
+        #expect(h.pendingLaunches.isEmpty, "nothing starts during the pause")
+        #expect(h.lifecycle.nextTimer == LifecycleHarness.at(0.25))
+        h.advance(to: 0.1)
+        #expect(h.pendingLaunches.isEmpty)
+        h.advance(to: 0.25)
+        #expect(h.pendingLaunches.first?.1.purpose == .task(TaskKey(job: job, task: 0)), "it kept its place")
+        let run = h.answerLaunch(at: 0.3)
+        h.exit(run, .exited(0), at: 0.4)
+        #expect(h.status(job, 0) == .completed)
+        #expect(h.status(job, 1) == .assigned)
+    }
+}
