@@ -5,7 +5,7 @@ import Glibc
 /// The launcher resolves argv[0] itself, rather than using `posix_spawnp`, because the search
 /// must use the task's own PATH (its environment is complete and unrelated to the scheduler's),
 /// and because a missing program deserves an error that names it and the PATH searched.
-public enum ExecutableLookup {
+package enum ExecutableLookup {
     /// glibc's `execvp` searches this when PATH is unset (`confstr(_CS_PATH)`).
     static let defaultSearchPath = "/bin:/usr/bin"
 
@@ -18,7 +18,7 @@ public enum ExecutableLookup {
     /// - A nil `path` searches `/bin:/usr/bin`, execvp's default.
     ///
     /// - Returns: the absolute path, or nil if nothing runnable was found.
-    public static func resolve(_ program: String, path: String?, workingDirectory: String?) -> String? {
+    package static func resolve(_ program: String, path: String?, workingDirectory: String?) -> String? {
         if program.isEmpty { return nil }
         if program.utf8.contains(UInt8(ascii: "/")) {
             let candidate = absolute(program, in: workingDirectory)

@@ -5,14 +5,14 @@ import NIOCore
 
 /// Who is on the other end of a connection, from the kernel (`SO_PEERCRED`), not from anything
 /// the peer said: the process that called `connect`, with its credentials at that moment.
-public struct PeerIdentity: Sendable, Equatable {
-    public var pid: Int32
-    public var uid: UInt32
-    public var gid: UInt32
+package struct PeerIdentity: Sendable, Equatable {
+    package var pid: Int32
+    package var uid: UInt32
+    package var gid: UInt32
     /// The account name of `uid` (`getpwuid_r`), or the uid as text when it has none.
-    public var userName: String
+    package var userName: String
 
-    public init(pid: Int32, uid: UInt32, gid: UInt32, userName: String) {
+    package init(pid: Int32, uid: UInt32, gid: UInt32, userName: String) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
@@ -23,7 +23,7 @@ public struct PeerIdentity: Sendable, Equatable {
     ///
     /// May block (NSS can ask a directory server), so the server calls it once, at start, for its
     /// own uid — the only uid it lets in — and never on an event loop.
-    public static func userName(of uid: UInt32) -> String {
+    package static func userName(of uid: UInt32) -> String {
         var bufferSize = sysconf(Int32(_SC_GETPW_R_SIZE_MAX))
         if bufferSize <= 0 { bufferSize = 16 << 10 }
         while bufferSize <= 1 << 20 {

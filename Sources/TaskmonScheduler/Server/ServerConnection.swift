@@ -13,13 +13,13 @@ import TaskmonKit
 ///
 /// Bytes are counted from `send` until the kernel took them (the write promise), which is what
 /// lets `send` refuse instead of letting a subscriber that does not read grow our memory.
-public final class ServerConnection: Sendable, Hashable {
+package final class ServerConnection: Sendable, Hashable {
     /// Unique among the connections of one server.
-    public let id: Int
+    package let id: Int
     /// Who connected (always our own uid: others are refused before a handler sees them).
-    public let peer: PeerIdentity
+    package let peer: PeerIdentity
     /// `send` refuses a line that would take the queued-but-unwritten bytes past this.
-    public let outboundLimit: Int
+    package let outboundLimit: Int
 
     let channel: Channel
     private let allocator = ByteBufferAllocator()
@@ -34,10 +34,10 @@ public final class ServerConnection: Sendable, Hashable {
     private let greetedFlag = Mutex(false)
 
     /// Marks that the peer said hello with a version we speak: longer lines may follow.
-    public func markGreeted() { greetedFlag.withLock { $0 = true } }
+    package func markGreeted() { greetedFlag.withLock { $0 = true } }
 
     /// Whether ``markGreeted()`` was called.
-    public var isGreeted: Bool { greetedFlag.withLock { $0 } }
+    package var isGreeted: Bool { greetedFlag.withLock { $0 } }
 
     private struct OutboundState {
         var queued = 0
@@ -63,33 +63,33 @@ public final class ServerConnection: Sendable, Hashable {
     /// on false; the scheduler sends a resync notice with ``sendUnconditionally(_:)`` and stops
     /// streaming to this connection.
     @discardableResult
-    public func send(_ line: Data) -> Bool {
+    package func send(_ line: Data) -> Bool {
         enqueue(line, limited: true)
     }
 
     /// Queues one line whatever is already queued: for responses, and for the one resync notice
     /// that tells a slow subscriber why its stream stopped. Dropped silently once closed.
-    public func sendUnconditionally(_ line: Data) {
+    package func sendUnconditionally(_ line: Data) {
         _ = enqueue(line, limited: false)
     }
 
     /// Closes the connection; queued lines not yet written are dropped. Any thread.
-    public func close() {
+    package func close() {
         channel.close(promise: nil)
     }
 
     /// Bytes accepted by `send`/`sendUnconditionally` that the kernel has not yet taken.
-    public var queuedBytes: Int {
+    package var queuedBytes: Int {
         state.withLock { $0.queued }
     }
 
     /// True once the connection is closed (either side) or the server is stopping.
-    public var isClosed: Bool {
+    package var isClosed: Bool {
         state.withLock { $0.closed }
     }
 
-    public static func == (lhs: ServerConnection, rhs: ServerConnection) -> Bool { lhs === rhs }
-    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+    package static func == (lhs: ServerConnection, rhs: ServerConnection) -> Bool { lhs === rhs }
+    package func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 
     // MARK: - Outbound
 

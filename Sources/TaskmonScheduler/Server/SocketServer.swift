@@ -8,7 +8,7 @@ import Synchronization
 import TaskmonKit
 
 /// What the scheduler plugs into the socket server.
-public protocol ConnectionHandler: Sendable {
+package protocol ConnectionHandler: Sendable {
     /// One complete request line (without '\n'). Return the response line (without '\n') or nil
     /// for none (a notification).
     ///
@@ -25,7 +25,7 @@ public protocol ConnectionHandler: Sendable {
 }
 
 /// Why a socket server could not start.
-public enum SocketServerError: Error, CustomStringConvertible {
+package enum SocketServerError: Error, CustomStringConvertible {
     case pathTooLong(String)
     case folder(path: String, reason: String)
     case alreadyRunning(String)
@@ -33,7 +33,7 @@ public enum SocketServerError: Error, CustomStringConvertible {
     case alreadyStarted
     case bind(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .pathTooLong(let path):
             "the socket path \(path) is \(path.utf8.count) bytes long; Unix sockets allow \(SocketServer.maxPathBytes). Choose a shorter --state-dir"
@@ -60,15 +60,15 @@ public enum SocketServerError: Error, CustomStringConvertible {
 /// Only our own user gets in: the folder is 0700, the socket 0600, and — in case someone loosens
 /// those — every accepted peer's uid is read from the kernel (`SO_PEERCRED`) and compared with our
 /// effective uid before a single byte of its request is read.
-public final class SocketServer: Sendable {
+package final class SocketServer: Sendable {
     /// `sun_path` holds 108 bytes including the terminating NUL.
-    public static let maxPathBytes = 107
+    package static let maxPathBytes = 107
 
-    public let socketPath: String
-    public let outboundLimit: Int
-    public let maxLineBytes: Int
+    package let socketPath: String
+    package let outboundLimit: Int
+    package let maxLineBytes: Int
     /// Lines before the handler marked a connection greeted; nil: `maxLineBytes` throughout.
-    public let maxLineBytesBeforeHello: Int?
+    package let maxLineBytesBeforeHello: Int?
     /// Unfinished request lines of all connections together.
     private let inboundBudget: MemoryBudget
     /// Queued-but-unwritten bytes of all connections together.
@@ -97,7 +97,7 @@ public final class SocketServer: Sendable {
     ///   - outboundLimit: queued-but-unwritten bytes per connection past which
     ///     ``ServerConnection/send(_:)`` refuses lines.
     ///   - maxLineBytes: longer request lines get an error line and the connection is closed.
-    public init(
+    package init(
         socketPath: String,
         handler: ConnectionHandler,
         outboundLimit: Int = 8 << 20,
@@ -123,7 +123,7 @@ public final class SocketServer: Sendable {
 
     /// Removes a stale socket file (one nobody listens on), binds, chmods the socket to 0600 and
     /// listens. Throws ``SocketServerError/alreadyRunning(_:)`` when another server answers there.
-    public func start() async throws {
+    package func start() async throws {
         let group = try state.withLock { state -> MultiThreadedEventLoopGroup in
             guard !state.started else { throw SocketServerError.alreadyStarted }
             state.started = true
@@ -181,7 +181,7 @@ public final class SocketServer: Sendable {
     ///
     /// Returns without waiting for `connectionClosed` calls, which run as their connections'
     /// pending `handle` calls return.
-    public func stop() async {
+    package func stop() async {
         let (group, listener, connections, inode) = state.withLock { state in
             state.stopped = true
             let taken = (state.group, state.listener, Array(state.connections.values), state.boundInode)
@@ -207,7 +207,7 @@ public final class SocketServer: Sendable {
     }
 
     /// The connections open now.
-    public var connections: [ServerConnection] {
+    package var connections: [ServerConnection] {
         state.withLock { Array($0.connections.values) }
     }
 
