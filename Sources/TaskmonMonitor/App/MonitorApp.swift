@@ -27,7 +27,10 @@ public enum MonitorApp {
             theme: themes.current, symbols: StatusSymbols.forTerminal(environment: environment, localeIsUTF8: terminal.localeIsUTF8),
             requests: { link.perform($0) },
             outputSource: { job, task, stream in
-                link.client.map { SchedulerOutputSource(client: $0, job: job, task: task, stream: stream) }
+                link.client.map {
+                    SpoolOutputSource(remote: SchedulerOutputSource(client: $0, job: job, task: task, stream: stream),
+                                      stateDirectory: stateDirectory)
+                }
             },
             nextTheme: { themes.next() })
         if let problem = themes.startupProblem { controller.show(problem, isError: true, now: Date()) }

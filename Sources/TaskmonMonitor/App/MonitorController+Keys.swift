@@ -3,7 +3,7 @@ import TaskmonKit
 
 extension MonitorController {
     /// Handles one key press.
-    public func handle(_ key: Key, now: Date) {
+    package func handle(_ key: Key, now: Date) {
         if let overlay {
             handleOverlay(overlay, key, now: now)
             return
@@ -144,6 +144,10 @@ extension MonitorController {
             return
         case .character(let c) where ("1"..."7").contains(c):
             screen.tab = DetailTab(rawValue: Int(String(c))! - 1)!
+            return
+        case .escape where screen.tab.isStream && (screen.documents[screen.tab].map { $0.searchStatus != .none || !$0.searchQuery.isEmpty } ?? false):
+            // Esc first ends the search (a running one stops), as in less; the next Esc leaves.
+            screen.documents[screen.tab]?.clearSearch()
             return
         case .escape, .backspace:
             detail = screen

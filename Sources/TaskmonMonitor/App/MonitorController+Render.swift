@@ -4,7 +4,7 @@ import TaskmonKit
 extension MonitorController {
     /// Draws the whole screen into `canvas` (already sized to the terminal). Returns where the
     /// cursor should show (a prompt's input), or nil to hide it.
-    public func render(into canvas: inout Canvas, now: Date) -> (x: Int, y: Int)? {
+    package func render(into canvas: inout Canvas, now: Date) -> (x: Int, y: Int)? {
         let cursor = draw(into: &canvas, now: now)
         // A terminal that cannot draw Unicode gets none, whatever a screen or a task wrote.
         if symbols.isASCII { canvas.fold(toASCII: Canvas.asciiFallbacks) }

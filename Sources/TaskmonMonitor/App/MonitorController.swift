@@ -5,8 +5,8 @@ import TaskmonKit
 ///
 /// No terminal in here: keys and link messages go in, a `Canvas` comes out. The run loop
 /// (``MonitorApp``) feeds it; tests drive it directly.
-public final class MonitorController {
-    public private(set) var model = MonitorModel()
+package final class MonitorController {
+    package private(set) var model = MonitorModel()
     /// The request side of the scheduler link; nil in tests that only feed messages.
     let requests: ((LinkRequest) -> Void)?
 
@@ -17,9 +17,11 @@ public final class MonitorController {
     var detail: TaskDetailScreen?
     var overlay: Overlay?
     var notice: Notice?
-    public private(set) var shouldQuit = false
+    /// Jobs whose task rows stay loaded after their list closed, oldest first.
+    var keptRows: [JobID] = []
+    package private(set) var shouldQuit = false
     /// Set when the screen must be drawn in full (Ctrl-L).
-    public var needsFullRedraw = false
+    package var needsFullRedraw = false
 
     var theme: ResolvedTheme
     /// Switches to the next theme; returns it, its name, and a problem to show if it was broken.
@@ -27,12 +29,12 @@ public final class MonitorController {
     let symbols: StatusSymbols
 
     /// Smallest terminal the screens can be drawn in; below it a "too small" screen shows.
-    public static let minimumSize = (width: 40, height: 10)
+    package static let minimumSize = (width: 40, height: 10)
 
     /// Opens a task's output stream for reading by range; nil while not connected.
     let outputSource: ((JobID, TaskIndex, OutputStreamName) -> (any OutputSource)?)?
 
-    public init(theme: ResolvedTheme, symbols: StatusSymbols, requests: ((LinkRequest) -> Void)?,
+    package init(theme: ResolvedTheme, symbols: StatusSymbols, requests: ((LinkRequest) -> Void)?,
                 outputSource: ((JobID, TaskIndex, OutputStreamName) -> (any OutputSource)?)? = nil,
                 nextTheme: (() -> (ResolvedTheme, String, String?))? = nil) {
         self.theme = theme
@@ -44,7 +46,7 @@ public final class MonitorController {
 
     // MARK: News from the scheduler
 
-    public func receive(_ messages: [LinkMessage], now: Date) {
+    package func receive(_ messages: [LinkMessage], now: Date) {
         for message in messages { receive(message, now: now) }
         let changed = model.takeChangedTasks()
         if var detail, changed.contains(TaskRef(jobID: detail.jobID, taskID: detail.taskID)) {
@@ -121,12 +123,33 @@ public final class MonitorController {
     func openJob(_ job: JobID) {
         tasks = TasksScreen(jobID: job)
         route = .tasks
+        // Rows kept from an earlier visit are current: events kept them so. Reopening a job
+        // of 100,000 tasks costs nothing then.
+        if model.jobs[job]?.tasks != nil, !model.isLoadingTasks(job) {
+            keptRows.removeAll { $0 == job }
+            return
+        }
         loadTasks(job)
     }
 
+    /// Keeps the rows of the jobs last left, newest last, within ``keptRowLimit`` rows.
+    private func keepRows(of job: JobID) {
+        keptRows.removeAll { $0 == job }
+        keptRows.append(job)
+        var total = keptRows.reduce(0) { $0 + (model.jobs[$1]?.tasks?.count ?? 0) }
+        while total > Self.keptRowLimit, let oldest = keptRows.first {
+            total -= model.jobs[oldest]?.tasks?.count ?? 0
+            model.dropTasks(oldest)
+            keptRows.removeFirst()
+        }
+    }
+
+    /// Rows of closed jobs kept for a quick reopen, at most: ~60 MB.
+    static let keptRowLimit = 300_000
+
     func openTask(_ job: JobID, _ task: TaskIndex) {
-        let status = model.jobs[job]?.tasks?[safe: task]?.status
-        var screen = TaskDetailScreen(jobID: job, taskID: task, tab: TaskDetailScreen.defaultTab(for: status))
+        let row = model.jobs[job]?.tasks?[safe: task]
+        var screen = TaskDetailScreen(jobID: job, taskID: task, tab: TaskDetailScreen.defaultTab(for: row?.info))
         requestTask(&screen)
         detail = screen
         route = .detail
@@ -137,7 +160,9 @@ public final class MonitorController {
         case .jobs:
             break
         case .tasks:
-            if let job = tasks?.jobID { model.dropTasks(job) }
+            if let job = tasks?.jobID {
+                if model.isLoadingTasks(job) { model.dropTasks(job) } else { keepRows(of: job) }
+            }
             tasks = nil
             route = .jobs
         case .detail:
@@ -160,7 +185,7 @@ public final class MonitorController {
 
     /// Work the clock asks for: reading new output of a running task, continuing a long
     /// search. Returns true when the screen changed.
-    public func tick(now: Date) -> Bool {
+    package func tick(now: Date) -> Bool {
         guard let document = visibleDocument() else { return false }
         var changed = false
         if !document.isComplete || document.errorMessage != nil {
@@ -175,7 +200,7 @@ public final class MonitorController {
 
     /// How often the run loop should call ``tick(now:)``: often while an output tab follows a
     /// running task or a search is under way, else once a second (for the clock columns).
-    public var tickInterval: Duration {
+    package var tickInterval: Duration {
         guard route == .detail, let screen = detail, screen.tab.isStream, let document = screen.documents[screen.tab] else {
             return .seconds(1)
         }
@@ -185,7 +210,7 @@ public final class MonitorController {
 
     /// Whether the screen shows something that changes with time alone (a running task's
     /// duration, "5s ago"): only then does the run loop tick once a second.
-    public func wantsClockTick() -> Bool {
+    package func wantsClockTick() -> Bool {
         model.busySlots > 0 || model.totals[TaskStatus.assigned.rawValue] > 0 || notice != nil
     }
 }

@@ -1,7 +1,7 @@
 import TaskmonKit
 
 /// News from the scheduler link to the UI thread.
-public enum LinkMessage: Sendable {
+package enum LinkMessage: Sendable {
     /// (Re)connected: a fresh snapshot; events follow from its `last_seq`.
     case connected(HelloResult, JobList)
     case events([SchedulerEvent])
@@ -17,7 +17,7 @@ public enum LinkMessage: Sendable {
 }
 
 /// What the UI asks of the scheduler.
-public enum LinkRequest: Sendable {
+package enum LinkRequest: Sendable {
     case loadTasks(JobID)
     case loadTask(JobID, TaskIndex)
     case cancel(JobID, TaskIndex?, message: String?)

@@ -1,5 +1,5 @@
 /// Where a search stands, for the status line.
-public enum OutputSearchStatus: Equatable, Sendable {
+package enum OutputSearchStatus: Equatable, Sendable {
     /// No search, or it was cleared.
     case none
     /// Still looking (a big stream is searched a slice per call): call
@@ -14,7 +14,7 @@ public enum OutputSearchStatus: Equatable, Sendable {
     case failed
 
     /// A short text for the status line.
-    public func text(query: String) -> String {
+    package func text(query: String) -> String {
         switch self {
         case .none: ""
         case .searching(let scanned, let total):

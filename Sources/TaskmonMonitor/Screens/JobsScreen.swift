@@ -93,7 +93,7 @@ struct JobsScreen {
 
     mutating func select(index: Int, model: MonitorModel) {
         let order = order(model)
-        cursor.select(index: index == Int.max ? order.count - 1 : index, count: order.count, idAt: { Int(order[$0]) })
+        cursor.select(index: index, count: order.count, idAt: { Int(order[$0]) })
     }
 
     mutating func findNext(_ model: MonitorModel, backwards: Bool) -> Bool {

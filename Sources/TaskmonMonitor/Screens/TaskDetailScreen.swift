@@ -20,6 +20,8 @@ struct TaskDetailScreen {
     var documents: [DetailTab: OutputDocument] = [:]
     /// The attempt the documents were opened for: a retry starts fresh output.
     var documentsAttempt: Int?
+    /// Stream tabs opened on a finished task, shown at their end once and then left there.
+    var openedAtEnd: Set<DetailTab> = []
 
     init(jobID: JobID, taskID: TaskIndex, tab: DetailTab) {
         self.jobID = jobID
@@ -27,13 +29,17 @@ struct TaskDetailScreen {
         self.tab = tab
     }
 
-    /// The tab to open first: where the news is.
-    static func defaultTab(for status: TaskStatus?) -> DetailTab {
-        switch status {
-        case .failed?, .environmentError?: .exception
-        case .canceled?, .canceling?: .cancellation
-        case .completed?: .result
-        default: .output
+    /// The tab to open first: where the news is. A timed-out or failed task's exception says
+    /// what happened; an interrupted one's signal is in Info; a failure without an exception
+    /// left its story on standard error.
+    static func defaultTab(for row: TaskRowInfo?) -> DetailTab {
+        guard let row else { return .output }
+        switch row.status {
+        case .failed, .environmentError, .timedOut: return row.exceptionType == nil && row.status != .timedOut ? .errors : .exception
+        case .interrupted: return .info
+        case .canceled, .canceling: return .cancellation
+        case .completed: return .result
+        default: return .output
         }
     }
 
@@ -57,6 +63,8 @@ struct TaskDetailScreen {
             let empty = tab == .output ? "no standard output" : "no standard error"
             OutputPane.draw(&canvas, document: document, top: top, height: bodyHeight, wrap: wrap,
                             emptyText: (status?.isActive ?? false) ? empty + " yet" : empty, context: context)
+            // A finished stream opened at its end (where the error usually is) stays there.
+            if openedAtEnd.remove(tab) != nil { document.setFollowing(false) }
             // Size, position and follow state at the tab bar's right end, where there is room.
             let room = canvas.width - tabsEnd - 1
             let text = OutputPane.status(document) + " "
@@ -128,7 +136,10 @@ struct TaskDetailScreen {
         guard tab.isStream else { return nil }
         if let document = documents[tab] { return document }
         guard let source = source(tab == .output ? .stdout : .stderr) else { return nil }
-        let document = OutputDocument(source: source, following: running)
+        // Following while it runs; a finished one opens at its end too, but stays put: the
+        // first frame's end becomes the view (see `openedAtEnd`).
+        let document = OutputDocument(source: source, following: true)
+        if !running { openedAtEnd.insert(tab) }
         documents[tab] = document
         return document
     }

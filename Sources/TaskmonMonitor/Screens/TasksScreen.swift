@@ -119,7 +119,7 @@ struct TasksScreen {
 
     mutating func select(index: Int) {
         let ordering = self.ordering
-        cursor.select(index: index == Int.max ? ordering.count - 1 : index, count: ordering.count, idAt: { ordering.task(atRow: $0) })
+        cursor.select(index: index, count: ordering.count, idAt: { ordering.task(atRow: $0) })
     }
 
     /// Moves to the next (or previous) task whose name matches the search, wrapping around.

@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+import TaskmonKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A task's stream read through the scheduler until it is complete, then straight from its
+/// spool file when the monitor runs on the scheduler's machine.
+///
+/// Over the socket every byte travels base64 in JSON: fine for a screenful, but a search of a
+/// gigabyte log took a minute that way. A finished stream does not change (a retry gives the
+/// task a new attempt, and the monitor opens a new document for it), so once the scheduler
+/// says a stream is complete and the file there has exactly its size, reads go to the file
+/// with `pread`: a search runs at the speed of `grep`. The file is opened without following
+/// links and only if it is a regular file; anything unexpected keeps the scheduler's path.
+package final class SpoolOutputSource: OutputSource, Sendable {
+    private let remote: SchedulerOutputSource
+    private let path: String
+    private let local = Mutex<Int32?>(nil)
+
+    /// `remote` reads through the scheduler; `stateDirectory` says where its spool files are.
+    package init(remote: SchedulerOutputSource, stateDirectory: StateDirectory) {
+        self.remote = remote
+        let suffix = remote.stream == .stdout ? "stdout" : "stderr"
+        path = stateDirectory.taskSpool(job: remote.job, task: remote.task) + "." + suffix
+    }
+
+    deinit {
+        if let fd = local.withLock({ $0 }) { close(fd) }
+    }
+
+    /// Whether reads now go to the spool file.
+    package var readsLocally: Bool { local.withLock { $0 != nil } }
+
+    package func read(offset: Int64, length: Int) throws -> OutputChunk {
+        if let fd = local.withLock({ $0 }), let chunk = Self.pread(fd, offset: offset, length: length) {
+            return chunk
+        }
+        let chunk = try remote.read(offset: offset, length: length)
+        if chunk.complete { openLocal(expectedSize: chunk.size) }
+        return chunk
+    }
+
+    private func openLocal(expectedSize: Int64) {
+        local.withLock { current in
+            guard current == nil else { return }
+            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0 else { return }
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int64(info.st_size) == expectedSize else {
+                close(fd)
+                return
+            }
+            current = fd
+        }
+    }
+
+    /// A complete chunk from the file, or nil when it cannot be read (the caller asks the
+    /// scheduler instead).
+    private static func pread(_ fd: Int32, offset: Int64, length: Int) -> OutputChunk? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let size = Int64(info.st_size)
+        let start = max(0, offset)
+        let wanted = Int(max(0, min(Int64(max(0, length)), size - start)))
+        var data = Data(count: wanted)
+        var filled = 0
+        while filled < wanted {
+            let n = data.withUnsafeMutableBytes { buffer in
+                Glibc.pread(fd, buffer.baseAddress! + filled, wanted - filled, off_t(start) + off_t(filled))
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return nil }
+            filled += n
+        }
+        return OutputChunk(offset: start, data: data, size: size, complete: true)
+    }
+}
