@@ -10,13 +10,27 @@ package final class MonitorController {
     /// The request side of the scheduler link; nil in tests that only feed messages.
     let requests: ((LinkRequest) -> Void)?
 
-    enum Route { case jobs, tasks, detail }
+    enum Route { case jobs, tasks, detail, failures, jobDetail }
     var route = Route.jobs
+    /// Where Esc goes back to, most recent last.
+    var history: [Route] = []
     var jobs = JobsScreen()
     var tasks: TasksScreen?
     var detail: TaskDetailScreen?
+    var failures: FailuresScreen?
+    var jobDetail: JobDetailScreen?
+    /// Jobs the user asked to be told about when they end (`b`).
+    var watched: Set<JobID> = []
+    /// Bytes for the terminal itself (OSC 52 copies, notifications) and programs to run on
+    /// it (the pager), in order; the run loop carries them out after the frame.
+    package var terminalRequests: [TerminalRequest] = []
     var overlay: Overlay?
     var notice: Notice?
+    /// Where the scheduler keeps its files, when it runs on this machine: the job detail reads
+    /// its environment's output there.
+    package var stateDirectory: StateDirectory?
+    /// The monitor's environment (TMUX decides how sequences reach the outer terminal).
+    package var environment: [String: String] = [:]
     /// Jobs whose task rows stay loaded after their list closed, oldest first.
     var keptRows: [JobID] = []
     package private(set) var shouldQuit = false
@@ -47,7 +61,9 @@ package final class MonitorController {
     // MARK: News from the scheduler
 
     package func receive(_ messages: [LinkMessage], now: Date) {
+        let finishedBefore = Set(watched.filter { model.jobs[$0]?.info.finishedAt != nil })
         for message in messages { receive(message, now: now) }
+        notifyFinished(except: finishedBefore, now: now)
         let changed = model.takeChangedTasks()
         if var detail, changed.contains(TaskRef(jobID: detail.jobID, taskID: detail.taskID)) {
             requestTask(&detail)
@@ -61,6 +77,10 @@ package final class MonitorController {
             model.connected(hello: hello, jobs: list)
             // Lists open before a reconnect are reloaded from the fresh snapshot.
             if let tasks, route != .jobs { loadTasks(tasks.jobID) }
+            keptRows = []
+            if let failures {
+                for id in failures.jobs where id != tasks?.jobID { loadTasks(id) }
+            }
             if var detail, route == .detail {
                 detail.loading = false
                 // The documents read through the old connection.
@@ -120,9 +140,15 @@ package final class MonitorController {
 
     // MARK: Navigation
 
+    /// Shows `next`, remembering where we were for Esc.
+    func push(_ next: Route) {
+        if route != next { history.append(route) }
+        route = next
+    }
+
     func openJob(_ job: JobID) {
         tasks = TasksScreen(jobID: job)
-        route = .tasks
+        push(.tasks)
         // Rows kept from an earlier visit are current: events kept them so. Reopening a job
         // of 100,000 tasks costs nothing then.
         if model.jobs[job]?.tasks != nil, !model.isLoadingTasks(job) {
@@ -152,23 +178,44 @@ package final class MonitorController {
         var screen = TaskDetailScreen(jobID: job, taskID: task, tab: TaskDetailScreen.defaultTab(for: row?.info))
         requestTask(&screen)
         detail = screen
-        route = .detail
+        push(.detail)
+    }
+
+    /// The failures of one job, or of every job (`nil`), grouped.
+    func openFailures(_ job: JobID?) {
+        let scope = job.map { [$0] } ?? model.jobOrder.filter { (model.jobs[$0]?.failedCount ?? 0) > 0 }
+        for id in scope where model.jobs[id]?.tasks == nil && !model.isLoadingTasks(id) { loadTasks(id) }
+        failures = FailuresScreen(scope: job, jobs: scope)
+        push(.failures)
+    }
+
+    func openJobDetail(_ job: JobID) {
+        jobDetail = JobDetailScreen(jobID: job, stateDirectory: stateDirectory)
+        push(.jobDetail)
     }
 
     func back() {
+        guard let previous = history.popLast() else { return }
         switch route {
         case .jobs:
             break
         case .tasks:
-            if let job = tasks?.jobID {
+            if let job = tasks?.jobID, !history.contains(.tasks) {
                 if model.isLoadingTasks(job) { model.dropTasks(job) } else { keepRows(of: job) }
+                tasks = nil
             }
-            tasks = nil
-            route = .jobs
         case .detail:
             detail = nil
-            route = tasks == nil ? .jobs : .tasks
+        case .failures:
+            // Rows loaded for the view are kept like a list's, for a quick return.
+            for job in failures?.jobs ?? [] where job != tasks?.jobID {
+                if model.isLoadingTasks(job) { model.dropTasks(job) } else { keepRows(of: job) }
+            }
+            failures = nil
+        case .jobDetail:
+            jobDetail = nil
         }
+        route = previous
     }
 
     func quit() { shouldQuit = true }

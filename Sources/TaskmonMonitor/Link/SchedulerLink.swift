@@ -92,6 +92,36 @@ package final class SchedulerLink: Sendable {
                 case .retry(let job, let task):
                     try client.retry(job, task)
                     post(.notice("task \(job)/\(task) queued again", isError: false))
+                case .cancelTasks(let refs, let message):
+                    let outcome = BulkOutcome.run(refs) { ref throws(SchedulerClientError) in
+                        try client.cancel(ref.jobID, task: ref.taskID, message: message).canceled > 0
+                    }
+                    post(.notice(outcome.text(done: "canceled", of: "tasks"), isError: outcome.failed > 0))
+                case .cancelJobs(let ids, let message):
+                    let outcome = BulkOutcome.run(ids) { id throws(SchedulerClientError) in
+                        try client.cancel(id, task: nil, message: message).canceled > 0
+                    }
+                    post(.notice(outcome.text(done: "canceled", of: "jobs"), isError: outcome.failed > 0))
+                case .retryTasks(let refs):
+                    let outcome = BulkOutcome.run(refs) { ref throws(SchedulerClientError) in
+                        try client.retry(ref.jobID, ref.taskID)
+                        return true
+                    }
+                    post(.notice(outcome.text(done: "queued again", of: "tasks"), isError: outcome.failed > 0))
+                case .retryFailed(let ids):
+                    var refs: [TaskRef] = []
+                    let failed = Set(TaskStatus.retryableFailures)
+                    for id in ids {
+                        try Self.taskPages(client, id) { page, _ in
+                            refs += (page.taskRows ?? []).filter { failed.contains($0.status) }.map { TaskRef(jobID: id, taskID: $0.id) }
+                        }
+                    }
+                    let outcome = BulkOutcome.run(refs) { ref throws(SchedulerClientError) in
+                        try client.retry(ref.jobID, ref.taskID)
+                        return true
+                    }
+                    post(.notice(refs.isEmpty ? "no failed task to retry" : outcome.text(done: "queued again", of: "failed tasks"),
+                                 isError: outcome.failed > 0))
                 }
             } catch {
                 post(.notice(error.description, isError: true))

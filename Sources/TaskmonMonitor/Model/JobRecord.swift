@@ -47,6 +47,11 @@ package struct JobRecord: Sendable, Equatable {
         return min(99, (done * 100 + running) / taskCount)
     }
 
+    /// Tasks that ended in failure (FAILED, ENVIRONMENT_ERROR, TIMED_OUT): what `R` retries.
+    package var failedCount: Int {
+        TaskStatus.retryableFailures.reduce(0) { $0 + counts[$1.rawValue] }
+    }
+
     /// Whether any task of the job has run (or is running): a job still all queued has no TIME.
     var hasStarted: Bool {
         if firstStartedAt != nil { return true }
@@ -75,4 +80,10 @@ package struct JobRecord: Sendable, Equatable {
         let start = firstStartedAt ?? info.submittedAt
         return max(0, (info.finishedAt ?? now).timeIntervalSince(start))
     }
+}
+
+extension TaskStatus {
+    /// The ends a "retry the failed tasks" means: the task ran (or its environment did) and
+    /// did not succeed. Canceled tasks were stopped on purpose and are left alone.
+    package static let retryableFailures: [TaskStatus] = [.failed, .environmentError, .timedOut]
 }

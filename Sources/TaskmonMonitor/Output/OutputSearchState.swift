@@ -50,10 +50,19 @@ struct OutputSearchState {
     var sweep: Sweep?
     var status = OutputSearchStatus.none
 
+    /// Every match's start, counted once per query and stream size (nil offsets: not counted).
+    struct Count {
+        var query: String
+        var size: Int64
+        var offsets: [Int64]?
+    }
+    var counted: Count?
+
     /// After a reset: offsets mean nothing any more, the pattern still does.
     mutating func forgetPosition() {
         current = nil
         sweep = nil
+        counted = nil
         if pattern != nil { status = .none }
     }
 }

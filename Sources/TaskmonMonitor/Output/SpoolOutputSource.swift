@@ -30,6 +30,9 @@ package final class SpoolOutputSource: OutputSource, Sendable {
         if let fd = local.withLock({ $0 }) { close(fd) }
     }
 
+    /// The spool file (read once the stream is complete).
+    package var localPath: String { path }
+
     /// Whether reads now go to the spool file.
     package var readsLocally: Bool { local.withLock { $0 != nil } }
 

@@ -49,6 +49,22 @@ package enum Formatting {
         return "\(count) B"
     }
 
+    /// `done/total` in at most `width` columns: `100000/100000` becomes `100k/100k`.
+    package static func fraction(_ done: Int, _ total: Int, width: Int) -> String {
+        let plain = "\(done)/\(total)"
+        if plain.count <= width { return plain }
+        return "\(compact(done))/\(compact(total))"
+    }
+
+    /// `950`, `12.3k`, `100k`, `1.2M`.
+    package static func compact(_ value: Int) -> String {
+        if value < 1000 { return String(value) }
+        if value < 10_000 { return String(format: "%.1fk", Double(value) / 1000) }
+        if value < 1_000_000 { return "\(value / 1000)k" }
+        if value < 10_000_000 { return String(format: "%.1fM", Double(value) / 1_000_000) }
+        return "\(value / 1_000_000)M"
+    }
+
     /// A status in lists: short enough for a narrow column.
     package static func label(_ status: TaskStatus) -> String {
         switch status {

@@ -13,6 +13,12 @@ struct Prompt {
     enum Purpose: Equatable {
         case search
         case cancel(JobID, TaskIndex?, what: String)
+        case cancelTasks([TaskRef], what: String)
+        case cancelJobs([JobID], what: String)
+        /// A yes-or-no question; Enter sends the request.
+        case confirm(LinkRequest, question: String)
+        /// Asks for a file name to save a tab to.
+        case save(SaveTarget)
     }
 
     var purpose: Purpose
@@ -21,7 +27,10 @@ struct Prompt {
     var label: String {
         switch purpose {
         case .search: "/"
-        case .cancel(_, _, let what): "Cancel \(what)? Message (optional), Enter cancels, Esc keeps it: "
+        case .cancel(_, _, let what), .cancelTasks(_, let what), .cancelJobs(_, let what):
+            "Cancel \(what)? Message (optional), Enter cancels, Esc keeps it: "
+        case .confirm(_, let question): "\(question) Enter: yes, Esc: no "
+        case .save(let target): "Save \(target.what) to: "
         }
     }
 

@@ -237,6 +237,54 @@ package final class Terminal {
         doupdate()
     }
 
+    /// Writes bytes straight to the terminal, after the frame: an OSC 52 copy, a notification.
+    /// They change nothing on screen, so ncurses' picture of it stays right.
+    package func writeRaw(_ bytes: [UInt8]) {
+        var offset = 0
+        bytes.withUnsafeBytes { buffer in
+            while offset < buffer.count {
+                let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+
+    /// Gives the terminal to `argv` (the pager) until it exits, then takes it back; the next
+    /// frame is drawn in full. Signals that came meanwhile were the program's (Ctrl-C in less):
+    /// they are dropped, all but a resize. Returns the program's exit status, or nil when it
+    /// could not start.
+    package func runProgram(_ argv: [String]) -> Int32? {
+        def_prog_mode()
+        endwin()
+        defer {
+            reset_prog_mode()
+            clearok(window, true)
+            var signals: UInt64 = 0
+            _ = cncurses_wake_drain(&signals)
+            if signals & (1 << UInt64(SIGWINCH)) != 0 || signals & (1 << UInt64(SIGCONT)) != 0 { applyWindowSize() }
+            applyWindowSize()
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The monitor ignores SIGPIPE and catches the others; the pager gets the defaults.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        var cArguments = argv.map { strdup($0) }
+        cArguments.append(nil)
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, argv[0], nil, &attributes, cArguments, environ) == 0 else { return nil }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
+    }
+
     /// Forgets what ncurses believes is on screen, so the next frame is drawn in full
     /// (Ctrl-L, or after another program wrote to the terminal).
     package func invalidate() {
