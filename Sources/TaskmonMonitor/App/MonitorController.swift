@@ -184,7 +184,9 @@ package final class MonitorController {
     /// The failures of one job, or of every job (`nil`), grouped.
     func openFailures(_ job: JobID?) {
         let scope = job.map { [$0] } ?? model.jobOrder.filter { (model.jobs[$0]?.failedCount ?? 0) > 0 }
-        for id in scope where model.jobs[id]?.tasks == nil && !model.isLoadingTasks(id) { loadTasks(id) }
+        // Fetched afresh: rows kept up to date by events lack the exception's message, which
+        // the grouping needs; what is loaded shows meanwhile.
+        for id in scope where !model.isLoadingTasks(id) { loadTasks(id) }
         failures = FailuresScreen(scope: job, jobs: scope)
         push(.failures)
     }

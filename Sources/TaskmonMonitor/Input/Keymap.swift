@@ -26,16 +26,19 @@ struct Binding {
     let footer: String?
     /// Each key and its action (several keys may share a line: ↑ and ↓).
     let keys: [(Key, Action)]
+    /// The footer shows low ranks first: what a user looks for, not what every pager has.
+    let rank: Int
 
-    init(_ label: String, _ help: String, footer: String? = nil, _ keys: [(Key, Action)]) {
+    init(_ label: String, _ help: String, footer: String? = nil, rank: Int = 50, _ keys: [(Key, Action)]) {
         self.label = label
         self.help = help
         self.footer = footer
         self.keys = keys
+        self.rank = rank
     }
 
-    init(_ label: String, _ help: String, footer: String? = nil, _ keys: [Key], _ action: Action) {
-        self.init(label, help, footer: footer, keys.map { ($0, action) })
+    init(_ label: String, _ help: String, footer: String? = nil, rank: Int = 50, _ keys: [Key], _ action: Action) {
+        self.init(label, help, footer: footer, rank: rank, keys.map { ($0, action) })
     }
 }
 
@@ -62,7 +65,9 @@ struct Keymap {
 
     /// The footer's entries: (keys, short text).
     var footer: [(String, String)] {
-        bindings.compactMap { binding in binding.footer.map { (Self.footerLabel(binding.label), $0) } }
+        bindings.enumerated()
+            .sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }
+            .compactMap { _, binding in binding.footer.map { (Self.footerLabel(binding.label), $0) } }
     }
 
     /// The footer shows the first spelling of the keys only (`↑↓`, not `↑↓ j k`).
@@ -80,7 +85,7 @@ extension Keymap {
     ])
 
     private static let moves: [Binding] = [
-        Binding("↑↓ j k", "move", footer: "move", [(.up, .up), (.character("k"), .up), (.down, .down), (.character("j"), .down)]),
+        Binding("↑↓ j k", "move", footer: "move", rank: 90, [(.up, .up), (.character("k"), .up), (.down, .down), (.character("j"), .down)]),
         Binding("PgUp PgDn", "page up / down (also Ctrl-B Ctrl-F)",
                 [(.pageUp, .pageUp), (.control("b"), .pageUp), (.pageDown, .pageDown), (.control("f"), .pageDown)]),
         Binding("Ctrl-U Ctrl-D", "half a page up / down", [(.control("u"), .halfPageUp), (.control("d"), .halfPageDown)]),
@@ -88,21 +93,21 @@ extension Keymap {
                 [(.character("g"), .top), (.home, .top), (.character("G"), .bottom), (.end, .bottom)]),
     ]
 
-    private static let back = Binding("Esc ← h", "back (Esc first ends a search)", footer: "back",
+    private static let back = Binding("Esc ← h", "back (Esc first ends a search)", footer: "back", rank: 70,
                                       [.escape, .backspace, .left, .character("h")], .back)
     private static let searchKeys: [Binding] = [
         Binding("/", "search (Enter keeps it, Esc ends it)", footer: "search", [.character("/")], .search),
         Binding("n N", "next / previous match", [(.character("n"), .nextMatch), (.character("N"), .previousMatch)]),
     ]
     private static let markKeys: [Binding] = [
-        Binding("Space", "mark / unmark the row", footer: "mark", [.character(" ")], .mark),
+        Binding("Space", "mark / unmark the row", footer: "mark", rank: 60, [.character(" ")], .mark),
         Binding("*", "mark every row shown (after a filter or search)", [.character("*")], .markAll),
         Binding("u", "clear the marks", [.character("u")], .clearMarks),
     ]
 
     static let jobs = Keymap(title: "Jobs", bindings: moves + [
-        Binding("Enter → l", "open the job's tasks", footer: "tasks", [.enter, .right, .character("l")], .open),
-        Binding("i", "job detail: description, options, environment, warnings", footer: "info", [.character("i")], .jobDetail),
+        Binding("Enter → l", "open the job's tasks", footer: "tasks", rank: 10, [.enter, .right, .character("l")], .open),
+        Binding("i", "job detail: description, options, environment, warnings", footer: "info", rank: 55, [.character("i")], .jobDetail),
         Binding("e", "failures of every job, grouped by exception", footer: "failures", [.character("e")], .failures),
         Binding("a", "all tasks of every job", [.character("a")], .allTasks),
     ] + searchKeys + [
@@ -118,10 +123,10 @@ extension Keymap {
     ])
 
     static let tasks = Keymap(title: "Tasks", bindings: moves + [
-        Binding("Enter → l", "open the task", footer: "detail", [.enter, .right, .character("l")], .open),
+        Binding("Enter → l", "open the task", footer: "detail", rank: 10, [.enter, .right, .character("l")], .open),
         back,
         Binding("i", "job detail", [.character("i")], .jobDetail),
-        Binding("e", "this job's failures, grouped by exception", footer: "failures", [.character("e")], .failures),
+        Binding("e", "this job's failures, grouped by exception", footer: "failures", rank: 55, [.character("e")], .failures),
     ] + searchKeys + [
         Binding("f", "filter by status", footer: "filter", [.character("f")], .filter),
         Binding("s", "sort: id, status, name, started, time", footer: "sort", [.character("s")], .sort),
@@ -133,7 +138,7 @@ extension Keymap {
     ])
 
     static let allTasks = Keymap(title: "All tasks", bindings: moves + [
-        Binding("Enter → l", "open the task", footer: "detail", [.enter, .right, .character("l")], .open),
+        Binding("Enter → l", "open the task", footer: "detail", rank: 10, [.enter, .right, .character("l")], .open),
         back,
     ] + searchKeys + [
         Binding("f", "filter by status", footer: "filter", [.character("f")], .filter),
@@ -151,7 +156,7 @@ extension Keymap {
     ])
 
     static let jobDetail = Keymap(title: "Job detail", bindings: [
-        Binding("↑↓ j k", "scroll", footer: "scroll", [(.up, .up), (.character("k"), .up), (.down, .down), (.character("j"), .down)]),
+        Binding("↑↓ j k", "scroll", footer: "scroll", rank: 90, [(.up, .up), (.character("k"), .up), (.down, .down), (.character("j"), .down)]),
         Binding("PgUp PgDn g G", "page, first / last",
                 [(.pageUp, .pageUp), (.pageDown, .pageDown), (.character(" "), .pageDown), (.character("g"), .top), (.character("G"), .bottom),
                  (.home, .top), (.end, .bottom)]),
@@ -162,7 +167,7 @@ extension Keymap {
     ])
 
     private static let tabKeys: [Binding] = [
-        Binding("Tab ← →", "previous / next tab (also Shift-Tab, h l)", footer: "tabs",
+        Binding("Tab ← →", "previous / next tab (also Shift-Tab, h l)", footer: "tabs", rank: 10,
                 [(.tab, .nextTab), (.right, .nextTab), (.character("l"), .nextTab),
                  (.backTab, .previousTab), (.left, .previousTab), (.character("h"), .previousTab)]),
         Binding("1–7", "Output, Errors, Properties, Result, Exception, Cancellation, Info",
@@ -170,7 +175,7 @@ extension Keymap {
     ]
 
     private static let textScroll: [Binding] = [
-        Binding("↑↓ j k", "scroll", footer: "scroll", [(.up, .up), (.character("k"), .up), (.down, .down), (.character("j"), .down)]),
+        Binding("↑↓ j k", "scroll", footer: "scroll", rank: 90, [(.up, .up), (.character("k"), .up), (.down, .down), (.character("j"), .down)]),
         Binding("PgUp PgDn", "page (also Space, Ctrl-B Ctrl-F)",
                 [(.pageUp, .pageUp), (.control("b"), .pageUp), (.pageDown, .pageDown), (.control("f"), .pageDown), (.character(" "), .pageDown)]),
         Binding("Ctrl-U Ctrl-D", "half a page", [(.control("u"), .halfPageUp), (.control("d"), .halfPageDown)]),
@@ -184,14 +189,14 @@ extension Keymap {
     ]
 
     private static let exportKeys: [Binding] = [
-        Binding("o", "open the tab in $PAGER (less), then come back", footer: "pager", [.character("o")], .pager),
+        Binding("o", "open the tab in $PAGER (less), then come back", footer: "pager", rank: 65, [.character("o")], .pager),
         Binding("S", "save the tab to a file", [.character("S")], .save),
         Binding("y", "copy the top line (or the match) to the clipboard (OSC 52)", [.character("y")], .copy),
     ]
 
     /// Output and Errors: a pager over a stream.
     static let stream = Keymap(title: "Task detail: Output, Errors", bindings: tabKeys + textScroll + [
-        Binding("Esc Backspace", "back (Esc first ends a search)", footer: "back", [.escape, .backspace], .back),
+        Binding("Esc Backspace", "back (Esc first ends a search)", footer: "back", rank: 70, [.escape, .backspace], .back),
         Binding("F", "follow the output as it grows (scrolling up stops it)", footer: "follow", [.character("F")], .follow),
         Binding("w", "wrap long lines", footer: "wrap", [.character("w")], .wrap),
         Binding("< >", "scroll sideways when not wrapping", [(.character("<"), .scrollLeft), (.character(">"), .scrollRight)]),
@@ -199,7 +204,7 @@ extension Keymap {
 
     /// Properties, Result, Exception, Cancellation, Info: text.
     static let text = Keymap(title: "Task detail: other tabs", bindings: tabKeys + textScroll + [
-        Binding("Esc Backspace", "back (Esc first ends a search)", footer: "back", [.escape, .backspace], .back),
+        Binding("Esc Backspace", "back (Esc first ends a search)", footer: "back", rank: 70, [.escape, .backspace], .back),
         Binding("w", "wrap long lines", [.character("w")], .wrap),
     ] + searchKeys + exportKeys + taskActions)
 }

@@ -173,7 +173,7 @@ struct FailuresScreen {
                 for (column, x, width) in layout {
                     switch column {
                     case 0: canvas.cell(String(group.tasks.count), x: x, y: y, width: width, style: context.style(.failed, selected: isSelected), alignRight: true)
-                    case 1: canvas.cell((open ? "▾ " : "▸ ") + group.title, x: x, y: y, width: width, style: base)
+                    case 1: canvas.cell((open ? (context.ascii ? "- " : "▾ ") : (context.ascii ? "+ " : "▸ ")) + group.title, x: x, y: y, width: width, style: base)
                     case 2: canvas.cell(String(group.jobCount), x: x, y: y, width: width, style: muted, alignRight: true)
                     case 3: canvas.cell(Formatting.clock(group.first, now: context.now), x: x, y: y, width: width, style: muted)
                     default: canvas.cell(Formatting.clock(group.last, now: context.now), x: x, y: y, width: width, style: muted)

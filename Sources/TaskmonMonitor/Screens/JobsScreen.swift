@@ -13,15 +13,15 @@ struct JobsScreen {
     var marks: Set<JobID> = []
     private(set) var pageHeight = 1
 
-    /// At 80 columns every column but PRIORITY fits; names get twice the bar's share of the
+    /// At 80 columns every column but PRIORITY fits (names keep 20 columns at least); names get twice the bar's share of the
     /// spare width, and the bar stops growing at 40 cells.
     static let columns: [Table.Column] = [
         .init(title: "ID", width: 4, alignRight: true),
-        .init(title: "NAME", width: 12, flexible: true, weight: 2),
+        .init(title: "NAME", width: 20, flexible: true, weight: 2),
         .init(title: "TASKS", width: 12, flexible: true, maxWidth: 40),
         .init(title: "%", width: 4, alignRight: true, dropOrder: 2),
         .init(title: "DONE", width: 11, alignRight: true, dropOrder: 1),
-        .init(title: "PRIORITY", width: 8, dropOrder: 5),
+        .init(title: "PRIORITY", width: 12, dropOrder: 5),
         .init(title: "AGE", width: 4, alignRight: true, dropOrder: 4),
         .init(title: "TIME", width: 7, alignRight: true, dropOrder: 3),
     ]
@@ -104,7 +104,11 @@ struct JobsScreen {
                 if marks.contains(job.id) { canvas.put(context.ascii ? "*" : "●", x: x, y: y, style: context.style(.warning).adding(.bold)) }
             case 1:
                 let status = job.summaryStatus
-                let symbolWidth = canvas.put(context.symbol(status) + " ", x: x, y: y, maxWidth: width, style: context.style(status, selected: selected))
+                // A job whose teardown (or anything else of the job) failed is no plain ✓.
+                let warned = status == .completed && job.info.finishedAt != nil && !job.info.warnings.isEmpty
+                let symbol = warned ? (context.ascii ? "!" : "⚠") : context.symbol(status)
+                let symbolStyle = warned ? context.theme.style(for: .warning, selected: selected) : context.style(status, selected: selected)
+                let symbolWidth = canvas.put(symbol + " ", x: x, y: y, maxWidth: width, style: symbolStyle)
                 canvas.cell(job.info.name, x: x + symbolWidth, y: y, width: width - symbolWidth, style: base)
                 if let search, let mark = search.highlight(in: job.info.name), mark.offset < width - symbolWidth {
                     let matched = String(job.info.name.dropFirst(mark.offset).prefix(mark.width))
