@@ -85,3 +85,89 @@ def test_esc_ends_an_output_search_before_it_leaves_the_task(scheduler, open_mon
     assert "Task %d/0" % job in monitor.line(1)
     monitor.send(MonitorSession.ESC, 0.3)
     monitor.wait_until(lambda: "tasks" in monitor.line(1), what="back on the list")
+
+
+def test_at_80x24_every_tab_and_the_help_fit(scheduler, open_monitor):
+    job = scheduler.submit({"name": "narrow", "tasks": [
+        {"name": "t", "command": ["sh", "-c", "taskmon task set-property note \"$(seq -s ' ' 1 900) THE-END\"; exit 4"]}]})
+    scheduler.wait(job)
+    monitor = open_monitor(80, 24)
+    monitor.open_task("narrow", "t")
+    monitor.wait_for("Type:")
+    tabs = monitor.line(2)
+    for number in range(1, 8):
+        assert " %d " % number in tabs
+    assert "Info" in tabs and "Cancel" in tabs
+    # Properties: the long value wraps under VALUE and G reaches its end.
+    monitor.send("3")
+    monitor.wait_for("note")
+    assert "THE-END" not in monitor.text()
+    monitor.send("G")
+    monitor.wait_for("THE-END")
+    # The help is a box over the screen, its entries wrapped, not cut.
+    monitor.send("?")
+    monitor.wait_for("Keys")
+    assert "┌" in monitor.line(1) and "┐" in monitor.line(1)
+    assert any("└" in monitor.line(y) for y in range(monitor.rows))
+    monitor.send("x")
+
+
+def test_search_marks_the_current_match_and_counts_them(scheduler, open_monitor):
+    job = scheduler.submit({"name": "counted", "tasks": [
+        {"name": "w", "command": ["sh", "-c", "echo a needle; echo b; echo c needle; echo d needle"]}]})
+    scheduler.wait(job)
+    monitor = open_monitor(100, 30)
+    monitor.open_task("counted", "w", tab=1)
+    monitor.wait_for("d needle")
+    monitor.send("g/needle")
+    monitor.send(MonitorSession.ENTER, 0.3)
+    monitor.wait_for("match 1/3")
+    monitor.send("n", 0.3)
+    monitor.wait_for("match 2/3")
+    monitor.send(MonitorSession.ESC, 0.3)
+    monitor.wait_until(lambda: "match" not in monitor.line(2), what="search ended")
+
+
+def test_y_copies_through_osc52_and_o_opens_the_pager(scheduler, open_monitor, tmp_path):
+    job = scheduler.submit({"name": "copyme", "tasks": [{"name": "w", "command": ["sh", "-c", "echo first-line; echo second-line"]}]})
+    scheduler.wait(job)
+    seen = tmp_path / "paged"
+    pager = tmp_path / "pager.sh"
+    pager.write_text("#!/bin/sh\ncp \"$1\" %s\n" % seen)
+    pager.chmod(0o755)
+    env = {key: value for key, value in scheduler.env.items() if key not in ("NO_COLOR", "TMUX")}
+    env["PAGER"] = str(pager)
+    monitor = open_monitor(100, 30, env=env)
+    monitor.open_task("copyme", "w", tab=1)
+    monitor.wait_for("second-line")
+    monitor.send("g", 0.3)
+    monitor.send("y", 0.5)
+    assert b"\x1b]52;c;Zmlyc3QtbGluZQ==\x07" in monitor.raw, "the top line goes to the clipboard"
+    monitor.send("o", 1.0)
+    deadline = time.time() + 10
+    while not seen.exists() and time.time() < deadline:
+        monitor.pump(0.1)
+    assert seen.read_text() == "first-line\nsecond-line\n"
+    # Back from the pager, the monitor draws itself again and takes keys.
+    monitor.wait_for("second-line")
+    monitor.send("q")
+    assert monitor.wait_exit() == 0
+
+
+def test_marks_and_one_confirmation_retry_many_tasks(scheduler, open_monitor):
+    job = scheduler.submit({"name": "bulk", "tasks": [
+        {"name": "f%d" % i, "command": ["sh", "-c", "exit 1"]} for i in range(5)]})
+    scheduler.wait(job)
+    monitor = open_monitor(100, 30)
+    monitor.wait_for("bulk")
+    monitor.send(MonitorSession.ENTER)
+    monitor.wait_for("f4")
+    monitor.send("R")
+    monitor.wait_for("Retry 5 failed tasks")
+    monitor.send(MonitorSession.ENTER)
+    monitor.wait_for("5 failed tasks queued again", timeout=20)
+    for task in range(5):
+        deadline = time.time() + 20
+        while scheduler.task(job, task)["attempts"] < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        assert scheduler.task(job, task)["attempts"] == 2
