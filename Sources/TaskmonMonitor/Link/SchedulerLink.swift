@@ -110,12 +110,7 @@ package final class SchedulerLink: Sendable {
                     post(.notice(outcome.text(done: "queued again", of: "tasks"), isError: outcome.failed > 0))
                 case .retryFailed(let ids):
                     var refs: [TaskRef] = []
-                    let failed = Set(TaskStatus.retryableFailures)
-                    for id in ids {
-                        try Self.taskPages(client, id) { page, _ in
-                            refs += (page.taskRows ?? []).filter { failed.contains($0.status) }.map { TaskRef(jobID: id, taskID: $0.id) }
-                        }
-                    }
+                    for id in ids { refs += try BulkOutcome.failedTasks(of: id, client: client) }
                     let outcome = BulkOutcome.run(refs) { ref throws(SchedulerClientError) in
                         try client.retry(ref.jobID, ref.taskID)
                         return true

@@ -41,3 +41,23 @@ def test_task_set_property_takes_a_negative_number(scheduler):
     assert task["task_status"] == "COMPLETED", task
     assert task["properties"]["n"] == {"type": "int", "value": -42}
     assert task["result"]["display"] == "-1"
+
+
+def test_retry_failed_and_cancel_several(scheduler):
+    job = scheduler.submit({"name": "mixed", "tasks": [
+        {"name": "ok", "command": ["true"]},
+        {"name": "bad1", "command": ["sh", "-c", "exit 3"]},
+        {"name": "bad2", "command": ["sh", "-c", "exit 4"]}]})
+    scheduler.wait(job)
+    out = scheduler.cli("retry", str(job), "--failed").stdout
+    assert "2 tasks queued again" in out, out
+    scheduler.wait(job)
+    assert [scheduler.task(job, i)["attempts"] for i in range(3)] == [1, 2, 2]
+    bad = scheduler.cli("retry", str(job), check=False)
+    assert bad.returncode == 2 and "JOB/TASK" in bad.stderr
+    sleepers = [scheduler.submit({"name": "s%d" % i, "tasks": [{"name": "z", "command": ["sleep", "60"]}]}) for i in range(2)]
+    out = scheduler.cli("cancel", str(sleepers[0]), "%d/0" % sleepers[1], "-m", "both").stdout
+    assert "canceled 2 tasks" in out, out
+    for other in sleepers:
+        scheduler.wait(other)
+        assert scheduler.task(other, 0)["task_status"] == "CANCELED"
