@@ -320,4 +320,29 @@ import TaskmonKit
         harness.press(.character("f"))  // finished
         #expect(harness.screen.contains("finished-one") && !harness.screen.contains("active-one"))
     }
+
+    @Test func allTasksListsEveryJobFilteredByStatusAndANamePattern() throws {
+        let harness = ScreenHarness()
+        let first = Fixture.page(1, statuses: [.failed, .completed], seq: 1)
+        let second = Fixture.page(2, statuses: [.failed, .running], seq: 1)
+        harness.receive(.snapshot({ var job = first; job.tasks = nil; return job }(), { var job = second; job.tasks = nil; return job }()))
+        harness.press(.character("a"))
+        #expect(harness.sent.contains(.loadTasks(1)) && harness.sent.contains(.loadTasks(2)))
+        harness.receive(.tasksLoaded(1, [first]), .tasksLoaded(2, [second]))
+        var screen = harness.screen
+        #expect(screen.contains("All tasks") && screen.contains("4 tasks"))
+        #expect(screen.contains("1/0") && screen.contains("2/1"))
+        // Failures first (the default sort), across jobs.
+        let rows = harness.frame()
+        let failedRows = rows.indices.filter { rows[$0].contains("failed") && !rows[$0].contains("All tasks") }
+        #expect(failedRows.count == 2 && failedRows.max()! < rows.firstIndex { $0.contains("running") }!)
+        // A name pattern.
+        harness.press(.character("/"))
+        harness.type("^t1$")
+        harness.press(.enter)
+        screen = harness.screen
+        #expect(screen.contains("2 tasks") && screen.contains("1/1") && !screen.contains("1/0 "))
+        harness.press(.enter)
+        #expect(harness.screen.contains("Task"))
+    }
 }

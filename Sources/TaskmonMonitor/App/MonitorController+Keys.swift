@@ -9,6 +9,7 @@ extension MonitorController {
         case .tasks: .tasks
         case .failures: .failures
         case .jobDetail: .jobDetail
+        case .allTasks: .allTasks
         case .detail: (detail?.tab.isStream ?? true) ? .stream : .text
         }
     }
@@ -32,6 +33,7 @@ extension MonitorController {
             case .detail: detailAction(action, now: now)
             case .failures: failuresAction(action, now: now)
             case .jobDetail: jobDetailAction(action, now: now)
+            case .allTasks: allTasksAction(action, now: now)
             }
         }
     }
@@ -81,6 +83,8 @@ extension MonitorController {
             if let selected { openJobDetail(selected) }
         case .failures:
             openFailures(nil)
+        case .allTasks:
+            openAllTasks()
         case .search:
             overlay = .prompt(Prompt(purpose: .search))
         case .nextMatch, .previousMatch:
@@ -224,6 +228,69 @@ extension MonitorController {
                 show("you will be notified when job \(job) ends", isError: false, now: now)
             } else {
                 show("no notification for job \(job)", isError: false, now: now)
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: All tasks
+
+    private func allTasksAction(_ action: Action, now: Date) {
+        guard var screen = allTasks else { return }
+        defer { if route == .allTasks { allTasks = screen } }
+        screen.settle(model, now: now)
+        if let motion = listMotion(action, page: screen.pageHeight - 1) {
+            switch motion {
+            case .by(let delta): screen.move(by: delta)
+            case .to(let index): screen.select(index: index)
+            }
+            return
+        }
+        switch action {
+        case .open:
+            if let ref = screen.selected {
+                allTasks = screen
+                openTask(ref.jobID, ref.taskID)
+            }
+        case .back:
+            if screen.pattern != nil {
+                _ = screen.setPattern("")
+            } else {
+                allTasks = screen
+                back()
+            }
+        case .search:
+            overlay = .prompt(Prompt(purpose: .search, text: screen.pattern ?? ""))
+        case .filter:
+            overlay = .filterMenu(FilterMenu(chosen: screen.filter))
+        case .sort:
+            screen.sort = screen.sort.next
+            show("sorted by \(screen.sort.rawValue)", isError: false, now: now)
+        case .mark:
+            if let ref = screen.selected {
+                if screen.marks.remove(ref) == nil { screen.marks.insert(ref) }
+                screen.move(by: 1)
+            }
+        case .markAll:
+            screen.marks.formUnion(screen.order)
+            show("\(screen.marks.count) tasks marked", isError: false, now: now)
+        case .clearMarks:
+            screen.marks = []
+        case .cancel:
+            let targets = screen.targets
+            guard let first = targets.first else { return }
+            if targets.count == 1 {
+                overlay = .prompt(Prompt(purpose: .cancel(first.jobID, first.taskID, what: "task \(first.jobID)/\(first.taskID)")))
+            } else {
+                overlay = .prompt(Prompt(purpose: .cancelTasks(targets, what: "\(targets.count) marked tasks")))
+            }
+        case .retry:
+            let targets = screen.targets
+            if targets.count == 1 {
+                requests?(.retry(targets[0].jobID, targets[0].taskID))
+            } else if !targets.isEmpty {
+                overlay = .prompt(Prompt(purpose: .confirm(.retryTasks(targets), question: "Retry \(targets.count) marked tasks?")))
             }
         default:
             break
@@ -481,7 +548,7 @@ extension MonitorController {
             case .character(" "), .character("x"): menu.toggle()
             case .character("a"): menu.chosen = []
             case .enter, .character("f"):
-                tasks?.ordering.filter = menu.chosen
+                if route == .allTasks { allTasks?.filter = menu.chosen } else { tasks?.ordering.filter = menu.chosen }
                 overlay = nil
                 return
             case .escape, .character("q"):
@@ -497,6 +564,7 @@ extension MonitorController {
     private func clearMarks() {
         jobs.marks = []
         tasks?.marks = []
+        allTasks?.marks = []
     }
 
     /// Sets the search of the current list; `jump` moves to the first match from the selection.
@@ -524,6 +592,9 @@ extension MonitorController {
             } else {
                 reportSearch(document.search(query, in: layout), document, now: Date())
             }
+        case .allTasks:
+            // A name pattern filters the list as it is typed; a broken one says so on Enter.
+            if allTasks?.setPattern(query) == false, jump { show("not a valid pattern: \(query)", isError: true, now: Date()) }
         case .failures, .jobDetail:
             break
         }
@@ -538,7 +609,7 @@ extension MonitorController {
             guard let screen = tasks, let search = screen.search, let id = screen.selectedTask,
                   let row = model.jobs[screen.jobID]?.tasks?[safe: id] else { return false }
             return search.matches(row.name) || search.query == String(id)
-        case .detail, .failures, .jobDetail:
+        case .detail, .failures, .jobDetail, .allTasks:
             return true
         }
     }

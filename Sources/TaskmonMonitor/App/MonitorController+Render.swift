@@ -37,6 +37,8 @@ extension MonitorController {
             failures?.draw(&canvas, model: model, context: context)
         case .jobDetail:
             jobDetail?.draw(&canvas, model: model, context: context)
+        case .allTasks:
+            allTasks?.draw(&canvas, model: model, context: context, loading: model.jobOrder.filter { model.isLoadingTasks($0) }.count)
         }
         switch overlay {
         case .prompt(let prompt):
@@ -154,7 +156,7 @@ extension MonitorController {
     }
 
     private func drawFilterMenu(_ canvas: inout Canvas, _ menu: FilterMenu, context: RenderContext) {
-        let counts = tasks.flatMap { model.jobs[$0.jobID]?.counts }
+        let counts = route == .allTasks ? model.totals : tasks.flatMap { model.jobs[$0.jobID]?.counts }
         let boxWidth = min(canvas.width - 2, 36)
         let rows = FilterMenu.rows
         let boxHeight = min(canvas.height - 3, rows.count + 3)

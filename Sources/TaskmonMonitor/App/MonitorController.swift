@@ -10,7 +10,7 @@ package final class MonitorController {
     /// The request side of the scheduler link; nil in tests that only feed messages.
     let requests: ((LinkRequest) -> Void)?
 
-    enum Route { case jobs, tasks, detail, failures, jobDetail }
+    enum Route { case jobs, tasks, detail, failures, jobDetail, allTasks }
     var route = Route.jobs
     /// Where Esc goes back to, most recent last.
     var history: [Route] = []
@@ -19,6 +19,7 @@ package final class MonitorController {
     var detail: TaskDetailScreen?
     var failures: FailuresScreen?
     var jobDetail: JobDetailScreen?
+    var allTasks: AllTasksScreen?
     /// Jobs the user asked to be told about when they end (`b`).
     var watched: Set<JobID> = []
     /// Bytes for the terminal itself (OSC 52 copies, notifications) and programs to run on
@@ -80,6 +81,9 @@ package final class MonitorController {
             keptRows = []
             if let failures {
                 for id in failures.jobs where id != tasks?.jobID { loadTasks(id) }
+            }
+            if allTasks != nil {
+                for id in model.jobOrder where id != tasks?.jobID && !(failures?.jobs.contains(id) ?? false) { loadTasks(id) }
             }
             if var detail, route == .detail {
                 detail.loading = false
@@ -191,6 +195,13 @@ package final class MonitorController {
         push(.failures)
     }
 
+    /// Every job's tasks in one list; rows of jobs not loaded yet are fetched.
+    func openAllTasks() {
+        for id in model.jobOrder where model.jobs[id]?.tasks == nil && !model.isLoadingTasks(id) { loadTasks(id) }
+        allTasks = AllTasksScreen()
+        push(.allTasks)
+    }
+
     func openJobDetail(_ job: JobID) {
         jobDetail = JobDetailScreen(jobID: job, stateDirectory: stateDirectory)
         push(.jobDetail)
@@ -216,6 +227,11 @@ package final class MonitorController {
             failures = nil
         case .jobDetail:
             jobDetail = nil
+        case .allTasks:
+            for job in model.jobOrder where job != tasks?.jobID && !(failures?.jobs.contains(job) ?? false) {
+                if model.isLoadingTasks(job) { model.dropTasks(job) } else if model.jobs[job]?.tasks != nil { keepRows(of: job) }
+            }
+            allTasks = nil
         }
         route = previous
     }

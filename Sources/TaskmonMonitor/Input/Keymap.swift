@@ -140,7 +140,8 @@ extension Keymap {
     static let allTasks = Keymap(title: "All tasks", bindings: moves + [
         Binding("Enter → l", "open the task", footer: "detail", rank: 10, [.enter, .right, .character("l")], .open),
         back,
-    ] + searchKeys + [
+        Binding("/", "filter names by a pattern (a regular expression; Esc clears it)", footer: "name", [.character("/")], .search),
+    ] + [
         Binding("f", "filter by status", footer: "filter", [.character("f")], .filter),
         Binding("s", "sort: id, status, name, started, time", footer: "sort", [.character("s")], .sort),
     ] + markKeys + [
