@@ -233,6 +233,8 @@ do {
         line("")
         try outputOpen()
         line("")
+        try monitorTriage()
+        line("")
         try monitorInPty()
     }
     try? FileManager.default.removeItem(atPath: benchRoot)
