@@ -20,11 +20,14 @@ package struct JobRecord: Sendable, Equatable {
     /// The percent of each running task that reported progress, so the job's share done moves
     /// with its tasks and not only when one ends.
     var runningPercent: [TaskIndex: Int] = [:]
+    /// A task of it was seen running (or done running), even if all of them ended canceled.
+    var ranSomething = false
 
     init(_ info: JobInfo, seq: UInt64) {
         self.info = info
         self.seq = seq
         counts = TaskStatus.allCases.map { info.count($0) }
+        ranSomething = hasStarted
     }
 
     package var id: JobID { info.id }
@@ -54,7 +57,7 @@ package struct JobRecord: Sendable, Equatable {
 
     /// Whether any task of the job has run (or is running): a job still all queued has no TIME.
     var hasStarted: Bool {
-        if firstStartedAt != nil { return true }
+        if firstStartedAt != nil || ranSomething { return true }
         let waiting = counts[TaskStatus.submitted.rawValue] + counts[TaskStatus.notSubmitted.rawValue]
             + counts[TaskStatus.assigned.rawValue]
         // Canceled while queued never ran either; a job of only those has no run time.

@@ -193,6 +193,7 @@ package struct MonitorModel: Sendable {
     private mutating func noteRun(_ change: TaskStatusChange, at time: Date) {
         let id = change.jobID
         if change.status == .running, jobs[id]!.firstStartedAt == nil { jobs[id]!.firstStartedAt = time }
+        if change.previous == .running || change.previous == .canceling || change.status == .running { jobs[id]!.ranSomething = true }
         if change.status != .running && change.status != .canceling {
             jobs[id]!.runningPercent[change.taskID] = nil
         }
@@ -221,6 +222,7 @@ package struct MonitorModel: Sendable {
         record.tasks = tasks
         record.counts = counts
         record.seq = seq
+        if record.hasStarted { record.ranSomething = true }
     }
 
     private mutating func moveCount(_ job: JobID, from old: TaskStatus, to new: TaskStatus) {
