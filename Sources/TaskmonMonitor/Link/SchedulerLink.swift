@@ -74,6 +74,11 @@ package final class SchedulerLink: Sendable {
 
     /// Runs a request on the request thread; its outcome arrives through ``drain()``.
     package func perform(_ request: LinkRequest) {
+        let directory = stateDirectory
+        let connect: @Sendable () throws(SchedulerClientError) -> SchedulerClient = {
+            () throws(SchedulerClientError) -> SchedulerClient in
+            try SchedulerClient.connect(directory, clientName: "taskmon-monitor", timeout: SchedulerLink.patientTimeout)
+        }
         requests.async { [self] in
             guard let client = current.withLock({ $0.requestClient }) else {
                 post(.notice("not connected to the scheduler", isError: true))
@@ -93,7 +98,7 @@ package final class SchedulerLink: Sendable {
                     try client.retry(job, task)
                     post(.notice("task \(job)/\(task) queued again", isError: false))
                 case .cancelTasks(let refs, let message):
-                    let outcome = BulkOutcome.run(refs) { ref throws(SchedulerClientError) in
+                    let outcome = BulkOutcome.runParallel(refs, fallback: client, connect: connect) { client, ref throws(SchedulerClientError) in
                         try client.cancel(ref.jobID, task: ref.taskID, message: message).canceled > 0
                     }
                     post(.notice(outcome.text(done: "canceled", of: "tasks"), isError: outcome.failed > 0))
@@ -103,7 +108,7 @@ package final class SchedulerLink: Sendable {
                     }
                     post(.notice(outcome.text(done: "canceled", of: "jobs"), isError: outcome.failed > 0))
                 case .retryTasks(let refs):
-                    let outcome = BulkOutcome.run(refs) { ref throws(SchedulerClientError) in
+                    let outcome = BulkOutcome.runParallel(refs, fallback: client, connect: connect) { client, ref throws(SchedulerClientError) in
                         try client.retry(ref.jobID, ref.taskID)
                         return true
                     }
@@ -111,7 +116,7 @@ package final class SchedulerLink: Sendable {
                 case .retryFailed(let ids):
                     var refs: [TaskRef] = []
                     for id in ids { refs += try BulkOutcome.failedTasks(of: id, client: client) }
-                    let outcome = BulkOutcome.run(refs) { ref throws(SchedulerClientError) in
+                    let outcome = BulkOutcome.runParallel(refs, fallback: client, connect: connect) { client, ref throws(SchedulerClientError) in
                         try client.retry(ref.jobID, ref.taskID)
                         return true
                     }

@@ -1,7 +1,16 @@
 extension OutputDocument {
-    /// Streams up to this size get their matches counted, for the "3/17" of a search; a bigger
-    /// one says only where the view is (counting it on every `n` would cost a full scan).
+    /// Streams up to this size get their matches counted (once per query and size), for the
+    /// "3/17" of a search, when they are read from a local file; a bigger one says only where
+    /// the view is. The count runs on the UI thread: at memory speed that is a fraction of a
+    /// second.
     static let countLimit: Int64 = 512 << 20
+    /// The same through the scheduler's socket, which is some 20 times slower.
+    static let remoteCountLimit: Int64 = 24 << 20
+
+    private var countableSize: Int64 {
+        (cache.source as? SpoolOutputSource)?.readsLocally == true || cache.source is FileOutputSource
+            || cache.source is MemoryOutputSource ? Self.countLimit : Self.remoteCountLimit
+    }
 
     /// Which match the view is at and how many there are, `(3, 17)`, or nil when not known
     /// (no match gone to, or a stream too big to count).
@@ -25,7 +34,7 @@ extension OutputDocument {
     private func countMatches() {
         guard let pattern = searchState.pattern else { return }
         let size = cache.size
-        guard size <= Self.countLimit else {
+        guard size <= countableSize else {
             searchState.counted = OutputSearchState.Count(query: searchState.query, size: size, offsets: nil)
             return
         }

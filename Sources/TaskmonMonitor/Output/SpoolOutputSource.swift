@@ -18,6 +18,8 @@ package final class SpoolOutputSource: OutputSource, Sendable {
     private let remote: SchedulerOutputSource
     private let path: String
     private let local = Mutex<Int32?>(nil)
+    /// When the scheduler was last asked whether the stream is complete.
+    private let lastProbe = Mutex<ContinuousClock.Instant?>(nil)
 
     /// `remote` reads through the scheduler; `stateDirectory` says where its spool files are.
     package init(remote: SchedulerOutputSource, stateDirectory: StateDirectory) {
@@ -41,8 +43,24 @@ package final class SpoolOutputSource: OutputSource, Sendable {
             return chunk
         }
         let chunk = try remote.read(offset: offset, length: length)
-        if chunk.complete { openLocal(expectedSize: chunk.size) }
+        if chunk.complete {
+            openLocal(expectedSize: chunk.size)
+        } else if shouldProbe() {
+            // A read from the middle does not say whether the stream is finished: asking at
+            // its end does (once a second at most, so a running task costs one small read).
+            let probe = try remote.read(offset: chunk.size, length: 0)
+            if probe.complete { openLocal(expectedSize: probe.size) }
+        }
         return chunk
+    }
+
+    private func shouldProbe() -> Bool {
+        lastProbe.withLock { last in
+            let now = ContinuousClock.now
+            guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+            last = now
+            return true
+        }
     }
 
     private func openLocal(expectedSize: Int64) {

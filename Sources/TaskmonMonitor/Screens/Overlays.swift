@@ -67,24 +67,3 @@ struct FilterMenu {
         if chosen.contains(status) { chosen.remove(status) } else { chosen.insert(status) }
     }
 }
-
-/// The help text: every key, by screen.
-enum HelpText {
-    static let sections: [(String, [(String, String)])] = [
-        ("Everywhere", [
-            ("q", "quit"), ("?", "this help (↑↓ scroll it, other keys close it)"), ("T", "next colour theme"),
-            ("Esc Backspace ←", "back"), ("Ctrl-L", "redraw the screen"),
-        ]),
-        ("Lists (jobs, tasks)", [
-            ("↑ ↓ j k", "move"), ("g G Home End", "first / last"), ("PgUp PgDn", "page"),
-            ("Ctrl-U Ctrl-D", "half a page"), ("Enter → l", "open"), ("/", "search names; Enter keeps it"),
-            ("n N", "next / previous match"), ("f", "filter tasks by status"), ("s", "sort tasks: id, status, name, started, time"),
-            ("c", "cancel the job or task (asks first, takes a message)"), ("r", "retry the task (a finished one)"),
-        ]),
-        ("Task detail", [
-            ("Tab Shift-Tab ← →", "previous / next tab"), ("1–7", "Output, Errors, Properties, Result, Exception, Cancellation, Info"),
-            ("↑ ↓ PgUp PgDn g G", "scroll"), ("F", "follow the output as it grows (scrolling up stops it)"),
-            ("w", "wrap long lines"), ("/ n N", "search the output"), ("c r", "cancel / retry this task"),
-        ]),
-    ]
-}

@@ -84,7 +84,10 @@ struct Retry: ParsableCommand {
                 print("task \(refs[0].jobID)/\(refs[0].taskID) queued again")
                 return
             }
-            let outcome = BulkOutcome.run(refs) { ref throws(SchedulerClientError) in
+            let directory = state.directory
+            let outcome = BulkOutcome.runParallel(refs, fallback: client, connect: { () throws(SchedulerClientError) in
+                try SchedulerClient.connect(directory)
+            }) { client, ref throws(SchedulerClientError) in
                 try client.retry(ref.jobID, ref.taskID)
                 return true
             }
