@@ -361,7 +361,7 @@ func failureGrouping() {
     let rows = (0..<100_000).map { index -> TaskRow in
         var task = TaskInfo(jobID: 1, id: index, name: "t\(index)", status: index % 10 == 3 ? .failed : .completed,
                             finishedAt: Date(timeIntervalSince1970: 1_700_000_000 + Double(index)))
-        if index % 10 == 3 { task.exception = TaskException(type: "Error\(index % 12)", message: "reason \(index % 5)") }
+        if index % 10 == 3 { task.exception = TaskException(type: "Error\(index / 10 % 12)", message: "reason \(index / 10 % 5)") }
         return TaskRow(task, seq: 1)
     }
     var samples: [Double] = []

@@ -15,17 +15,22 @@ import Glibc
 /// with `pread`: a search runs at the speed of `grep`. The file is opened without following
 /// links and only if it is a regular file; anything unexpected keeps the scheduler's path.
 package final class SpoolOutputSource: OutputSource, Sendable {
-    private let remote: SchedulerOutputSource
+    private let remote: any OutputSource & Sendable
     private let path: String
     private let local = Mutex<Int32?>(nil)
     /// When the scheduler was last asked whether the stream is complete.
     private let lastProbe = Mutex<ContinuousClock.Instant?>(nil)
 
     /// `remote` reads through the scheduler; `stateDirectory` says where its spool files are.
-    package init(remote: SchedulerOutputSource, stateDirectory: StateDirectory) {
+    package convenience init(remote: SchedulerOutputSource, stateDirectory: StateDirectory) {
+        self.init(remote: remote, job: remote.job, task: remote.task, stream: remote.stream, stateDirectory: stateDirectory)
+    }
+
+    /// The `stream` of task `task` of job `job`: read from `remote` until it is complete.
+    package init(remote: any OutputSource & Sendable, job: JobID, task: TaskIndex, stream: OutputStreamName,
+                 stateDirectory: StateDirectory) {
         self.remote = remote
-        let suffix = remote.stream == .stdout ? "stdout" : "stderr"
-        path = stateDirectory.taskSpool(job: remote.job, task: remote.task) + "." + suffix
+        path = stateDirectory.taskSpool(job: job, task: task) + "." + (stream == .stdout ? "stdout" : "stderr")
     }
 
     deinit {
