@@ -76,6 +76,20 @@ package struct JobRecord: Sendable, Equatable {
         return .completed
     }
 
+    /// What a task's status change tells about the job as a whole: when it started running,
+    /// what runs now, and that a retried task makes a finished job active again (until the
+    /// scheduler says it is done again with `job_completed`).
+    mutating func note(_ change: TaskStatusChange, at time: Date) {
+        if change.status == .running, firstStartedAt == nil { firstStartedAt = time }
+        if change.previous == .running || change.previous == .canceling || change.status == .running { ranSomething = true }
+        if change.status != .running && change.status != .canceling, !runningPercent.isEmpty {
+            runningPercent[change.taskID] = nil
+        }
+        if !change.status.isFinished, change.status != .canceling, info.finishedAt != nil {
+            info.finishedAt = nil
+        }
+    }
+
     /// How long the job has run: from its first task's start (submission when the snapshot
     /// did not say) to its end, or to `now`; nil while no task has started.
     package func duration(now: Date) -> TimeInterval? {

@@ -188,20 +188,11 @@ package struct MonitorModel: Sendable {
         revision &+= 1
     }
 
-    /// What a status change tells about the job as a whole: when it started running, what
-    /// runs now, and that a retried task makes a finished job active again.
+    /// What a status change tells about the job as a whole (see ``JobRecord/note(_:at:)``),
+    /// in place: one lookup, no copy of the record.
     private mutating func noteRun(_ change: TaskStatusChange, at time: Date) {
-        let id = change.jobID
-        if change.status == .running, jobs[id]!.firstStartedAt == nil { jobs[id]!.firstStartedAt = time }
-        if change.previous == .running || change.previous == .canceling || change.status == .running { jobs[id]!.ranSomething = true }
-        if change.status != .running && change.status != .canceling {
-            jobs[id]!.runningPercent[change.taskID] = nil
-        }
-        // A task queued again (a retry) means the job is not finished any more, until the
-        // scheduler says so again with `job_completed`.
-        if !change.status.isFinished, change.status != .canceling, jobs[id]!.info.finishedAt != nil {
-            jobs[id]!.info.finishedAt = nil
-        }
+        guard let index = jobs.index(forKey: change.jobID) else { return }
+        jobs.values[index].note(change, at: time)
     }
 
     // MARK: Counting
