@@ -93,7 +93,9 @@ int cncurses_install_signal_handlers(void) {
     action.sa_handler = wake_on_signal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
-    int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+    // SIGQUIT (Ctrl-\) quits like SIGTERM: its default would dump core over the screen and
+    // leave the tty raw. SIGCONT: a resize while suspended sends no SIGWINCH to a stopped job.
+    int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT};
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
         if (sigaction(signals[i], &action, NULL) != 0) {
             return -1;

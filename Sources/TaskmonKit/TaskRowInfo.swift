@@ -4,7 +4,12 @@ import Foundation
 /// `get_job` with `rows_only`. On the wire an array, not an object, so a page carries no keys:
 ///
 /// `[id, name, status_value, attempts, pid, started_at, finished_at, progress_percent,
-///   progress_info, exit_code, signal, exception_type, cancellation_reason_value]`
+///   progress_info, exit_code, signal, exception_type, cancellation_reason_value,
+///   exception_message]`
+///
+/// `exception_message` is the first line of the exception's message, at most
+/// ``messageLimit`` characters: enough to group failures by what they say. Rows without it
+/// (older schedulers) read as nil.
 ///
 /// Times are seconds since 1970 (numbers); absent values are `null`.
 public struct TaskRowInfo: Codable, Sendable, Equatable {
@@ -20,6 +25,11 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
     public var signal: Int32?
     public var exceptionType: String?
     public var cancellationReason: CancellationReason
+    /// The first line of the exception's message, cut at ``messageLimit`` characters.
+    public var exceptionMessage: String?
+
+    /// Longest `exception_message` a row carries.
+    public static let messageLimit = 200
 
     public init(_ task: TaskInfo) {
         id = task.id
@@ -34,6 +44,10 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         signal = task.signal
         exceptionType = task.exception?.type
         cancellationReason = task.cancellationReason
+        exceptionMessage = task.exception.map { exception in
+            let firstLine = exception.message.prefix { $0 != "\n" }
+            return String(firstLine.prefix(Self.messageLimit))
+        }
     }
 
     public init(from decoder: Decoder) throws {
@@ -56,6 +70,7 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         signal = try c.decodeIfPresent(Int32.self)
         exceptionType = try c.decodeIfPresent(String.self)
         cancellationReason = CancellationReason(rawValue: try c.decode(Int.self)) ?? .none
+        exceptionMessage = c.isAtEnd ? nil : try c.decodeIfPresent(String.self)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -73,5 +88,6 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         try c.encode(signal)
         try c.encode(exceptionType)
         try c.encode(cancellationReason.rawValue)
+        try c.encode(exceptionMessage)
     }
 }

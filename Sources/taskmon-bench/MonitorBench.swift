@@ -241,3 +241,176 @@ func monitorInPty() throws {
                 Double(changes) / Double(window), fps, Double(loadedBytes) / Double(window), loadedCPU / Double(window) * 100, verdict(fps <= 33)))
     _ = try? scheduler.client.cancel(load)
 }
+
+// MARK: Triage at scale (issue 12)
+
+/// Waits on `link` (a real connection) until `done` holds for the controller, feeding it
+/// what arrives; returns the seconds it took, or nil after `timeout`.
+func pump(_ link: SchedulerLink, _ controller: MonitorController, timeout: Double = 120,
+          until done: () -> Bool) -> Double? {
+    let start = ContinuousClock.now
+    while ContinuousClock.now - start < .seconds(timeout) {
+        let messages = link.drain()
+        if !messages.isEmpty { controller.receive(messages, now: Date()) }
+        if done() { return seconds(since: start) }
+        usleep(500)
+    }
+    return nil
+}
+
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// The monitor's view of a served scheduler: a controller fed by a real `SchedulerLink`.
+func linkedController(_ scheduler: ServedScheduler) throws -> (SchedulerLink, MonitorController) {
+    let link = SchedulerLink(stateDirectory: scheduler.directory, wake: {})
+    let box = LinkBox(link)
+    let controller = MonitorController(theme: Theme.builtinDefault.resolved(for: .twoFiftySix), symbols: .unicode,
+                                       requests: { box.link.perform($0) })
+    link.start()
+    guard pump(link, controller, until: { controller.model.connection == .connected }) != nil else {
+        throw BenchError("the monitor's link did not connect")
+    }
+    return (link, controller)
+}
+
+final class LinkBox: Sendable {
+    let link: SchedulerLink
+    init(_ link: SchedulerLink) { self.link = link }
+}
+
+func reopenBigJob() throws {
+    let count = quick ? 20_000 : 100_000
+    line("## Opening and reopening a finished job of \(count) tasks in the monitor")
+    line("   A real scheduler and the monitor's link; from Enter on the job to every row installed, then Esc")
+    line("   and Enter again (the rows are kept while the job is in the model, and events keep them current).")
+    let scheduler = try ServedScheduler(slots: 1)
+    defer { scheduler.stop() }
+    let blocker = try scheduler.client.submit(JobSpec(name: "hold", priority: .high, tasks: [TaskSpec(command: ["sleep", "600"])])).jobID
+    let id = try scheduler.client.submit(JobSpec(name: "big", tasks: (0..<count).map { TaskSpec(name: "frame-\($0)", command: ["true"]) })).jobID
+    _ = try scheduler.client.cancel(id)
+    _ = try scheduler.waitForJob(id)
+    let (link, controller) = try linkedController(scheduler)
+    defer { link.stop() }
+    var canvas = Canvas(width: 120, height: 40)
+    _ = pump(link, controller) { controller.model.jobs[id] != nil }
+    // The newest job is at the top, where the selection starts.
+    let first = seconds {
+        controller.handle(.enter, now: Date())
+        _ = pump(link, controller) { controller.model.jobs[id]?.tasks?.count == count && !controller.model.isLoadingTasks(id) }
+        _ = controller.render(into: &canvas, now: Date())
+    }
+    var reopen: [Double] = []
+    for _ in 0..<5 {
+        controller.handle(.escape, now: Date())
+        _ = controller.render(into: &canvas, now: Date())
+        reopen.append(seconds {
+            controller.handle(.enter, now: Date())
+            _ = pump(link, controller) { controller.model.jobs[id]?.tasks?.count == count && !controller.model.isLoadingTasks(id) }
+            _ = controller.render(into: &canvas, now: Date())
+        })
+    }
+    reopen.sort()
+    line(String(format: "   first open: %.2f s (every page fetched); reopen: median %@ (goal ≤ 200 ms) %@", first,
+                ms(percentile(reopen, 0.5)), verdict(percentile(reopen, 0.5) <= 0.2)))
+    _ = try scheduler.client.cancel(blocker)
+}
+
+func markAndRetry() throws {
+    let count = quick ? 2_000 : 10_000
+    line("## Retrying \(count) failed tasks from the monitor: R, Enter, until the scheduler took them all")
+    line("   The tasks failed in their job's environment setup (ENVIRONMENT_ERROR), so none ran; one")
+    line("   slot is held so the retried ones stay queued. Time from the key to the link's outcome notice.")
+    let scheduler = try ServedScheduler(slots: 1)
+    defer { scheduler.stop() }
+    let blocker = try scheduler.client.submit(JobSpec(name: "hold", priority: .high, tasks: [TaskSpec(command: ["sleep", "600"])])).jobID
+    var spec = JobSpec(name: "failing", tasks: (0..<count).map { TaskSpec(name: "t\($0)", command: ["true"]) })
+    spec.environment = EnvironmentSpec(setup: ["false"])
+    let id = try scheduler.client.submit(spec).jobID
+    // Setup needs a slot: let it run, then hold the slot again.
+    _ = try scheduler.client.cancel(blocker)
+    _ = try scheduler.waitForJob(id)
+    let holder = try scheduler.client.submit(JobSpec(name: "hold", priority: .high, tasks: [TaskSpec(command: ["sleep", "600"])])).jobID
+    let (link, controller) = try linkedController(scheduler)
+    defer { link.stop() }
+    _ = pump(link, controller) { controller.model.jobs[id]?.failedCount == count }
+    var canvas = Canvas(width: 120, height: 40)
+    // Select the failing job (second from the top) and retry its failed tasks.
+    controller.handle(.character("g"), now: Date())
+    controller.handle(.down, now: Date())
+    _ = controller.render(into: &canvas, now: Date())
+    let elapsed = seconds {
+        controller.handle(.character("R"), now: Date())
+        controller.handle(.enter, now: Date())
+        _ = pump(link, controller) {
+            _ = controller.render(into: &canvas, now: Date())
+            return (0..<canvas.height).contains { canvas.text(ofRow: $0).contains("queued again") }
+        }
+    }
+    let job = try scheduler.client.job(id)
+    line(String(format: "   %d tasks queued again in %.2f s (goal ≤ 1 s) %@", job.count(.submitted) + job.count(.assigned), elapsed,
+                verdict(elapsed <= 1)))
+    _ = try scheduler.client.cancel(id)
+    _ = try scheduler.client.cancel(holder)
+}
+
+func failureGrouping() {
+    line("## Failure groups of a 100,000-task job with 10,000 failures (12 exception types × 5 messages)")
+    let rows = (0..<100_000).map { index -> TaskRow in
+        var task = TaskInfo(jobID: 1, id: index, name: "t\(index)", status: index % 10 == 3 ? .failed : .completed,
+                            finishedAt: Date(timeIntervalSince1970: 1_700_000_000 + Double(index)))
+        if index % 10 == 3 { task.exception = TaskException(type: "Error\(index / 10 % 12)", message: "reason \(index / 10 % 5)") }
+        return TaskRow(task, seq: 1)
+    }
+    var samples: [Double] = []
+    var groups = 0
+    for _ in 0..<20 { samples.append(seconds { groups = FailureGroup.groups([(1, rows)]).count }) }
+    samples.sort()
+    line("   \(groups) groups: median \(ms(percentile(samples, 0.5))), p99 \(ms(percentile(samples, 0.99))) (goal ≤ 50 ms) \(verdict(percentile(samples, 0.5) <= 0.05))")
+}
+
+func searchAgainstGrep() throws {
+    let megabytes = quick ? 128 : 1024
+    line("## Searching a \(megabytes) MiB log for a word on its last line, against `grep -c` on the same file")
+    line("   The task's stdout as the monitor reads a finished stream: its spool file, past the scheduler's socket.")
+    let scheduler = try ServedScheduler(slots: 2)
+    defer { scheduler.stop() }
+    let id = try scheduler.client.submit(JobSpec(name: "log", tasks: [TaskSpec(command: [
+        "sh", "-c", "yes 'a line of output, with some words in it, as a build log would have' | head -c \(megabytes << 20); echo; echo NEEDLE-AT-THE-END"])])).jobID
+    _ = try scheduler.waitForJob(id)
+    let path = scheduler.directory.taskSpool(job: id, task: 0) + ".stdout"
+    _ = timeShell("cat '\(path)' > /dev/null", needs: "cat")
+    let grep = (0..<3).compactMap { _ in timeShell("grep -c NEEDLE-AT-THE-END '\(path)'", needs: "grep") }.sorted()
+    var ours: [Double] = []
+    for _ in 0..<3 {
+        let source = SpoolOutputSource(remote: SchedulerOutputSource(client: scheduler.client, job: id, task: 0, stream: .stdout),
+                                       stateDirectory: scheduler.directory)
+        let document = OutputDocument(source: source)
+        let layout = OutputLayout.unwrapped(height: 40)
+        _ = document.viewport(layout)
+        ours.append(seconds {
+            var status = document.search("NEEDLE-AT-THE-END", in: layout)
+            while case .searching = status { status = document.continueSearch(in: layout) }
+        })
+    }
+    ours.sort()
+    guard let grepTime = grep.first.map({ _ in percentile(grep, 0.5) }) else {
+        line("   grep not found: search \(ms(percentile(ours, 0.5)))")
+        return
+    }
+    let ratio = percentile(ours, 0.5) / grepTime
+    line(String(format: "   monitor: %@, grep -c: %@, ratio %.2f (goal ≤ 2) %@", ms(percentile(ours, 0.5)), ms(grepTime), ratio, verdict(ratio <= 2)))
+}
+
+/// The triage figures, in the order the README lists them.
+func monitorTriage() throws {
+    failureGrouping()
+    line("")
+    try reopenBigJob()
+    line("")
+    try markAndRetry()
+    line("")
+    try searchAgainstGrep()
+}

@@ -250,6 +250,8 @@ do {
         line("")
         try outputOpen()
         line("")
+        try monitorTriage()
+        line("")
         try monitorInPty()
     }
 } catch {

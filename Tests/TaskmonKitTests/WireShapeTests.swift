@@ -80,7 +80,14 @@ struct WireShapeTests {
         task.exception = TaskException(type: "ValueError", message: "bad")
         let row = TaskRowInfo(task)
         let json = String(decoding: try Wire.encoder().encode(row), as: UTF8.self)
-        #expect(json == #"[7,"frame-7",10,2,42,1700000000.5,null,60,"row 6",3,null,"ValueError",0]"#)
+        #expect(json == #"[7,"frame-7",10,2,42,1700000000.5,null,60,"row 6",3,null,"ValueError",0,"bad"]"#)
         #expect(try Wire.decoder().decode(TaskRowInfo.self, from: Data(json.utf8)) == row)
+    }
+
+    @Test func aRowWithoutTheMessageReadsAsNone() throws {
+        let old = #"[7,"frame-7",10,2,42,null,null,null,null,3,null,"ValueError",0]"#
+        let row = try Wire.decoder().decode(TaskRowInfo.self, from: Data(old.utf8))
+        #expect(row.exceptionType == "ValueError")
+        #expect(row.exceptionMessage == nil)
     }
 }

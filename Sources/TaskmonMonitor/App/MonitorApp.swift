@@ -27,9 +27,14 @@ public enum MonitorApp {
             theme: themes.current, symbols: StatusSymbols.forTerminal(environment: environment, localeIsUTF8: terminal.localeIsUTF8),
             requests: { link.perform($0) },
             outputSource: { job, task, stream in
-                link.client.map { SchedulerOutputSource(client: $0, job: job, task: task, stream: stream) }
+                link.client.map {
+                    SpoolOutputSource(remote: SchedulerOutputSource(client: $0, job: job, task: task, stream: stream),
+                                      stateDirectory: stateDirectory)
+                }
             },
             nextTheme: { themes.next() })
+        controller.stateDirectory = stateDirectory
+        controller.environment = environment
         if let problem = themes.startupProblem { controller.show(problem, isError: true, now: Date()) }
         if let substitute = terminal.substitutedTerm {
             controller.show("no terminfo for TERM=\(environment["TERM"] ?? ""); using \(substitute)", isError: false, now: Date())
@@ -66,8 +71,21 @@ public enum MonitorApp {
                     terminal.draw(canvas, cursor: cursor)
                     shown = canvas
                 }
+                for request in controller.terminalRequests {
+                    switch request {
+                    case .write(let bytes):
+                        terminal.writeRaw(bytes)
+                    case .pager(let path, let removeAfter):
+                        let status = terminal.runProgram(["/bin/sh", "-c", "exec ${PAGER:-less} \"$1\"", "taskmon-pager", path])
+                        if removeAfter { unlink(path) }
+                        if status == nil { controller.show("could not start the pager", isError: true, now: Date()) }
+                        shown = nil
+                        dirty = true
+                    }
+                }
+                controller.terminalRequests = []
                 lastFrame = now
-                dirty = false
+                dirty = shown == nil
             }
             let deadline = dirty ? min(lastFrame + frameInterval, nextTick) : nextTick
             let wait = max(.zero, deadline - ContinuousClock.now)

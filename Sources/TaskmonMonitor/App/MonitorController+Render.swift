@@ -4,7 +4,7 @@ import TaskmonKit
 extension MonitorController {
     /// Draws the whole screen into `canvas` (already sized to the terminal). Returns where the
     /// cursor should show (a prompt's input), or nil to hide it.
-    public func render(into canvas: inout Canvas, now: Date) -> (x: Int, y: Int)? {
+    package func render(into canvas: inout Canvas, now: Date) -> (x: Int, y: Int)? {
         let cursor = draw(into: &canvas, now: now)
         // A terminal that cannot draw Unicode gets none, whatever a screen or a task wrote.
         if symbols.isASCII { canvas.fold(toASCII: Canvas.asciiFallbacks) }
@@ -33,12 +33,18 @@ extension MonitorController {
                 screen.draw(&canvas, row: row, context: context)
                 detail = screen
             }
+        case .failures:
+            failures?.draw(&canvas, model: model, context: context)
+        case .jobDetail:
+            jobDetail?.draw(&canvas, model: model, context: context)
+        case .allTasks:
+            allTasks?.draw(&canvas, model: model, context: context, loading: model.jobOrder.filter { model.isLoadingTasks($0) }.count)
         }
         switch overlay {
         case .prompt(let prompt):
             return drawPrompt(&canvas, prompt, context: context)
         case .help(let top):
-            Chrome.drawFooter(&canvas, keys: [("↑↓", "scroll"), ("any other key", "close help")], notice: nil, context: context)
+            Chrome.drawFooter(&canvas, keys: [("↑↓", "scroll"), ("other keys", "close help")], notice: nil, context: context)
             drawHelp(&canvas, top: top, context: context)
         case .filterMenu(let menu):
             Chrome.drawFooter(&canvas, keys: [("↑↓", "move"), ("Space", "toggle"), ("a", "all"), ("Enter", "apply"), ("Esc", "cancel")], notice: nil, context: context)
@@ -49,18 +55,15 @@ extension MonitorController {
         return nil
     }
 
-    /// The keys that apply on the current screen, most useful first (the footer cuts the rest).
+    /// The keys that apply on the current screen, from its keymap: as many as fit, in table
+    /// order, and always `?` (help) and `q` at the end.
     func footerKeys() -> [(String, String)] {
-        switch route {
-        case .jobs:
-            [("↑↓", "move"), ("Enter", "tasks"), ("/", "search"), ("c", "cancel job"), ("T", "theme"), ("?", "help"), ("q", "quit")]
-        case .tasks:
-            [("↑↓", "move"), ("Enter", "detail"), ("Esc", "back"), ("/", "search"), ("f", "filter"), ("s", "sort"),
-             ("c", "cancel"), ("r", "retry"), ("?", "help"), ("q", "quit")]
-        case .detail:
-            [("Tab/1-7", "tabs"), ("↑↓", "scroll"), ("Esc", "back"), ("F", "follow"), ("w", "wrap"), ("/", "search"),
-             ("c", "cancel"), ("r", "retry"), ("?", "help"), ("q", "quit")]
+        var keys = keymap.footer
+        if route == .detail, let tab = detail?.tab, !tab.isStream {
+            // A text tab without a search has nothing for n; keep the footer to what works.
+            keys.removeAll { $0.0 == "n" }
         }
+        return keys + Keymap.everywhere.footer
     }
 
     private func drawTooSmall(_ canvas: inout Canvas, context: RenderContext) {
@@ -84,40 +87,76 @@ extension MonitorController {
         return (min(canvas.width - 1, x + used), y)
     }
 
-    private func drawHelp(_ canvas: inout Canvas, top scroll: Int, context: RenderContext) {
-        var lines: [(String, String, Bool)] = []
-        for (title, keys) in HelpText.sections {
-            lines.append((title, "", true))
-            lines += keys.map { ($0.0, $0.1, false) }
-            lines.append(("", "", false))
+    /// The help lines: the current screen's keymap, then the keys of every screen, each key
+    /// with its description wrapped to the box.
+    func helpLines(width: Int) -> [(key: String, text: String, heading: Bool)] {
+        let keyWidth = 16
+        let textWidth = max(10, width - keyWidth - 4)
+        var lines: [(key: String, text: String, heading: Bool)] = []
+        for map in [keymap, Keymap.everywhere] {
+            if !lines.isEmpty { lines.append(("", "", false)) }
+            lines.append((map.title, "", true))
+            for binding in map.bindings {
+                let wrapped = Self.wrap(binding.help, width: textWidth)
+                for (index, piece) in wrapped.enumerated() {
+                    lines.append((index == 0 ? binding.label : "", piece, false))
+                }
+            }
         }
-        lines.removeLast()
-        let boxWidth = min(canvas.width - 2, 84)
+        return lines
+    }
+
+    /// Words of `text` in lines of at most `width` columns.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            let candidate = current.isEmpty ? String(word) : current + " " + word
+            if Canvas.measure(candidate) > width, !current.isEmpty {
+                lines.append(current)
+                current = String(word)
+            } else {
+                current = candidate
+            }
+        }
+        lines.append(current)
+        return lines
+    }
+
+    private func drawHelp(_ canvas: inout Canvas, top scroll: Int, context: RenderContext) {
+        let boxWidth = min(canvas.width - 2, 90)
+        let lines = helpLines(width: boxWidth - 2)
         let boxHeight = min(canvas.height - 2, lines.count + 2)
-        let visible = boxHeight - 2
+        let visible = max(1, boxHeight - 2)
         let first = min(max(0, scroll), max(0, lines.count - visible))
         let left = (canvas.width - boxWidth) / 2
         let top = 1
         let style = context.style(.prompt)
+        // Opaque: every cell of the box is written, so nothing of the screen below shows.
         for y in top..<(top + boxHeight) {
-            canvas.fill(row: y, from: left, width: boxWidth, style: style)
+            canvas.put(String(repeating: " ", count: boxWidth), x: left, y: y, style: style)
         }
-        var title = " Keys "
-        if lines.count > visible { title += "(\(first + 1)–\(first + visible) of \(lines.count), ↑↓ scroll) " }
-        canvas.put(title, x: left + 2, y: top, style: style.adding(.bold))
+        Chrome.drawBox(&canvas, x: left, y: top, width: boxWidth, height: boxHeight, style: style, ascii: context.ascii)
+        var title = " Keys: \(keymap.title) "
+        if lines.count > visible { title += "(\(first + 1)–\(min(lines.count, first + visible)) of \(lines.count), ↑↓ scroll) " }
+        canvas.put(title, x: left + 2, y: top, maxWidth: boxWidth - 4, style: style.adding(.bold))
         for (index, line) in lines[first..<min(lines.count, first + visible)].enumerated() {
             let y = top + 1 + index
-            if line.2 {
-                canvas.put(line.0, x: left + 2, y: y, maxWidth: boxWidth - 4, style: style.adding(.underline))
-            } else if !line.0.isEmpty {
-                canvas.put(line.0, x: left + 3, y: y, maxWidth: 20, style: context.style(.footerKey))
-                canvas.put(line.1, x: left + 24, y: y, maxWidth: boxWidth - 26, style: style)
+            if line.heading {
+                canvas.put(line.key, x: left + 2, y: y, maxWidth: boxWidth - 4, style: style.adding(.underline).adding(.bold))
+            } else {
+                if !line.key.isEmpty {
+                    var keyStyle = context.style(.footerKey)
+                    keyStyle.background = style.background
+                    canvas.put(line.key, x: left + 2, y: y, maxWidth: 15, style: keyStyle)
+                }
+                canvas.put(line.text, x: left + 19, y: y, maxWidth: boxWidth - 21, style: style)
             }
         }
     }
 
     private func drawFilterMenu(_ canvas: inout Canvas, _ menu: FilterMenu, context: RenderContext) {
-        let counts = tasks.flatMap { model.jobs[$0.jobID]?.counts }
+        let counts = route == .allTasks ? model.totals : tasks.flatMap { model.jobs[$0.jobID]?.counts }
         let boxWidth = min(canvas.width - 2, 36)
         let rows = FilterMenu.rows
         let boxHeight = min(canvas.height - 3, rows.count + 3)

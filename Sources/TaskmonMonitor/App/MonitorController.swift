@@ -5,21 +5,38 @@ import TaskmonKit
 ///
 /// No terminal in here: keys and link messages go in, a `Canvas` comes out. The run loop
 /// (``MonitorApp``) feeds it; tests drive it directly.
-public final class MonitorController {
-    public private(set) var model = MonitorModel()
+package final class MonitorController {
+    package private(set) var model = MonitorModel()
     /// The request side of the scheduler link; nil in tests that only feed messages.
     let requests: ((LinkRequest) -> Void)?
 
-    enum Route { case jobs, tasks, detail }
+    enum Route { case jobs, tasks, detail, failures, jobDetail, allTasks }
     var route = Route.jobs
+    /// Where Esc goes back to, most recent last.
+    var history: [Route] = []
     var jobs = JobsScreen()
     var tasks: TasksScreen?
     var detail: TaskDetailScreen?
+    var failures: FailuresScreen?
+    var jobDetail: JobDetailScreen?
+    var allTasks: AllTasksScreen?
+    /// Jobs the user asked to be told about when they end (`b`).
+    var watched: Set<JobID> = []
+    /// Bytes for the terminal itself (OSC 52 copies, notifications) and programs to run on
+    /// it (the pager), in order; the run loop carries them out after the frame.
+    package var terminalRequests: [TerminalRequest] = []
     var overlay: Overlay?
     var notice: Notice?
-    public private(set) var shouldQuit = false
+    /// Where the scheduler keeps its files, when it runs on this machine: the job detail reads
+    /// its environment's output there.
+    package var stateDirectory: StateDirectory?
+    /// The monitor's environment (TMUX decides how sequences reach the outer terminal).
+    package var environment: [String: String] = [:]
+    /// Jobs whose task rows stay loaded after their list closed, oldest first.
+    var keptRows: [JobID] = []
+    package private(set) var shouldQuit = false
     /// Set when the screen must be drawn in full (Ctrl-L).
-    public var needsFullRedraw = false
+    package var needsFullRedraw = false
 
     var theme: ResolvedTheme
     /// Switches to the next theme; returns it, its name, and a problem to show if it was broken.
@@ -27,12 +44,12 @@ public final class MonitorController {
     let symbols: StatusSymbols
 
     /// Smallest terminal the screens can be drawn in; below it a "too small" screen shows.
-    public static let minimumSize = (width: 40, height: 10)
+    package static let minimumSize = (width: 40, height: 10)
 
     /// Opens a task's output stream for reading by range; nil while not connected.
     let outputSource: ((JobID, TaskIndex, OutputStreamName) -> (any OutputSource)?)?
 
-    public init(theme: ResolvedTheme, symbols: StatusSymbols, requests: ((LinkRequest) -> Void)?,
+    package init(theme: ResolvedTheme, symbols: StatusSymbols, requests: ((LinkRequest) -> Void)?,
                 outputSource: ((JobID, TaskIndex, OutputStreamName) -> (any OutputSource)?)? = nil,
                 nextTheme: (() -> (ResolvedTheme, String, String?))? = nil) {
         self.theme = theme
@@ -44,8 +61,10 @@ public final class MonitorController {
 
     // MARK: News from the scheduler
 
-    public func receive(_ messages: [LinkMessage], now: Date) {
+    package func receive(_ messages: [LinkMessage], now: Date) {
+        let finishedBefore = Set(watched.filter { model.jobs[$0]?.info.finishedAt != nil })
         for message in messages { receive(message, now: now) }
+        notifyFinished(except: finishedBefore, now: now)
         let changed = model.takeChangedTasks()
         if var detail, changed.contains(TaskRef(jobID: detail.jobID, taskID: detail.taskID)) {
             requestTask(&detail)
@@ -59,6 +78,13 @@ public final class MonitorController {
             model.connected(hello: hello, jobs: list)
             // Lists open before a reconnect are reloaded from the fresh snapshot.
             if let tasks, route != .jobs { loadTasks(tasks.jobID) }
+            keptRows = []
+            if let failures {
+                for id in failures.jobs where id != tasks?.jobID { loadTasks(id) }
+            }
+            if allTasks != nil {
+                for id in model.jobOrder where id != tasks?.jobID && !(failures?.jobs.contains(id) ?? false) { loadTasks(id) }
+            }
             if var detail, route == .detail {
                 detail.loading = false
                 // The documents read through the old connection.
@@ -118,32 +144,96 @@ public final class MonitorController {
 
     // MARK: Navigation
 
+    /// Shows `next`, remembering where we were for Esc.
+    func push(_ next: Route) {
+        if route != next { history.append(route) }
+        route = next
+    }
+
     func openJob(_ job: JobID) {
         tasks = TasksScreen(jobID: job)
-        route = .tasks
+        push(.tasks)
+        // Rows kept from an earlier visit are current: events kept them so. Reopening a job
+        // of 100,000 tasks costs nothing then.
+        if model.jobs[job]?.tasks != nil, !model.isLoadingTasks(job) {
+            keptRows.removeAll { $0 == job }
+            return
+        }
         loadTasks(job)
     }
 
+    /// Keeps the rows of the jobs last left, newest last, within ``keptRowLimit`` rows.
+    private func keepRows(of job: JobID) {
+        keptRows.removeAll { $0 == job }
+        keptRows.append(job)
+        var total = keptRows.reduce(0) { $0 + (model.jobs[$1]?.tasks?.count ?? 0) }
+        while total > Self.keptRowLimit, let oldest = keptRows.first {
+            total -= model.jobs[oldest]?.tasks?.count ?? 0
+            model.dropTasks(oldest)
+            keptRows.removeFirst()
+        }
+    }
+
+    /// Rows of closed jobs kept for a quick reopen, at most: ~60 MB.
+    static let keptRowLimit = 300_000
+
     func openTask(_ job: JobID, _ task: TaskIndex) {
-        let status = model.jobs[job]?.tasks?[safe: task]?.status
-        var screen = TaskDetailScreen(jobID: job, taskID: task, tab: TaskDetailScreen.defaultTab(for: status))
+        let row = model.jobs[job]?.tasks?[safe: task]
+        var screen = TaskDetailScreen(jobID: job, taskID: task, tab: TaskDetailScreen.defaultTab(for: row?.info))
         requestTask(&screen)
         detail = screen
-        route = .detail
+        push(.detail)
+    }
+
+    /// The failures of one job, or of every job (`nil`), grouped.
+    func openFailures(_ job: JobID?) {
+        let scope = job.map { [$0] } ?? model.jobOrder.filter { (model.jobs[$0]?.failedCount ?? 0) > 0 }
+        // Fetched afresh: rows kept up to date by events lack the exception's message, which
+        // the grouping needs; what is loaded shows meanwhile.
+        for id in scope where !model.isLoadingTasks(id) { loadTasks(id) }
+        failures = FailuresScreen(scope: job, jobs: scope)
+        push(.failures)
+    }
+
+    /// Every job's tasks in one list; rows of jobs not loaded yet are fetched.
+    func openAllTasks() {
+        for id in model.jobOrder where model.jobs[id]?.tasks == nil && !model.isLoadingTasks(id) { loadTasks(id) }
+        allTasks = AllTasksScreen()
+        push(.allTasks)
+    }
+
+    func openJobDetail(_ job: JobID) {
+        jobDetail = JobDetailScreen(jobID: job, stateDirectory: stateDirectory)
+        push(.jobDetail)
     }
 
     func back() {
+        guard let previous = history.popLast() else { return }
         switch route {
         case .jobs:
             break
         case .tasks:
-            if let job = tasks?.jobID { model.dropTasks(job) }
-            tasks = nil
-            route = .jobs
+            if let job = tasks?.jobID, !history.contains(.tasks) {
+                if model.isLoadingTasks(job) { model.dropTasks(job) } else { keepRows(of: job) }
+                tasks = nil
+            }
         case .detail:
             detail = nil
-            route = tasks == nil ? .jobs : .tasks
+        case .failures:
+            // Rows loaded for the view are kept like a list's, for a quick return.
+            for job in failures?.jobs ?? [] where job != tasks?.jobID {
+                if model.isLoadingTasks(job) { model.dropTasks(job) } else { keepRows(of: job) }
+            }
+            failures = nil
+        case .jobDetail:
+            jobDetail = nil
+        case .allTasks:
+            for job in model.jobOrder where job != tasks?.jobID && !(failures?.jobs.contains(job) ?? false) {
+                if model.isLoadingTasks(job) { model.dropTasks(job) } else if model.jobs[job]?.tasks != nil { keepRows(of: job) }
+            }
+            allTasks = nil
         }
+        route = previous
     }
 
     func quit() { shouldQuit = true }
@@ -160,7 +250,7 @@ public final class MonitorController {
 
     /// Work the clock asks for: reading new output of a running task, continuing a long
     /// search. Returns true when the screen changed.
-    public func tick(now: Date) -> Bool {
+    package func tick(now: Date) -> Bool {
         guard let document = visibleDocument() else { return false }
         var changed = false
         if !document.isComplete || document.errorMessage != nil {
@@ -175,7 +265,7 @@ public final class MonitorController {
 
     /// How often the run loop should call ``tick(now:)``: often while an output tab follows a
     /// running task or a search is under way, else once a second (for the clock columns).
-    public var tickInterval: Duration {
+    package var tickInterval: Duration {
         guard route == .detail, let screen = detail, screen.tab.isStream, let document = screen.documents[screen.tab] else {
             return .seconds(1)
         }
@@ -185,7 +275,7 @@ public final class MonitorController {
 
     /// Whether the screen shows something that changes with time alone (a running task's
     /// duration, "5s ago"): only then does the run loop tick once a second.
-    public func wantsClockTick() -> Bool {
+    package func wantsClockTick() -> Bool {
         model.busySlots > 0 || model.totals[TaskStatus.assigned.rawValue] > 0 || notice != nil
     }
 }

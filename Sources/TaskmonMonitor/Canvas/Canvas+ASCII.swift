@@ -2,7 +2,7 @@ extension Canvas {
     /// Replaces every character a plain ASCII terminal (the Linux console, a non-UTF-8 locale)
     /// cannot draw: the monitor's own marks by their ASCII look-alikes, anything else by `?`
     /// (both halves of a wide character, so columns stay where they are). Combining marks go.
-    public mutating func fold(toASCII fallbacks: [Unicode.Scalar: Unicode.Scalar] = Canvas.asciiFallbacks) {
+    package mutating func fold(toASCII fallbacks: [Unicode.Scalar: Unicode.Scalar] = Canvas.asciiFallbacks) {
         guard cells.contains(where: { !$0.scalar.isASCII || $0.markCount > 0 }) else { return }
         for index in cells.indices {
             var cell = cells[index]
@@ -21,7 +21,7 @@ extension Canvas {
     }
 
     /// ASCII look-alikes for the few non-ASCII characters the screens themselves draw.
-    public static let asciiFallbacks: [Unicode.Scalar: Unicode.Scalar] = [
+    package static let asciiFallbacks: [Unicode.Scalar: Unicode.Scalar] = [
         "·": "|", "›": ">", "…": "~", "×": "x", "–": "-", "—": "-",
         "↑": "^", "↓": "v", "←": "<", "→": ">", "✓": "+", "█": "#", "\u{FFFD}": "?",
     ]

@@ -3,7 +3,7 @@ extension Canvas {
     /// `y`, in at most `maxWidth` columns, and returns the columns it took from `x`.
     /// Substitutes (controls shown as `^[` and the like) get `substituteAttributes` on top.
     @discardableResult
-    public mutating func put(_ label: String, x: Int, y: Int, maxWidth: Int = .max, style: Style,
+    package mutating func put(_ label: String, x: Int, y: Int, maxWidth: Int = .max, style: Style,
                              options: TerminalText.Options = .label,
                              substituteAttributes: TextAttributes = .reverse) -> Int {
         guard y >= 0 && y < height, x < width, maxWidth > 0 else { return 0 }
@@ -19,7 +19,7 @@ extension Canvas {
     /// `substituteAttributes` on top. A wide character that does not fit at the right edge
     /// leaves a blank in its place; one cut by the left edge (x < 0) leaves a blank too.
     @discardableResult
-    public mutating func put(_ line: DisplayLine, glyphRange: Range<Int>? = nil, x: Int, y: Int, maxWidth: Int = .max,
+    package mutating func put(_ line: DisplayLine, glyphRange: Range<Int>? = nil, x: Int, y: Int, maxWidth: Int = .max,
                              style: Style, substituteAttributes: TextAttributes = .reverse) -> Int {
         guard y >= 0 && y < height, maxWidth > 0 else { return 0 }
         let limit = min(x.saturatingAdd(maxWidth), width)  // first column not to draw in

@@ -1,19 +1,19 @@
 extension Canvas {
     /// Consecutive cells of one row in the same style: what `Terminal` sends in one call.
-    public struct Run: Hashable, Sendable {
+    package struct Run: Hashable, Sendable {
         /// The column of the first cell.
-        public var x: Int
+        package var x: Int
         /// Columns covered (a wide character counts 2).
-        public var columns: Int
+        package var columns: Int
         /// The style of every cell in the run.
-        public var style: Style
+        package var style: Style
         /// The scalars to send, in order: each wide character once, combining marks right
         /// after their base (ncursesw puts them in the same cell).
-        public var scalars: [UInt32]
+        package var scalars: [UInt32]
     }
 
     /// The runs of row `y`, left to right; together they cover the whole row.
-    public func runs(inRow y: Int) -> [Run] {
+    package func runs(inRow y: Int) -> [Run] {
         var runs: [Run] = []
         forEachRun(inRow: y) { x, columns, style, scalars in
             runs.append(Run(x: x, columns: columns, style: style, scalars: Array(scalars)))
@@ -24,7 +24,7 @@ extension Canvas {
     /// The runs of row `y` without allocating per run: `body` gets the run's first column,
     /// its columns, its style and its scalars (valid only during the call; on Linux a
     /// `wchar_t` is 32 bits, so they can be rebound for `mvwaddnwstr`).
-    public func forEachRun(inRow y: Int,
+    package func forEachRun(inRow y: Int,
                            _ body: (_ x: Int, _ columns: Int, _ style: Style, _ scalars: UnsafeBufferPointer<UInt32>) -> Void) {
         guard y >= 0 && y < height && width > 0 else { return }
         // One buffer for the row, big enough for every scalar: no reallocation while filling it.

@@ -4,7 +4,7 @@
 /// the right half of the wide one to its left, and a `Style`. Drawing is always clipped:
 /// nothing is written outside the grid, whatever the coordinates, and a wide character
 /// never ends up half drawn (it becomes a blank instead).
-public struct Canvas: Sendable {
+package struct Canvas: Sendable {
     /// Cell storage: one scalar inline, marks (rare) in a side table, so a frame of 200×60
     /// cells costs one array and no `String`s.
     struct StoredCell: Sendable {
@@ -25,33 +25,33 @@ public struct Canvas: Sendable {
     }
 
     /// Columns.
-    public private(set) var width: Int
+    package private(set) var width: Int
     /// Rows.
-    public private(set) var height: Int
+    package private(set) var height: Int
     var cells: [StoredCell]
     /// Combining marks of the cells that have any; emptied by `clear` and `resize`.
     var marks: [Unicode.Scalar] = []
 
     /// A blank canvas (spaces, plain style). Negative sizes count as 0.
-    public init(width: Int, height: Int) {
+    package init(width: Int, height: Int) {
         self.width = max(width, 0)
         self.height = max(height, 0)
         cells = Array(repeating: .blank(.plain), count: self.width * self.height)
     }
 
     /// Changes the size; the content is discarded (screens draw every frame anew).
-    public mutating func resize(width: Int, height: Int) {
+    package mutating func resize(width: Int, height: Int) {
         self = Canvas(width: width, height: height)
     }
 
     /// Every cell blank, in `style`.
-    public mutating func clear(style: Style = .plain) {
+    package mutating func clear(style: Style = .plain) {
         marks.removeAll(keepingCapacity: true)
         for index in cells.indices { cells[index] = .blank(style) }
     }
 
     /// Blanks `width` cells of `row` from column `x`, in `style` (clipped to the grid).
-    public mutating func fill(row y: Int, from x: Int = 0, width: Int, style: Style) {
+    package mutating func fill(row y: Int, from x: Int = 0, width: Int, style: Style) {
         guard y >= 0 && y < height else { return }
         let start = max(x, 0)
         let end = min(x.saturatingAdd(max(width, 0)), self.width)
@@ -62,7 +62,7 @@ public struct Canvas: Sendable {
     /// Changes the style of `width` cells of `row` from column `x`, keeping their text: for
     /// search matches and highlights laid over what was drawn. Both halves of a wide
     /// character change together.
-    public mutating func restyle(row y: Int, from x: Int, width: Int, _ transform: (Style) -> Style) {
+    package mutating func restyle(row y: Int, from x: Int, width: Int, _ transform: (Style) -> Style) {
         guard y >= 0 && y < height else { return }
         var start = max(x, 0)
         var end = min(x.saturatingAdd(max(width, 0)), self.width)
@@ -76,7 +76,7 @@ public struct Canvas: Sendable {
     }
 
     /// The cell at column `x`, row `y`; a blank plain cell outside the grid.
-    public subscript(x: Int, y: Int) -> Cell {
+    package subscript(x: Int, y: Int) -> Cell {
         guard contains(x: x, y: y) else { return Cell(text: " ", style: .plain, width: 1) }
         let cell = cells[index(x, y)]
         if cell.kind == .continuation { return Cell(text: "", style: cell.style, width: 0) }
@@ -87,7 +87,7 @@ public struct Canvas: Sendable {
     }
 
     /// The style at column `x`, row `y` (plain outside the grid).
-    public func style(atX x: Int, y: Int) -> Style {
+    package func style(atX x: Int, y: Int) -> Style {
         contains(x: x, y: y) ? cells[index(x, y)].style : .plain
     }
 
@@ -122,16 +122,16 @@ public struct Canvas: Sendable {
 }
 
 /// One cell as tests and screens read it back.
-public struct Cell: Hashable, Sendable {
+package struct Cell: Hashable, Sendable {
     /// The grapheme drawn there (base and marks); empty for the right half of a wide character.
-    public var text: String
+    package var text: String
     /// How it is drawn (for the right half of a wide character: the same as its left half).
-    public var style: Style
+    package var style: Style
     /// 1, 2 for a wide character, 0 for the right half of one.
-    public var width: Int
+    package var width: Int
 
     /// The right half of a wide character: nothing of its own to draw.
-    public var isContinuation: Bool { width == 0 }
+    package var isContinuation: Bool { width == 0 }
 }
 
 extension Int {

@@ -1,5 +1,5 @@
 /// One key press, decoded from ncurses into what the monitor cares about.
-public enum Key: Hashable, Sendable {
+package enum Key: Hashable, Sendable {
     /// A printable character (letters, digits, `/`, `?` …).
     case character(Character)
     /// Ctrl plus a letter, lowercase (`ctrl-d` is `.control("d")`).
@@ -15,7 +15,7 @@ public enum Key: Hashable, Sendable {
 
 extension Key {
     /// Decodes a character read by `wget_wch` (not a function-key code).
-    public init(scalarValue value: UInt32) {
+    package init(scalarValue value: UInt32) {
         switch value {
         case 0x0A, 0x0D: self = .enter
         case 0x1B: self = .escape

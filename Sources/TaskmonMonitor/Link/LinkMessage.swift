@@ -1,7 +1,7 @@
 import TaskmonKit
 
 /// News from the scheduler link to the UI thread.
-public enum LinkMessage: Sendable {
+package enum LinkMessage: Sendable {
     /// (Re)connected: a fresh snapshot; events follow from its `last_seq`.
     case connected(HelloResult, JobList)
     case events([SchedulerEvent])
@@ -17,9 +17,15 @@ public enum LinkMessage: Sendable {
 }
 
 /// What the UI asks of the scheduler.
-public enum LinkRequest: Sendable {
+package enum LinkRequest: Sendable, Equatable {
     case loadTasks(JobID)
     case loadTask(JobID, TaskIndex)
     case cancel(JobID, TaskIndex?, message: String?)
     case retry(JobID, TaskIndex)
+    /// Several tasks (marked ones, a failure group), with one confirmation.
+    case cancelTasks([TaskRef], message: String?)
+    case cancelJobs([JobID], message: String?)
+    case retryTasks([TaskRef])
+    /// Every failed, timed-out or environment-error task of these jobs, as found when it runs.
+    case retryFailed([JobID])
 }

@@ -10,7 +10,7 @@ import TaskmonKit
 /// restart). Requests (load, cancel, retry) run one at a time on a second thread with their
 /// own connection. Everything comes back through ``drain()``, and `wake` tells the UI loop
 /// that there is something to drain.
-public final class SchedulerLink: Sendable {
+package final class SchedulerLink: Sendable {
     private let stateDirectory: StateDirectory
     private let wake: @Sendable () -> Void
     private let inbox = Mutex(Inbox())
@@ -25,28 +25,34 @@ public final class SchedulerLink: Sendable {
 
     private struct Current {
         var client: SchedulerClient?
+        /// The request thread's connection: a patient one, since a page of a big job may take
+        /// a while on a loaded machine, and nothing waits on it but that thread.
+        var requestClient: SchedulerClient?
         var subscription: EventSubscription?
         var stopped = false
     }
 
     /// How long one request waits for the scheduler: a stopped (SIGSTOP) scheduler must not
     /// freeze the UI, which reads output through ``client``.
-    public static let requestTimeout: Duration = .seconds(2)
+    package static let requestTimeout: Duration = .seconds(2)
+    /// How long the snapshot and the request thread's calls may take: a scheduler busy with a
+    /// big submit is slow, not gone, and must not show as "reconnecting".
+    static let patientTimeout: Duration = .seconds(60)
 
-    public init(stateDirectory: StateDirectory, wake: @escaping @Sendable () -> Void) {
+    package init(stateDirectory: StateDirectory, wake: @escaping @Sendable () -> Void) {
         self.stateDirectory = stateDirectory
         self.wake = wake
     }
 
     /// Starts the link's thread.
-    public func start() {
+    package func start() {
         let thread = Thread { [self] in run() }
         thread.name = "taskmon.monitor.link"
         thread.start()
     }
 
     /// Stops the link; its thread ends soon after.
-    public func stop() {
+    package func stop() {
         let subscription = current.withLock { current -> EventSubscription? in
             current.stopped = true
             return current.subscription
@@ -55,10 +61,10 @@ public final class SchedulerLink: Sendable {
     }
 
     /// The client of the current connection, when connected: for reading output by range.
-    public var client: SchedulerClient? { current.withLock { $0.client } }
+    package var client: SchedulerClient? { current.withLock { $0.client } }
 
     /// Everything that arrived since the last call, in order.
-    public func drain() -> [LinkMessage] {
+    package func drain() -> [LinkMessage] {
         inbox.withLock { inbox in
             inbox.woken = false
             defer { inbox.messages.removeAll(keepingCapacity: true) }
@@ -67,9 +73,14 @@ public final class SchedulerLink: Sendable {
     }
 
     /// Runs a request on the request thread; its outcome arrives through ``drain()``.
-    public func perform(_ request: LinkRequest) {
+    package func perform(_ request: LinkRequest) {
+        let directory = stateDirectory
+        let connect: @Sendable () throws(SchedulerClientError) -> SchedulerClient = {
+            () throws(SchedulerClientError) -> SchedulerClient in
+            try SchedulerClient.connect(directory, clientName: "taskmon-monitor", timeout: SchedulerLink.patientTimeout)
+        }
         requests.async { [self] in
-            guard let client = current.withLock({ $0.client }) else {
+            guard let client = current.withLock({ $0.requestClient }) else {
                 post(.notice("not connected to the scheduler", isError: true))
                 return
             }
@@ -86,6 +97,31 @@ public final class SchedulerLink: Sendable {
                 case .retry(let job, let task):
                     try client.retry(job, task)
                     post(.notice("task \(job)/\(task) queued again", isError: false))
+                case .cancelTasks(let refs, let message):
+                    let outcome = BulkOutcome.runParallel(refs, fallback: client, connect: connect) { client, ref throws(SchedulerClientError) in
+                        try client.cancel(ref.jobID, task: ref.taskID, message: message).canceled > 0
+                    }
+                    post(.notice(outcome.text(done: "canceled", of: "tasks"), isError: outcome.failed > 0))
+                case .cancelJobs(let ids, let message):
+                    let outcome = BulkOutcome.run(ids) { id throws(SchedulerClientError) in
+                        try client.cancel(id, task: nil, message: message).canceled > 0
+                    }
+                    post(.notice(outcome.text(done: "canceled", of: "jobs"), isError: outcome.failed > 0))
+                case .retryTasks(let refs):
+                    let outcome = BulkOutcome.runParallel(refs, fallback: client, connect: connect) { client, ref throws(SchedulerClientError) in
+                        try client.retry(ref.jobID, ref.taskID)
+                        return true
+                    }
+                    post(.notice(outcome.text(done: "queued again", of: "tasks"), isError: outcome.failed > 0))
+                case .retryFailed(let ids):
+                    var refs: [TaskRef] = []
+                    for id in ids { refs += try BulkOutcome.failedTasks(of: id, client: client) }
+                    let outcome = BulkOutcome.runParallel(refs, fallback: client, connect: connect) { client, ref throws(SchedulerClientError) in
+                        try client.retry(ref.jobID, ref.taskID)
+                        return true
+                    }
+                    post(.notice(refs.isEmpty ? "no failed task to retry" : outcome.text(done: "queued again", of: "failed tasks"),
+                                 isError: outcome.failed > 0))
                 }
             } catch {
                 post(.notice(error.description, isError: true))
@@ -113,8 +149,12 @@ public final class SchedulerLink: Sendable {
 
     private func post(_ message: LinkMessage) {
         let shouldWake = inbox.withLock { inbox -> Bool in
-            if case .events(let more) = message, case .events(let earlier)? = inbox.messages.last {
-                inbox.messages[inbox.messages.count - 1] = .events(earlier + more)
+            if case .events(let more) = message, case .events(var earlier)? = inbox.messages.last {
+                // Out of the inbox first, so the array is appended to in place: building a new
+                // one per event made 100,000 events (a big cancel) cost seconds of copying.
+                inbox.messages.removeLast()
+                earlier.append(contentsOf: more)
+                inbox.messages.append(.events(earlier))
             } else {
                 inbox.messages.append(message)
             }
@@ -141,6 +181,7 @@ public final class SchedulerLink: Sendable {
             }
             current.withLock {
                 $0.client = nil
+                $0.requestClient = nil
                 $0.subscription = nil
             }
             // Half a second between tries: quick to come back, cheap while the scheduler is away.
@@ -150,11 +191,14 @@ public final class SchedulerLink: Sendable {
 
     /// One connection's life: snapshot, subscribe, forward events until it ends.
     private func follow(connected: () -> Void) throws(SchedulerClientError) {
+        // The quick connection first: a scheduler that does not even greet is reported at once.
         let client = try SchedulerClient.connect(stateDirectory, clientName: "taskmon-monitor", timeout: Self.requestTimeout)
-        let list = try client.jobList()
-        let subscription = try client.subscribe(afterSeq: list.lastSeq)
+        let patient = try SchedulerClient.connect(stateDirectory, clientName: "taskmon-monitor", timeout: Self.patientTimeout)
+        let list = try patient.jobList()
+        let subscription = try patient.subscribe(afterSeq: list.lastSeq)
         let stopped = current.withLock { current -> Bool in
             current.client = client
+            current.requestClient = patient
             current.subscription = subscription
             return current.stopped
         }

@@ -2,7 +2,7 @@ import Foundation
 import TaskmonKit
 
 /// The monitor's link to the scheduler, as the header shows it.
-public enum ConnectionState: Sendable, Equatable {
+package enum ConnectionState: Sendable, Equatable {
     /// Looking for the scheduler for the first time.
     case connecting
     /// Subscribed and up to date.

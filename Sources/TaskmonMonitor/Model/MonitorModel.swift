@@ -7,31 +7,31 @@ import TaskmonKit
 /// (snapshots their `last_seq`, events their `seq`), and the model keeps, per job and per task,
 /// the number it is at: older news is ignored, so snapshots and events can arrive in any order
 /// and nothing is counted twice.
-public struct MonitorModel: Sendable {
-    public private(set) var connection: ConnectionState = .connecting
+package struct MonitorModel: Sendable {
+    package private(set) var connection: ConnectionState = .connecting
     /// The scheduler's greeting: pid, state dir, slots.
-    public private(set) var hello: HelloResult?
-    public private(set) var jobs: [JobID: JobRecord] = [:]
+    package private(set) var hello: HelloResult?
+    package private(set) var jobs: [JobID: JobRecord] = [:]
     /// Jobs in submission order.
-    public private(set) var jobOrder: [JobID] = []
+    package private(set) var jobOrder: [JobID] = []
     /// Tasks per status over all jobs, indexed by `TaskStatus.rawValue`.
-    public private(set) var totals = [Int](repeating: 0, count: TaskStatus.allCases.count)
+    package private(set) var totals = [Int](repeating: 0, count: TaskStatus.allCases.count)
     /// The newest event number seen.
-    public private(set) var lastSeq: UInt64 = 0
+    package private(set) var lastSeq: UInt64 = 0
     /// Grows by one with every change that can alter what is on screen.
-    public private(set) var revision: UInt64 = 0
+    package private(set) var revision: UInt64 = 0
     /// Tasks whose status, progress or warnings changed since the last ``takeChangedTasks()``:
     /// an open task detail refetches when its task is among them.
-    public private(set) var changedTasks: Set<TaskRef> = []
+    package private(set) var changedTasks: Set<TaskRef> = []
     /// Events for jobs whose task list is being fetched, replayed once it arrives.
     private var heldForTaskLoad: [JobID: [SchedulerEvent]] = [:]
 
-    public init() {}
+    package init() {}
 
     // MARK: Connection
 
     /// A fresh view of the scheduler after (re)connecting: replaces everything known.
-    public mutating func connected(hello: HelloResult, jobs list: JobList) {
+    package mutating func connected(hello: HelloResult, jobs list: JobList) {
         let seq = list.lastSeq ?? 0
         connection = .connected
         self.hello = hello
@@ -50,7 +50,7 @@ public struct MonitorModel: Sendable {
     }
 
     /// The scheduler went away; everything stays on screen as last known.
-    public mutating func disconnected(reason: String) {
+    package mutating func disconnected(reason: String) {
         connection = .reconnecting(reason: reason)
         heldForTaskLoad = [:]
         revision &+= 1
@@ -59,17 +59,17 @@ public struct MonitorModel: Sendable {
     // MARK: Task lists
 
     /// Notes that a job's task list was asked for: events for it are held until it arrives.
-    public mutating func taskLoadStarted(_ job: JobID) {
+    package mutating func taskLoadStarted(_ job: JobID) {
         if heldForTaskLoad[job] == nil { heldForTaskLoad[job] = [] }
     }
 
     /// Whether the job's task list is being fetched.
-    public func isLoadingTasks(_ job: JobID) -> Bool { heldForTaskLoad[job] != nil }
+    package func isLoadingTasks(_ job: JobID) -> Bool { heldForTaskLoad[job] != nil }
 
     /// Installs a job's tasks, fetched as pages (each a `get_job` answer with its own `last_seq`).
     /// Events held since the load started are replayed once the last page is in (`complete`):
     /// before that, an event for a task whose page has not come yet would have no row to go to.
-    public mutating func installTasks(_ job: JobID, pages: [JobInfo], complete: Bool = true) {
+    package mutating func installTasks(_ job: JobID, pages: [JobInfo], complete: Bool = true) {
         guard var record = jobs[job] else { return }
         var rows = record.tasks ?? []
         for page in pages {
@@ -87,6 +87,14 @@ public struct MonitorModel: Sendable {
                 }
             }
         }
+        for row in rows {
+            if let started = row.info.startedAt, record.firstStartedAt.map({ started < $0 }) ?? true {
+                record.firstStartedAt = started
+            }
+            if row.info.status == .running || row.info.status == .canceling, let progress = row.info.progress {
+                record.runningPercent[row.id] = progress.percent
+            }
+        }
         record.tasks = rows
         record.rowsRevision &+= 1
         jobs[job] = record
@@ -98,24 +106,24 @@ public struct MonitorModel: Sendable {
     }
 
     /// Forgets a job's task list (the tasks screen closed): memory for big jobs comes back.
-    public mutating func dropTasks(_ job: JobID) {
+    package mutating func dropTasks(_ job: JobID) {
         jobs[job]?.tasks = nil
         heldForTaskLoad[job] = nil
     }
 
     /// Returns and clears the set of tasks that changed.
-    public mutating func takeChangedTasks() -> Set<TaskRef> {
+    package mutating func takeChangedTasks() -> Set<TaskRef> {
         defer { changedTasks = [] }
         return changedTasks
     }
 
     // MARK: Events
 
-    public mutating func apply(_ events: [SchedulerEvent]) {
+    package mutating func apply(_ events: [SchedulerEvent]) {
         for event in events { apply(event) }
     }
 
-    public mutating func apply(_ event: SchedulerEvent) {
+    package mutating func apply(_ event: SchedulerEvent) {
         lastSeq = max(lastSeq, event.seq)
         switch event.body {
         case .jobSubmitted(let info):
@@ -138,11 +146,13 @@ public struct MonitorModel: Sendable {
             if event.seq > seq {
                 moveCount(change.jobID, from: change.previous, to: change.status)
                 jobs[change.jobID]!.seq = event.seq
+                noteRun(change, at: event.time)
             }
             changedTasks.insert(TaskRef(jobID: change.jobID, taskID: change.taskID))
             applyToRows(event)
         case .taskProgress(let update):
             changedTasks.insert(TaskRef(jobID: update.jobID, taskID: update.taskID))
+            if jobs[update.jobID] != nil { jobs[update.jobID]!.runningPercent[update.taskID] = update.progress.percent }
             applyToRows(event)
         case .taskWarning(let warning):
             changedTasks.insert(TaskRef(jobID: warning.jobID, taskID: warning.taskID))
@@ -178,6 +188,13 @@ public struct MonitorModel: Sendable {
         revision &+= 1
     }
 
+    /// What a status change tells about the job as a whole (see ``JobRecord/note(_:at:)``),
+    /// in place: one lookup, no copy of the record.
+    private mutating func noteRun(_ change: TaskStatusChange, at time: Date) {
+        guard let index = jobs.index(forKey: change.jobID) else { return }
+        jobs.values[index].note(change, at: time)
+    }
+
     // MARK: Counting
 
     private mutating func insert(_ record: JobRecord) {
@@ -196,6 +213,7 @@ public struct MonitorModel: Sendable {
         record.tasks = tasks
         record.counts = counts
         record.seq = seq
+        if record.hasStarted { record.ranSomething = true }
     }
 
     private mutating func moveCount(_ job: JobID, from old: TaskStatus, to new: TaskStatus) {
@@ -211,7 +229,7 @@ public struct MonitorModel: Sendable {
     // MARK: Header figures
 
     /// Slots in use: tasks running or stopping.
-    public var busySlots: Int { totals[TaskStatus.running.rawValue] + totals[TaskStatus.canceling.rawValue] }
+    package var busySlots: Int { totals[TaskStatus.running.rawValue] + totals[TaskStatus.canceling.rawValue] }
     /// Tasks waiting for a slot.
-    public var queued: Int { totals[TaskStatus.submitted.rawValue] }
+    package var queued: Int { totals[TaskStatus.submitted.rawValue] }
 }

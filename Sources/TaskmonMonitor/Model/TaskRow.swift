@@ -5,21 +5,21 @@ import TaskmonKit
 /// of 100,000 tasks stays cheap) and the number of the last event it reflects. Its fields read
 /// as the row's (`task.status`). The task detail screen fetches the full `TaskInfo` when it opens.
 @dynamicMemberLookup
-public struct TaskRow: Sendable, Equatable {
-    public var info: TaskRowInfo
+package struct TaskRow: Sendable, Equatable {
+    package var info: TaskRowInfo
     /// The last event this row reflects; older news is ignored.
     var seq: UInt64
 
-    public init(_ info: TaskInfo, seq: UInt64) {
+    package init(_ info: TaskInfo, seq: UInt64) {
         self.init(TaskRowInfo(info), seq: seq)
     }
 
-    public init(_ row: TaskRowInfo, seq: UInt64) {
+    package init(_ row: TaskRowInfo, seq: UInt64) {
         info = row
         self.seq = seq
     }
 
-    public subscript<Value>(dynamicMember field: WritableKeyPath<TaskRowInfo, Value>) -> Value {
+    package subscript<Value>(dynamicMember field: WritableKeyPath<TaskRowInfo, Value>) -> Value {
         get { info[keyPath: field] }
         set { info[keyPath: field] = newValue }
     }
@@ -52,31 +52,11 @@ public struct TaskRow: Sendable, Equatable {
     }
 
     /// How long it ran: until it finished, or until `now` while it runs.
-    public func duration(now: Date) -> TimeInterval? {
+    package func duration(now: Date) -> TimeInterval? {
         guard let startedAt = info.startedAt else { return nil }
         return (info.finishedAt ?? now).timeIntervalSince(startedAt)
     }
 
-    /// The few words that say why it ended: exit code, signal, exception type, cancel reason.
-    public var shortMessage: String {
-        switch info.status {
-        case .canceled, .canceling:
-            return info.cancellationReason == .none ? "" : info.cancellationReason.name.lowercased()
-        case .failed, .environmentError:
-            // The scheduler's own "ExitStatus" says less than the code itself.
-            if let type = info.exceptionType, type != "ExitStatus" { return type }
-            if let signal = info.signal { return "signal \(signal)" }
-            if let exitCode = info.exitCode { return "exit \(exitCode)" }
-            return info.exceptionType ?? ""
-        case .interrupted:
-            if let signal = info.signal { return "signal \(signal)" }
-            return ""
-        case .timedOut:
-            return "timeout"
-        case .completed:
-            return info.exitCode.map { $0 == 0 ? "" : "exit \($0)" } ?? ""
-        default:
-            return info.progress?.info ?? ""
-        }
-    }
+    /// The few words that say why it ended (see ``TaskRowInfo/shortMessage``).
+    package var shortMessage: String { info.shortMessage }
 }

@@ -2,18 +2,18 @@ import TaskmonKit
 
 /// Wraps a source and counts what was read through it: how the benchmark and the tests check
 /// that a document reads only what it shows.
-public final class CountingOutputSource<Base: OutputSource>: OutputSource {
+package final class CountingOutputSource<Base: OutputSource>: OutputSource {
     /// The source read through.
-    public let base: Base
+    package let base: Base
     /// Bytes returned so far.
-    public private(set) var bytesRead: Int64 = 0
+    package private(set) var bytesRead: Int64 = 0
     /// Calls made so far.
-    public private(set) var reads = 0
+    package private(set) var reads = 0
 
     /// Counts the reads of `base`.
-    public init(_ base: Base) { self.base = base }
+    package init(_ base: Base) { self.base = base }
 
-    public func read(offset: Int64, length: Int) throws -> OutputChunk {
+    package func read(offset: Int64, length: Int) throws -> OutputChunk {
         reads += 1
         let chunk = try base.read(offset: offset, length: length)
         bytesRead += Int64(chunk.data.count)
@@ -21,7 +21,7 @@ public final class CountingOutputSource<Base: OutputSource>: OutputSource {
     }
 
     /// Starts counting from zero.
-    public func resetCounts() {
+    package func resetCounts() {
         bytesRead = 0
         reads = 0
     }

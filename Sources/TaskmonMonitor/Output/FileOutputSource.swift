@@ -6,20 +6,20 @@ import Glibc
 
 /// A local file read with `pread`: for the benchmark, and for tests of streams too large to
 /// hold in memory (a sparse file of any size costs nothing and reads as zeros).
-public final class FileOutputSource: OutputSource, Sendable {
+package final class FileOutputSource: OutputSource, Sendable {
     /// Why a file could not be opened or read.
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public var description: String
+    package struct Failure: Error, CustomStringConvertible, Equatable {
+        package var description: String
     }
 
     /// The file read.
-    public let path: String
+    package let path: String
     /// What every read that reaches the end says about growth: a file cannot tell.
-    public let isComplete: Bool
+    package let isComplete: Bool
     private let fd: Int32
 
     /// Opens `path` for reading; `complete` says whether the stream is finished.
-    public init(path: String, complete: Bool = true) throws {
+    package init(path: String, complete: Bool = true) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))")
@@ -31,7 +31,7 @@ public final class FileOutputSource: OutputSource, Sendable {
 
     deinit { close(fd) }
 
-    public func read(offset: Int64, length: Int) throws -> OutputChunk {
+    package func read(offset: Int64, length: Int) throws -> OutputChunk {
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             throw Failure(description: "cannot stat \(path): \(String(cString: strerror(errno)))")

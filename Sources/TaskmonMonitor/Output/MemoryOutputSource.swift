@@ -4,10 +4,10 @@ import TaskmonKit
 
 /// A stream held in memory that can grow, finish, start over and fail: the test double for
 /// ``OutputDocument``, also handy for screen tests and previews. Answers like the scheduler.
-public final class MemoryOutputSource: OutputSource, Sendable {
+package final class MemoryOutputSource: OutputSource, Sendable {
     /// What a read throws while the source is told to fail.
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public var description: String
+    package struct Failure: Error, CustomStringConvertible, Equatable {
+        package var description: String
     }
 
     private struct State {
@@ -19,28 +19,28 @@ public final class MemoryOutputSource: OutputSource, Sendable {
     private let state: Mutex<State>
 
     /// A stream holding `bytes`; `complete`: the task finished.
-    public init(_ bytes: [UInt8] = [], complete: Bool = false) {
+    package init(_ bytes: [UInt8] = [], complete: Bool = false) {
         state = Mutex(State(bytes: bytes, complete: complete))
     }
 
     /// A stream holding `text` as UTF-8.
-    public convenience init(_ text: String, complete: Bool = false) {
+    package convenience init(_ text: String, complete: Bool = false) {
         self.init(Array(text.utf8), complete: complete)
     }
 
     /// The whole stream as it is now.
-    public var bytes: [UInt8] { state.withLock { $0.bytes } }
+    package var bytes: [UInt8] { state.withLock { $0.bytes } }
 
     /// The task writes more.
-    public func append(_ more: [UInt8]) { state.withLock { $0.bytes += more } }
+    package func append(_ more: [UInt8]) { state.withLock { $0.bytes += more } }
     /// The task writes `text` as UTF-8.
-    public func append(_ text: String) { append(Array(text.utf8)) }
+    package func append(_ text: String) { append(Array(text.utf8)) }
 
     /// The task finished (true) or was started again (false).
-    public func setComplete(_ complete: Bool) { state.withLock { $0.complete = complete } }
+    package func setComplete(_ complete: Bool) { state.withLock { $0.complete = complete } }
 
     /// The output starts over, as on a retry: the stream becomes `bytes`.
-    public func restart(with bytes: [UInt8] = [], complete: Bool = false) {
+    package func restart(with bytes: [UInt8] = [], complete: Bool = false) {
         state.withLock {
             $0.bytes = bytes
             $0.complete = complete
@@ -48,9 +48,9 @@ public final class MemoryOutputSource: OutputSource, Sendable {
     }
 
     /// Every read throws `Failure(message)` from now on; nil makes reads work again.
-    public func setFailure(_ message: String?) { state.withLock { $0.failure = message } }
+    package func setFailure(_ message: String?) { state.withLock { $0.failure = message } }
 
-    public func read(offset: Int64, length: Int) throws -> OutputChunk {
+    package func read(offset: Int64, length: Int) throws -> OutputChunk {
         try state.withLock { state throws(Failure) in
             if let failure = state.failure { throw Failure(description: failure) }
             let size = Int64(state.bytes.count)

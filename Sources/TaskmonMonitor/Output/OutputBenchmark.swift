@@ -1,27 +1,27 @@
 import Foundation
 
 /// What opening an output stream at its end cost.
-public struct OutputOpenMeasurement: Sendable, Equatable {
+package struct OutputOpenMeasurement: Sendable, Equatable {
     /// The stream's size.
-    public var streamSize: Int64
+    package var streamSize: Int64
     /// From creating the document to having the last screenful of lines.
-    public var elapsed: Duration
+    package var elapsed: Duration
     /// Bytes read from the source.
-    public var bytesRead: Int64
+    package var bytesRead: Int64
     /// Calls made to the source.
-    public var reads: Int
+    package var reads: Int
     /// Resident memory after minus before (the document still alive); 0 where unknown.
-    public var memoryGrowthBytes: Int64
+    package var memoryGrowthBytes: Int64
     /// Lines in the final viewport.
-    public var linesShown: Int
+    package var linesShown: Int
 }
 
 /// The figure the issue asks for: "open the Output tab of a task with 1 GiB of stdout and jump
 /// to its end" (under 100 ms, memory growth under 50 MB). `taskmon-bench` calls it.
-public enum OutputBenchmark {
+package enum OutputBenchmark {
     /// Opens a document on `source`, jumps to the end (`G`) and builds the viewport a
     /// `width` × `height` pane draws, with wrap on or off; times it and measures memory.
-    public static func measureOpenAndJumpToEnd(
+    package static func measureOpenAndJumpToEnd(
         _ source: some OutputSource, width: Int = 200, height: Int = 60, wrap: Bool = false
     ) -> OutputOpenMeasurement {
         let counting = CountingOutputSource(source)

@@ -1,7 +1,7 @@
 extension OutputDocument {
     /// Scrolls the view. Moving up stops following; `.end` starts it; moving down stops at the
     /// end (the last row at the pane's bottom). Exact with wrap: the view moves by rows.
-    public func scroll(_ motion: OutputMotion, in layout: OutputLayout) {
+    package func scroll(_ motion: OutputMotion, in layout: OutputLayout) {
         let height = max(1, layout.height)
         attempt(()) {
             try loadIfNeeded()

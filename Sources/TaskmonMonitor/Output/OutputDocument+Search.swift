@@ -1,19 +1,19 @@
 extension OutputDocument {
     /// What `/` last searched for ("" when nothing).
-    public var searchQuery: String { searchState.query }
+    package var searchQuery: String { searchState.query }
 
     /// Where the search stands.
-    public var searchStatus: OutputSearchStatus { searchState.status }
+    package var searchStatus: OutputSearchStatus { searchState.status }
 
     /// The stream range of the match the view last went to.
-    public var searchMatch: Range<Int64>? { searchState.current }
+    package var searchMatch: Range<Int64>? { searchState.current }
 
     /// `/` (or `?` with `backward`): looks for `query`, ignoring ASCII case, from the top of the
     /// view on, wrapping around at the end; moves the view to show the match and highlights
     /// every match on screen. An empty query clears the search. A big stream is searched in
     /// slices: while the status is `.searching`, call ``continueSearch(in:)``.
     @discardableResult
-    public func search(_ query: String, backward: Bool = false, in layout: OutputLayout) -> OutputSearchStatus {
+    package func search(_ query: String, backward: Bool = false, in layout: OutputLayout) -> OutputSearchStatus {
         searchState = OutputSearchState()
         guard let pattern = OutputPattern(query) else { return searchState.status }
         searchState.query = query
@@ -24,27 +24,27 @@ extension OutputDocument {
 
     /// `n`: the next match in the search's direction.
     @discardableResult
-    public func searchNext(in layout: OutputLayout) -> OutputSearchStatus {
+    package func searchNext(in layout: OutputLayout) -> OutputSearchStatus {
         guard searchState.pattern != nil else { return searchState.status }
         return sweep(forward: searchState.forward, layout)
     }
 
     /// `N`: the next match against the search's direction.
     @discardableResult
-    public func searchPrevious(in layout: OutputLayout) -> OutputSearchStatus {
+    package func searchPrevious(in layout: OutputLayout) -> OutputSearchStatus {
         guard searchState.pattern != nil else { return searchState.status }
         return sweep(forward: !searchState.forward, layout)
     }
 
     /// Goes on with a search that returned `.searching`.
     @discardableResult
-    public func continueSearch(in layout: OutputLayout) -> OutputSearchStatus {
+    package func continueSearch(in layout: OutputLayout) -> OutputSearchStatus {
         guard searchState.sweep != nil else { return searchState.status }
         return step(layout)
     }
 
     /// Forgets the search: no highlights, `n` does nothing.
-    public func clearSearch() {
+    package func clearSearch() {
         searchState = OutputSearchState()
     }
 

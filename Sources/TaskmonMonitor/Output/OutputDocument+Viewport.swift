@@ -16,7 +16,7 @@ extension OutputDocument {
     /// otherwise it starts where scrolling left it, pulled up if the stream ends above the
     /// pane's bottom (after a resize, say). Reads what it needs; on a read error it returns
     /// the last viewport it could build and `errorMessage` says why.
-    public func viewport(_ layout: OutputLayout) -> OutputViewport {
+    package func viewport(_ layout: OutputLayout) -> OutputViewport {
         attempt(lastViewport) {
             try loadIfNeeded()
             if isFollowing { anchor = try endAnchor(layout) }
@@ -37,7 +37,7 @@ extension OutputDocument {
     }
 
     /// Where the bottom of the last viewport is, as a share of the stream (0…1).
-    public var fractionShown: Double {
+    package var fractionShown: Double {
         guard cache.size > 0, let visibleRange else { return cache.size > 0 ? 0 : 1 }
         return min(1, Double(visibleRange.upperBound) / Double(cache.size))
     }

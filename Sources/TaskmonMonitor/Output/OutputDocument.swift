@@ -9,28 +9,28 @@
 /// Reading errors never throw out of here: they become ``errorMessage``, and what was loaded
 /// stays on screen. A stream that shrinks or changes after it was complete (a retry restarted
 /// the output) resets the document.
-public final class OutputDocument {
+package final class OutputDocument {
     /// Sizes that trade memory for reads.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Lines longer than this are shown in pieces of `lineCap` to `2 × lineCap` bytes, so a
         /// line without end costs no more to draw or scroll than a long one.
-        public var lineCap = 32 << 10
+        package var lineCap = 32 << 10
         /// The unit the cache reads and keeps.
-        public var blockSize = 64 << 10
+        package var blockSize = 64 << 10
         /// Memory the cache may hold.
-        public var cacheBytes = 8 << 20
+        package var cacheBytes = 8 << 20
         /// The least one read from the source asks for on a miss (a tail of 256 KiB opens the end).
-        public var minimumReadBytes = 256 << 10
+        package var minimumReadBytes = 256 << 10
         /// Bytes one search call looks through at most before it returns to let the UI draw.
-        public var searchBytesPerStep: Int64 = 64 << 20
+        package var searchBytesPerStep: Int64 = 64 << 20
         /// Time one search call may take before it returns (checked between reads), so a slow
         /// build or a slow source keeps the UI responsive.
-        public var searchTimePerStep: Duration = .milliseconds(40)
+        package var searchTimePerStep: Duration = .milliseconds(40)
         /// Bytes one search read asks for.
-        public var searchReadLength = 4 << 20
+        package var searchReadLength = 4 << 20
 
         /// The defaults: sized for a 1 GiB stream opened at its end in well under 100 ms.
-        public init() {}
+        package init() {}
     }
 
     /// A position in the stream at row granularity: a segment start and a wrapped row in it.
@@ -46,7 +46,7 @@ public final class OutputDocument {
     }
 
     /// The sizes this document was opened with.
-    public let configuration: Configuration
+    package let configuration: Configuration
     let cache: OutputByteCache
     let segmenter: OutputSegmenter
 
@@ -59,10 +59,10 @@ public final class OutputDocument {
     var searchState = OutputSearchState()
 
     /// The view stays at the end as the stream grows.
-    public internal(set) var isFollowing: Bool
+    package internal(set) var isFollowing: Bool
 
     /// Opens a document on `source`; nothing is read until it is first shown or refreshed.
-    public init(source: any OutputSource, following: Bool = false, configuration: Configuration = Configuration()) {
+    package init(source: any OutputSource, following: Bool = false, configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.isFollowing = following
         cache = OutputByteCache(source: source, blockSize: configuration.blockSize,
@@ -72,22 +72,22 @@ public final class OutputDocument {
     }
 
     /// The stream's size at the last read.
-    public var size: Int64 { cache.size }
+    package var size: Int64 { cache.size }
 
     /// The stream will not grow (the task finished).
-    public var isComplete: Bool { cache.isComplete }
+    package var isComplete: Bool { cache.isComplete }
 
     /// Why the last read failed (the scheduler went away, …); nil once a read works again.
-    public var errorMessage: String? { cache.failure.map { String(describing: $0) } }
+    package var errorMessage: String? { cache.failure.map { String(describing: $0) } }
 
     /// Bytes the document holds in memory for the stream.
-    public var cachedBytes: Int { cache.cachedBytes }
+    package var cachedBytes: Int { cache.cachedBytes }
 
     /// Reads what the stream gained since the last read (one small read: the new size, and the
     /// bytes of the last block). Call it when events say the task writes, or on a timer while
     /// the tab is open and the task runs. Returns whether anything changed.
     @discardableResult
-    public func refresh() -> Bool {
+    package func refresh() -> Bool {
         let before = (cache.size, cache.isComplete, errorMessage)
         attempt(()) { try cache.refresh() }
         return (cache.size, cache.isComplete, errorMessage) != before
@@ -95,7 +95,7 @@ public final class OutputDocument {
 
     /// Forgets everything read and goes back to the top, keeping follow mode: for when the
     /// screen knows the output started over (a retry), before the document could notice.
-    public func reset() {
+    package func reset() {
         cache.clear()
         anchor = .top
         visibleRange = nil
@@ -104,13 +104,13 @@ public final class OutputDocument {
     }
 
     /// Turns following on (the view jumps to the end) or off (the view stays where it is).
-    public func setFollowing(_ following: Bool) {
+    package func setFollowing(_ following: Bool) {
         // `anchor` already holds the end the last viewport showed, so turning off keeps the view.
         isFollowing = following
     }
 
     /// `F`: follows when not following, and the other way round.
-    public func toggleFollowing() {
+    package func toggleFollowing() {
         setFollowing(!isFollowing)
     }
 

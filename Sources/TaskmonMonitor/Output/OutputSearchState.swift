@@ -1,5 +1,5 @@
 /// Where a search stands, for the status line.
-public enum OutputSearchStatus: Equatable, Sendable {
+package enum OutputSearchStatus: Equatable, Sendable {
     /// No search, or it was cleared.
     case none
     /// Still looking (a big stream is searched a slice per call): call
@@ -14,7 +14,7 @@ public enum OutputSearchStatus: Equatable, Sendable {
     case failed
 
     /// A short text for the status line.
-    public func text(query: String) -> String {
+    package func text(query: String) -> String {
         switch self {
         case .none: ""
         case .searching(let scanned, let total):
@@ -50,10 +50,19 @@ struct OutputSearchState {
     var sweep: Sweep?
     var status = OutputSearchStatus.none
 
+    /// Every match's start, counted once per query and stream size (nil offsets: not counted).
+    struct Count {
+        var query: String
+        var size: Int64
+        var offsets: [Int64]?
+    }
+    var counted: Count?
+
     /// After a reset: offsets mean nothing any more, the pattern still does.
     mutating func forgetPosition() {
         current = nil
         sweep = nil
+        counted = nil
         if pattern != nil { status = .none }
     }
 }

@@ -5,7 +5,7 @@ import TaskmonKit
 /// Synchronous on purpose: the monitor's UI thread calls it directly, and a local read of a
 /// few hundred KiB over the scheduler's socket takes about a millisecond. A document never asks
 /// for more than ``OutputDocument/Configuration/searchReadLength`` bytes in one call.
-public protocol OutputSource {
+package protocol OutputSource {
     /// Reads up to `length` bytes from `offset`.
     ///
     /// Fewer bytes than asked for is normal near the end, and none at or past it. The chunk

@@ -1,7 +1,7 @@
 extension OutputDocument {
     /// The pane's status: size, how far down the view is, and whether it follows — e.g.
     /// "1.2 GiB · 73% · following".
-    public var statusText: String {
+    package var statusText: String {
         var parts = [Self.sizeText(cache.size)]
         if cache.size > 0 { parts.append("\(Int(fractionShown * 100))%") }
         if isFollowing { parts.append("following") }
@@ -9,7 +9,7 @@ extension OutputDocument {
     }
 
     /// A byte count for people: "512 B", "4.0 KiB", "73 MiB", "1.2 GiB".
-    public static func sizeText(_ bytes: Int64) -> String {
+    package static func sizeText(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0

@@ -28,21 +28,41 @@ enum Chrome {
         }
     }
 
-    /// The last row: a notice if one is showing, else the keys that apply.
+    /// The last row: a notice if one is showing, else the keys that apply, whole entries only;
+    /// the last two (help and quit) always show, the others as many as fit before them.
     static func drawFooter(_ canvas: inout Canvas, keys: [(String, String)], notice: Notice?, context: RenderContext) {
         let y = canvas.height - 1
         let footer = context.style(.footer)
         canvas.fill(row: y, style: footer)
         if let notice {
-            canvas.put(" " + notice.text, x: 0, y: y, maxWidth: canvas.width, style: notice.isError ? context.style(.error) : footer.adding(.bold))
+            canvas.cell(" " + notice.text, x: 0, y: y, width: canvas.width, style: notice.isError ? context.style(.error) : footer.adding(.bold))
             return
         }
+        func width(_ entry: (String, String)) -> Int { Canvas.measure(entry.0) + Canvas.measure(entry.1) + 3 }
+        let tail = Array(keys.suffix(2))
+        var shown: [(String, String)] = []
+        var used = 1 + tail.reduce(0) { $0 + width($1) }
+        for entry in keys.dropLast(2) {
+            guard used + width(entry) <= canvas.width else { break }
+            shown.append(entry)
+            used += width(entry)
+        }
         var x = 1
-        for (key, action) in keys {
-            let width = key.count + action.count + 2
-            guard x + width <= canvas.width else { break }
-            x += canvas.put(key, x: x, y: y, style: context.style(.footerKey))
-            x += canvas.put(" \(action)  ", x: x, y: y, style: footer)
+        for entry in shown + tail where x + width(entry) - 2 <= canvas.width {
+            x += canvas.put(entry.0, x: x, y: y, style: context.style(.footerKey))
+            x += canvas.put(" \(entry.1)  ", x: x, y: y, maxWidth: canvas.width - x, style: footer)
+        }
+    }
+
+    /// A frame of line-drawing characters (or `+-|` in ASCII) around a box.
+    static func drawBox(_ canvas: inout Canvas, x: Int, y: Int, width: Int, height: Int, style: Style, ascii: Bool) {
+        guard width >= 2, height >= 2 else { return }
+        let (h, v, corners) = ascii ? ("-", "|", ["+", "+", "+", "+"]) : ("─", "│", ["┌", "┐", "└", "┘"])
+        canvas.put(corners[0] + String(repeating: h, count: width - 2) + corners[1], x: x, y: y, style: style)
+        canvas.put(corners[2] + String(repeating: h, count: width - 2) + corners[3], x: x, y: y + height - 1, style: style)
+        for row in (y + 1)..<(y + height - 1) {
+            canvas.put(v, x: x, y: row, style: style)
+            canvas.put(v, x: x + width - 1, y: row, style: style)
         }
     }
 

@@ -14,6 +14,19 @@ enum DetailTab: Int, CaseIterable {
         }
     }
 
+    /// For a narrow tab bar.
+    var shortTitle: String {
+        switch self {
+        case .output: "Out"
+        case .errors: "Err"
+        case .properties: "Props"
+        case .result: "Result"
+        case .exception: "Exc"
+        case .cancellation: "Cancel"
+        case .info: "Info"
+        }
+    }
+
     /// Output and Errors page through a stream; the others show a few lines of text.
     var isStream: Bool { self == .output || self == .errors }
 

@@ -139,3 +139,65 @@ enum DetailText {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 }
+
+extension DetailText {
+    /// One screen row of a text tab: a piece of one of its lines.
+    struct Row {
+        /// The line it belongs to (an index into the tab's lines).
+        var line: Int
+        /// Columns of indent before it: wrapped rows sit under their line's value.
+        var indent: Int
+        var display: DisplayLine
+        var glyphs: Range<Int>
+        /// The column of the line where this row starts.
+        var startColumn: Int
+        /// Not wrapping, and the line goes on past the edge.
+        var cut: Bool
+    }
+
+    /// The lines as rows `width` columns wide: wrapped with a hanging `indent` (or cut).
+    static func rows(_ lines: [String], indent: Int, width: Int, wrap: Bool) -> [Row] {
+        let hanging = indent < width / 2 ? indent : 0
+        var rows: [Row] = []
+        rows.reserveCapacity(lines.count)
+        for (index, text) in lines.enumerated() {
+            let display = TerminalText.displayLine(text, options: .init(keepsColors: false, overlaysCarriageReturns: true),
+                                                   maxColumns: wrap ? .max : width)
+            guard wrap else {
+                rows.append(Row(line: index, indent: 0, display: display, glyphs: 0..<display.glyphs.count, startColumn: 0,
+                                cut: display.hasMore))
+                continue
+            }
+            var start = 0
+            var column = 0
+            var rowWidth = width
+            var rowIndent = 0
+            repeat {
+                var end = start
+                var used = 0
+                while end < display.glyphs.count, used + display.glyphs[end].width <= rowWidth || end == start {
+                    used += display.glyphs[end].width
+                    end += 1
+                }
+                rows.append(Row(line: index, indent: rowIndent, display: display, glyphs: start..<end, startColumn: column, cut: false))
+                column += used
+                start = end
+                rowIndent = hanging
+                rowWidth = max(1, width - hanging)
+            } while start < display.glyphs.count
+        }
+        return rows
+    }
+
+    /// Where a tab's values start, for the indent of their wrapped rows.
+    static func valueColumn(for tab: DetailTab, task: TaskInfo) -> Int {
+        switch tab {
+        case .properties:
+            let nameWidth = min(32, max(4, task.properties.keys.map(\.count).max() ?? 4))
+            return nameWidth + 10
+        case .exception, .cancellation: return 9
+        case .info: return 14
+        case .result, .output, .errors: return 0
+        }
+    }
+}

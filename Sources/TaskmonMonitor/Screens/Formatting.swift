@@ -2,9 +2,9 @@ import Foundation
 import TaskmonKit
 
 /// Short human forms of times, sizes and statuses for narrow columns.
-enum Formatting {
+package enum Formatting {
     /// `0.4s`, `12s`, `3m05s`, `2h14m`, `3d04h`.
-    static func duration(_ seconds: TimeInterval?) -> String {
+    package static func duration(_ seconds: TimeInterval?) -> String {
         guard let seconds, seconds.isFinite else { return "" }
         let s = max(0, seconds)
         if s < 10 { return String(format: "%.1fs", s) }
@@ -17,7 +17,7 @@ enum Formatting {
 
     /// How long ago, coarsely: `<1m`, `3m`, `2h`, `4d`. Minutes at the finest, so an idle
     /// screen changes at most once a minute and writes nothing in between.
-    static func age(since date: Date?, now: Date) -> String {
+    package static func age(since date: Date?, now: Date) -> String {
         guard let date else { return "" }
         let whole = max(0, Int(now.timeIntervalSince(date)))
         if whole < 60 { return "<1m" }
@@ -27,7 +27,7 @@ enum Formatting {
     }
 
     /// Wall-clock time of day, `14:03:27`, or the date when not today.
-    static func clock(_ date: Date?, now: Date) -> String {
+    package static func clock(_ date: Date?, now: Date) -> String {
         guard let date else { return "" }
         let calendar = Calendar.current
         let parts = calendar.dateComponents([.hour, .minute, .second], from: date)
@@ -39,7 +39,7 @@ enum Formatting {
     }
 
     /// `512 B`, `4.0 KiB`, `1.2 GiB`.
-    static func bytes(_ count: Int64) -> String {
+    package static func bytes(_ count: Int64) -> String {
         if count < 1024 { return "\(count) B" }
         var value = Double(count)
         for unit in ["KiB", "MiB", "GiB", "TiB"] {
@@ -49,8 +49,24 @@ enum Formatting {
         return "\(count) B"
     }
 
+    /// `done/total` in at most `width` columns: `100000/100000` becomes `100k/100k`.
+    package static func fraction(_ done: Int, _ total: Int, width: Int) -> String {
+        let plain = "\(done)/\(total)"
+        if plain.count <= width { return plain }
+        return "\(compact(done))/\(compact(total))"
+    }
+
+    /// `950`, `12.3k`, `100k`, `1.2M`.
+    package static func compact(_ value: Int) -> String {
+        if value < 1000 { return String(value) }
+        if value < 10_000 { return String(format: "%.1fk", Double(value) / 1000) }
+        if value < 1_000_000 { return "\(value / 1000)k" }
+        if value < 10_000_000 { return String(format: "%.1fM", Double(value) / 1_000_000) }
+        return "\(value / 1_000_000)M"
+    }
+
     /// A status in lists: short enough for a narrow column.
-    static func label(_ status: TaskStatus) -> String {
+    package static func label(_ status: TaskStatus) -> String {
         switch status {
         case .notSubmitted: "new"
         case .submitted: "queued"

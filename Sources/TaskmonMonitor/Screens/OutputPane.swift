@@ -9,7 +9,7 @@ enum OutputPane {
     }
 
     static func draw(_ canvas: inout Canvas, document: OutputDocument, top: Int, height: Int, wrap: Bool,
-                     emptyText: String, context: RenderContext) {
+                     horizontalOffset: Int = 0, emptyText: String, context: RenderContext) {
         let width = canvas.width
         let viewport = document.viewport(layout(height: height, width: width, wrap: wrap))
         var y = top
@@ -21,7 +21,8 @@ enum OutputPane {
         for line in viewport.lines {
             guard y < top + height else { break }
             let rows = OutputText.draw(line, into: &canvas, x: 0, y: y, width: width, skipRows: skip,
-                                       maxRows: top + height - y, wrap: wrap, query: document.searchQuery, context: context)
+                                       maxRows: top + height - y, wrap: wrap, query: document.searchQuery,
+                                       horizontalOffset: horizontalOffset, context: context)
             y += rows
             skip = 0
         }
@@ -31,7 +32,11 @@ enum OutputPane {
     static func status(_ document: OutputDocument) -> String {
         var text = document.statusText
         if document.searchStatus != .none {
-            text = document.searchStatus.text(query: document.searchQuery) + " · " + text
+            var search = document.searchStatus.text(query: document.searchQuery)
+            if case .found = document.searchStatus, let position = document.matchPosition {
+                search = "match \(position.index)/\(position.total)" + (search.isEmpty ? "" : " · " + search)
+            }
+            text = search + " · " + text
         }
         return text
     }

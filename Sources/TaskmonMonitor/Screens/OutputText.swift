@@ -16,12 +16,15 @@ enum OutputText {
 
     /// Draws `line` from row `skipRows` of its wrapped form; returns the rows drawn.
     static func draw(_ line: OutputLine, into canvas: inout Canvas, x: Int, y: Int, width: Int, skipRows: Int,
-                     maxRows: Int, wrap: Bool, query: String, context: RenderContext) -> Int {
+                     maxRows: Int, wrap: Bool, query: String, horizontalOffset: Int = 0, context: RenderContext) -> Int {
         let text = context.style(.text)
-        let decoded = TerminalText.displayLine(line.bytes[...], options: options(context.theme.depth), startColumn: 0,
+        let shift = wrap ? 0 : max(0, horizontalOffset)
+        let decoded = TerminalText.displayLine(line.bytes[...], options: options(context.theme.depth), startColumn: shift,
                                                maxColumns: wrap ? .max : width)
         let rows = wrap ? decoded.rows(width: width) : [0..<decoded.glyphs.count]
+        // Matches found in what is shown; the one `n` went to stands out from the others.
         let matches = query.isEmpty ? [] : decoded.columnRanges(of: query)
+        let currentIndex = shift == 0 ? line.currentMatch : nil
         var drawn = 0
         var rowStartColumn = 0
         for (index, range) in rows.enumerated() {
@@ -32,10 +35,13 @@ enum OutputText {
             let rowY = y + drawn
             canvas.put(decoded, glyphRange: range, x: x, y: rowY, maxWidth: width, style: text)
             // Search matches: the matched cells take the match style, whatever colour they had.
-            for match in matches where match.upperBound > rowStartColumn && match.lowerBound < rowStartColumn + columns {
+            for (matchIndex, match) in matches.enumerated()
+            where match.upperBound > rowStartColumn && match.lowerBound < rowStartColumn + columns {
                 let from = max(match.lowerBound, rowStartColumn) - rowStartColumn
                 let to = min(match.upperBound, rowStartColumn + columns) - rowStartColumn
-                let style = context.style(.searchMatch)
+                let style = matchIndex == currentIndex
+                    ? context.style(.searchMatch).adding(.bold).adding(.underline).adding(.reverse)
+                    : context.style(.searchMatch)
                 canvas.restyle(row: rowY, from: x + from, width: to - from) { _ in style }
             }
             drawn += 1

@@ -13,6 +13,12 @@ struct Prompt {
     enum Purpose: Equatable {
         case search
         case cancel(JobID, TaskIndex?, what: String)
+        case cancelTasks([TaskRef], what: String)
+        case cancelJobs([JobID], what: String)
+        /// A yes-or-no question; Enter sends the request.
+        case confirm(LinkRequest, question: String)
+        /// Asks for a file name to save a tab to.
+        case save(SaveTarget)
     }
 
     var purpose: Purpose
@@ -21,7 +27,10 @@ struct Prompt {
     var label: String {
         switch purpose {
         case .search: "/"
-        case .cancel(_, _, let what): "Cancel \(what)? Message (optional), Enter cancels, Esc keeps it: "
+        case .cancel(_, _, let what), .cancelTasks(_, let what), .cancelJobs(_, let what):
+            "Cancel \(what)? Message (optional), Enter cancels, Esc keeps it: "
+        case .confirm(_, let question): "\(question) Enter: yes, Esc: no "
+        case .save(let target): "Save \(target.what) to: "
         }
     }
 
@@ -57,25 +66,4 @@ struct FilterMenu {
         let status = Self.rows[selection]
         if chosen.contains(status) { chosen.remove(status) } else { chosen.insert(status) }
     }
-}
-
-/// The help text: every key, by screen.
-enum HelpText {
-    static let sections: [(String, [(String, String)])] = [
-        ("Everywhere", [
-            ("q", "quit"), ("?", "this help (↑↓ scroll it, other keys close it)"), ("T", "next colour theme"),
-            ("Esc Backspace ←", "back"), ("Ctrl-L", "redraw the screen"),
-        ]),
-        ("Lists (jobs, tasks)", [
-            ("↑ ↓ j k", "move"), ("g G Home End", "first / last"), ("PgUp PgDn", "page"),
-            ("Ctrl-U Ctrl-D", "half a page"), ("Enter → l", "open"), ("/", "search names; Enter keeps it"),
-            ("n N", "next / previous match"), ("f", "filter tasks by status"), ("s", "sort tasks: id, status, name, started, time"),
-            ("c", "cancel the job or task (asks first, takes a message)"), ("r", "retry the task (a finished one)"),
-        ]),
-        ("Task detail", [
-            ("Tab Shift-Tab ← →", "previous / next tab"), ("1–7", "Output, Errors, Properties, Result, Exception, Cancellation, Info"),
-            ("↑ ↓ PgUp PgDn g G", "scroll"), ("F", "follow the output as it grows (scrolling up stops it)"),
-            ("w", "wrap long lines"), ("/ n N", "search the output"), ("c r", "cancel / retry this task"),
-        ]),
-    ]
 }

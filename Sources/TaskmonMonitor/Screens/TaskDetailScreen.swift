@@ -11,15 +11,23 @@ struct TaskDetailScreen {
     /// A fetch is on its way; another is wanted when it lands.
     var loading = false
     var stale = false
-    /// First line shown, per text tab.
+    /// First row shown, per text tab.
     var textTop: [DetailTab: Int] = [:]
+    /// The line of each text tab that the search went to.
+    var textMatch: [DetailTab: Int] = [:]
     var wrap = true
+    /// Columns scrolled sideways when not wrapping (`<` `>`).
+    var horizontalOffset = 0
+    /// What `/` looks for in a text tab; nil when no search.
+    var textSearch: String?
     private(set) var bodyHeight = 1
     private(set) var bodyWidth = 1
     /// The Output and Errors documents, opened when their tab is first shown.
     var documents: [DetailTab: OutputDocument] = [:]
     /// The attempt the documents were opened for: a retry starts fresh output.
     var documentsAttempt: Int?
+    /// Stream tabs opened on a finished task, shown at their end once and then left there.
+    var openedAtEnd: Set<DetailTab> = []
 
     init(jobID: JobID, taskID: TaskIndex, tab: DetailTab) {
         self.jobID = jobID
@@ -27,13 +35,16 @@ struct TaskDetailScreen {
         self.tab = tab
     }
 
-    /// The tab to open first: where the news is.
-    static func defaultTab(for status: TaskStatus?) -> DetailTab {
-        switch status {
-        case .failed?, .environmentError?: .exception
-        case .canceled?, .canceling?: .cancellation
-        case .completed?: .result
-        default: .output
+    /// The tab to open first: where the news is. A timed-out or failed task's exception says
+    /// what happened (or says to look at Errors); an interrupted one's signal is in Info.
+    static func defaultTab(for row: TaskRowInfo?) -> DetailTab {
+        guard let row else { return .output }
+        switch row.status {
+        case .failed, .environmentError, .timedOut: return .exception
+        case .interrupted: return .info
+        case .canceled, .canceling: return .cancellation
+        case .completed: return .result
+        default: return .output
         }
     }
 
@@ -56,7 +67,9 @@ struct TaskDetailScreen {
         if tab.isStream, let document = documents[tab] {
             let empty = tab == .output ? "no standard output" : "no standard error"
             OutputPane.draw(&canvas, document: document, top: top, height: bodyHeight, wrap: wrap,
-                            emptyText: (status?.isActive ?? false) ? empty + " yet" : empty, context: context)
+                            horizontalOffset: horizontalOffset, emptyText: (status?.isActive ?? false) ? empty + " yet" : empty, context: context)
+            // A finished stream opened at its end (where the error usually is) stays there.
+            if openedAtEnd.remove(tab) != nil { document.setFollowing(false) }
             // Size, position and follow state at the tab bar's right end, where there is room.
             let room = canvas.width - tabsEnd - 1
             let text = OutputPane.status(document) + " "
@@ -68,17 +81,26 @@ struct TaskDetailScreen {
         if tab.isStream {
             canvas.put(" connecting to the output…", x: 0, y: top, style: context.style(.muted))
         } else {
-            drawText(&canvas, lines: DetailText.lines(for: tab, task: task, now: context.now), top: top, tabsEnd: tabsEnd, context: context)
+            drawText(&canvas, rows: textRows(task, now: context.now), top: top, tabsEnd: tabsEnd, context: context)
         }
     }
 
-    /// Draws the tab bar; returns the column after the last tab.
+    /// Draws the tab bar; returns the column after the last tab. Every tab stays reachable by
+    /// eye: full titles where they fit, then short ones, then numbers with the current title.
     @discardableResult
     private func drawTabs(_ canvas: inout Canvas, y: Int, context: RenderContext) -> Int {
         canvas.fill(row: y, style: context.style(.tabInactive))
+        let styles: [(DetailTab) -> String] = [
+            { " \($0.rawValue + 1) \($0.title)\(badge($0)) " },
+            { " \($0.rawValue + 1) \($0.shortTitle)\(badge($0)) " },
+            { $0 == tab ? " \($0.rawValue + 1) \($0.shortTitle)\(badge($0)) " : " \($0.rawValue + 1)\(badge($0)) " },
+        ]
+        var labels = DetailTab.allCases.map(styles[0])
+        for style in styles.dropFirst() where labels.reduce(0, { $0 + Canvas.measure($1) + 1 }) + 1 > canvas.width {
+            labels = DetailTab.allCases.map(style)
+        }
         var x = 1
-        for candidate in DetailTab.allCases {
-            let label = " \(candidate.rawValue + 1) \(candidate.title)\(badge(candidate)) "
+        for (candidate, label) in zip(DetailTab.allCases, labels) {
             let style = candidate == tab ? context.style(.tabActive) : context.style(.tabInactive)
             guard x + Canvas.measure(label) <= canvas.width else { break }
             x += canvas.put(label, x: x, y: y, style: style) + 1
@@ -98,24 +120,42 @@ struct TaskDetailScreen {
         }
     }
 
-    private func drawText(_ canvas: inout Canvas, lines: [String], top: Int, tabsEnd: Int, context: RenderContext) {
-        let first = textTop[tab] ?? 0
+    /// The rows a text tab takes at the current width: long lines wrapped (or cut), each
+    /// wrapped row indented under its line's value column (VALUE, Message:, …).
+    func textRows(_ task: TaskInfo, now: Date) -> [DetailText.Row] {
+        DetailText.rows(DetailText.lines(for: tab, task: task, now: now), indent: DetailText.valueColumn(for: tab, task: task),
+                        width: max(1, bodyWidth - 1), wrap: wrap)
+    }
+
+    private func drawText(_ canvas: inout Canvas, rows: [DetailText.Row], top: Int, tabsEnd: Int, context: RenderContext) {
+        let first = min(textTop[tab] ?? 0, max(0, rows.count - bodyHeight))
         let width = canvas.width - 1
-        let options = TerminalText.Options(keepsColors: false, colorDepth: context.theme.depth, overlaysCarriageReturns: true)
         var y = top
         var index = first
-        while y < canvas.height - 1, index < lines.count {
-            let line = TerminalText.displayLine(lines[index], options: options, startColumn: 0, maxColumns: wrap ? .max : width)
-            for range in wrap ? line.rows(width: width) : [0..<line.glyphs.count] where y < canvas.height - 1 {
-                canvas.put(line, glyphRange: range, x: 1, y: y, maxWidth: width, style: context.style(.text))
-                y += 1
+        while y < canvas.height - 1, index < rows.count {
+            let row = rows[index]
+            let x = 1 + row.indent
+            canvas.put(row.display, glyphRange: row.glyphs, x: x, y: y, maxWidth: width - row.indent, style: context.style(.text))
+            if let query = textSearch, !query.isEmpty {
+                let columns = row.display.glyphs[row.glyphs].reduce(0) { $0 + $1.width }
+                for match in row.display.columnRanges(of: query)
+                where match.upperBound > row.startColumn && match.lowerBound < row.startColumn + columns {
+                    let from = max(match.lowerBound, row.startColumn) - row.startColumn
+                    let to = min(match.upperBound, row.startColumn + columns) - row.startColumn
+                    let style = row.line == textMatchLine ? context.style(.searchMatch).adding(.bold).adding(.underline).adding(.reverse)
+                        : context.style(.searchMatch)
+                    canvas.restyle(row: y, from: x + from, width: to - from) { _ in style }
+                }
             }
-            if line.glyphs.isEmpty { y += 1 }
+            if !wrap, row.cut, width > 1 { canvas.put(context.ascii ? ">" : "›", x: width, y: y, style: context.style(.muted)) }
+            y += 1
             index += 1
         }
-        if lines.count > bodyHeight, canvas.width - 16 > tabsEnd {
-            let position = "\(min(lines.count, first + 1))–\(min(lines.count, first + bodyHeight))/\(lines.count)"
-            canvas.cell(position, x: canvas.width - 16, y: 2, width: 15, style: context.style(.muted), alignRight: true)
+        if rows.count > bodyHeight, canvas.width - 16 > tabsEnd {
+            var position = "\(min(rows.count, first + 1))–\(min(rows.count, first + bodyHeight))/\(rows.count)"
+            if let query = textSearch { position = "/\(query) · " + position }
+            let room = min(Canvas.measure(position), canvas.width - tabsEnd - 1)
+            canvas.cell(position, x: canvas.width - room - 1, y: 2, width: room, style: context.style(.muted), alignRight: true)
         }
     }
 
@@ -128,16 +168,51 @@ struct TaskDetailScreen {
         guard tab.isStream else { return nil }
         if let document = documents[tab] { return document }
         guard let source = source(tab == .output ? .stdout : .stderr) else { return nil }
-        let document = OutputDocument(source: source, following: running)
+        // Following while it runs; a finished one opens at its end too, but stays put: the
+        // first frame's end becomes the view (see `openedAtEnd`).
+        let document = OutputDocument(source: source, following: true)
+        if !running { openedAtEnd.insert(tab) }
         documents[tab] = document
         return document
     }
 
-    /// Scrolls a text tab by `delta` lines (clamped).
+    /// Scrolls a text tab by `delta` rows (clamped): every wrapped row of a long value can be
+    /// reached.
     mutating func scrollText(by delta: Int, now: Date) {
         guard let task else { return }
-        let count = DetailText.lines(for: tab, task: task, now: now).count
-        let current = textTop[tab] ?? 0
+        let count = textRows(task, now: now).count
+        let current = min(textTop[tab] ?? 0, max(0, count - bodyHeight))
         textTop[tab] = max(0, min(max(0, count - bodyHeight), current + delta))
+    }
+
+    /// The line of the text match `n` went to.
+    var textMatchLine: Int? {
+        get { textMatch[tab] }
+        set { textMatch[tab] = newValue }
+    }
+
+    /// Goes to the next (or previous) line of the text tab that contains ``textSearch``,
+    /// wrapping around; `fromTop` starts from the first line shown. Returns false when no line has it.
+    mutating func findText(backwards: Bool, now: Date, fromTop: Bool = false) -> Bool {
+        guard let task, let query = textSearch, !query.isEmpty else { return false }
+        let lines = DetailText.lines(for: tab, task: task, now: now)
+        guard !lines.isEmpty else { return false }
+        let rows = textRows(task, now: now)
+        let topLine = rows[safe: textTop[tab] ?? 0]?.line ?? 0
+        let start = fromTop ? topLine - (backwards ? -1 : 1) : (textMatchLine ?? topLine)
+        for step in 1...lines.count {
+            let index = ((start + (backwards ? -step : step)) % lines.count + lines.count) % lines.count
+            guard TerminalText.sanitize(lines[index]).text.range(of: query, options: .caseInsensitive) != nil else { continue }
+            textMatchLine = index
+            // Show the line, a third down the pane unless it is already on screen.
+            if let row = rows.firstIndex(where: { $0.line == index }) {
+                let current = textTop[tab] ?? 0
+                if row < current || row >= current + bodyHeight {
+                    textTop[tab] = max(0, min(max(0, rows.count - bodyHeight), row - bodyHeight / 3))
+                }
+            }
+            return true
+        }
+        return false
     }
 }

@@ -79,7 +79,7 @@ struct TaskOrdering {
     }
 
     /// Sort rank per status value.
-    private static let statusRank: [Int] = {
+    static let statusRank: [Int] = {
         let order: [TaskStatus] = [.failed, .environmentError, .timedOut, .interrupted, .canceling, .running,
                                    .assigned, .submitted, .notSubmitted, .canceled, .completed]
         var rank = [Int](repeating: 0, count: TaskStatus.allCases.count)

@@ -1,5 +1,5 @@
 /// A colour as a theme file names it, before it meets a terminal.
-public enum ThemeColor: Hashable, Sendable {
+package enum ThemeColor: Hashable, Sendable {
     /// The terminal's own foreground or background (`default` in a theme).
     case terminalDefault
     /// One of the 256 indexed colours (0–15 are the ANSI colours).
@@ -9,7 +9,7 @@ public enum ThemeColor: Hashable, Sendable {
 }
 
 /// How many colours a terminal can show. Ordered, so `depth >= .sixteen` reads naturally.
-public enum ColorDepth: Int, Comparable, Sendable, CaseIterable {
+package enum ColorDepth: Int, Comparable, Sendable, CaseIterable {
     /// No colour at all: `NO_COLOR`, `vt100`, or a terminal without `colors`.
     case monochrome = 0
     case eight = 8
@@ -17,7 +17,7 @@ public enum ColorDepth: Int, Comparable, Sendable, CaseIterable {
     case twoFiftySix = 256
 
     /// The depth for a terminal that reports `colors` colours.
-    public init(colors: Int) {
+    package init(colors: Int) {
         switch colors {
         case 256...: self = .twoFiftySix
         case 16..<256: self = .sixteen
@@ -26,11 +26,11 @@ public enum ColorDepth: Int, Comparable, Sendable, CaseIterable {
         }
     }
 
-    public static func < (lhs: ColorDepth, rhs: ColorDepth) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: ColorDepth, rhs: ColorDepth) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// A colour the terminal can show as it is: its default, or a palette index below its depth.
-public enum TerminalColor: Hashable, Sendable {
+package enum TerminalColor: Hashable, Sendable {
     case terminalDefault
     case index(UInt8)
 }
@@ -38,7 +38,7 @@ public enum TerminalColor: Hashable, Sendable {
 extension ThemeColor {
     /// The nearest colour a terminal of `depth` can show. Monochrome terminals get
     /// `.terminalDefault`; attributes (bold, reverse) carry the meaning there.
-    public func mapped(to depth: ColorDepth) -> TerminalColor {
+    package func mapped(to depth: ColorDepth) -> TerminalColor {
         switch (self, depth) {
         case (_, .monochrome), (.terminalDefault, _):
             return .terminalDefault

@@ -1,24 +1,24 @@
 import TaskmonKit
 
 /// Text attributes a cell can carry. On a monochrome terminal these alone tell statuses apart.
-public struct TextAttributes: OptionSet, Hashable, Sendable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+package struct TextAttributes: OptionSet, Hashable, Sendable {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let bold = TextAttributes(rawValue: 1 << 0)
-    public static let dim = TextAttributes(rawValue: 1 << 1)
-    public static let reverse = TextAttributes(rawValue: 1 << 2)
-    public static let underline = TextAttributes(rawValue: 1 << 3)
-    public static let italic = TextAttributes(rawValue: 1 << 4)
+    package static let bold = TextAttributes(rawValue: 1 << 0)
+    package static let dim = TextAttributes(rawValue: 1 << 1)
+    package static let reverse = TextAttributes(rawValue: 1 << 2)
+    package static let underline = TextAttributes(rawValue: 1 << 3)
+    package static let italic = TextAttributes(rawValue: 1 << 4)
 }
 
 /// How one cell looks, resolved for the terminal at hand: what `Terminal` draws.
-public struct Style: Hashable, Sendable {
-    public var foreground: TerminalColor
-    public var background: TerminalColor
-    public var attributes: TextAttributes
+package struct Style: Hashable, Sendable {
+    package var foreground: TerminalColor
+    package var background: TerminalColor
+    package var attributes: TextAttributes
 
-    public init(foreground: TerminalColor = .terminalDefault, background: TerminalColor = .terminalDefault,
+    package init(foreground: TerminalColor = .terminalDefault, background: TerminalColor = .terminalDefault,
                 attributes: TextAttributes = []) {
         self.foreground = foreground
         self.background = background
@@ -26,10 +26,10 @@ public struct Style: Hashable, Sendable {
     }
 
     /// The terminal's default look.
-    public static let plain = Style()
+    package static let plain = Style()
 
     /// This style with `extra` attributes added.
-    public func adding(_ extra: TextAttributes) -> Style {
+    package func adding(_ extra: TextAttributes) -> Style {
         var copy = self
         copy.attributes.formUnion(extra)
         return copy
@@ -38,7 +38,7 @@ public struct Style: Hashable, Sendable {
 
 /// What a piece of the screen is, so a theme can give it a look. Screens draw roles;
 /// the theme turns roles into `Style`s.
-public enum ThemeRole: Hashable, Sendable {
+package enum ThemeRole: Hashable, Sendable {
     /// A task status: its colour in lists, the status bar and the header counts.
     case status(TaskStatus)
     /// Ordinary text.

@@ -2,23 +2,23 @@ import CNCurses
 import Glibc
 
 /// Why the monitor cannot use this terminal.
-public struct TerminalError: Error, CustomStringConvertible, Sendable {
-    public let description: String
+package struct TerminalError: Error, CustomStringConvertible, Sendable {
+    package let description: String
 }
 
 /// The only user of ncurses: opens the terminal, reads keys, and draws `Canvas` frames.
 ///
 /// Lives on the main thread (ncurses is not thread-safe). Other threads reach the run loop
 /// only through ``wake()``. Every exit path calls ``close()``, which restores the tty.
-public final class Terminal {
+package final class Terminal {
     /// What the terminal can show.
-    public let colorDepth: ColorDepth
+    package let colorDepth: ColorDepth
     /// The locale encodes UTF-8 (after falling back to C.UTF-8 where the user's could not).
-    public let localeIsUTF8: Bool
+    package let localeIsUTF8: Bool
     /// The terminfo entry in use, when TERM itself had none (see ``fallbacks(for:)``).
-    public let substitutedTerm: String?
-    public private(set) var rows: Int
-    public private(set) var columns: Int
+    package let substitutedTerm: String?
+    package private(set) var rows: Int
+    package private(set) var columns: Int
 
     private let screen: OpaquePointer
     private let window: UnsafeMutablePointer<WINDOW>
@@ -36,7 +36,7 @@ public final class Terminal {
     /// Opens the terminal on stdin/stdout. Refuses (leaving the terminal untouched) when TERM
     /// is unset, unknown or cannot address the cursor (`dumb`), or stdout is not a terminal.
     /// `useColor: false` (NO_COLOR) draws with attributes only.
-    public init(environment: [String: String], useColor: Bool) throws(TerminalError) {
+    package init(environment: [String: String], useColor: Bool) throws(TerminalError) {
         let term = try Self.preflight(environment: environment)
         let utf8 = cncurses_use_utf8_locale() == 1
         wakeDescriptor = cncurses_wake_pipe_open()
@@ -73,7 +73,7 @@ public final class Terminal {
     /// are a tty, and TERM names a terminfo entry that can move the cursor (`dumb` cannot).
     /// Returns TERM.
     @discardableResult
-    public static func preflight(environment: [String: String]) throws(TerminalError) -> String {
+    package static func preflight(environment: [String: String]) throws(TerminalError) -> String {
         guard isatty(0) == 1, isatty(1) == 1 else {
             throw TerminalError(description: "the monitor needs a terminal (stdin and stdout are not a tty); use `taskmon jobs` or `taskmon show` instead")
         }
@@ -112,7 +112,7 @@ public final class Terminal {
     }
 
     /// Restores the tty. Safe to call more than once.
-    public func close() {
+    package func close() {
         guard isOpen else { return }
         isOpen = false
         _ = cncurses_cursor(1)
@@ -123,22 +123,23 @@ public final class Terminal {
     deinit { close() }
 
     /// Wakes the run loop's ``wait(timeoutMilliseconds:)`` from any thread or a signal handler.
-    public static func wake() { cncurses_wake(0) }
+    package static func wake() { cncurses_wake(0) }
 
     /// What woke the run loop.
-    public struct Wakeup: Sendable {
+    package struct Wakeup: Sendable {
         /// Input is waiting: call ``readKeys()``.
-        public var input = false
+        package var input = false
         /// Someone called ``wake()``.
-        public var woken = false
-        /// SIGINT, SIGTERM or SIGHUP arrived: quit.
-        public var quitSignal: Int32?
-        /// SIGWINCH arrived; the terminal's new size is already applied.
-        public var resized = false
+        package var woken = false
+        /// SIGINT, SIGTERM, SIGHUP or SIGQUIT arrived: quit.
+        package var quitSignal: Int32?
+        /// SIGWINCH (or SIGCONT) arrived; the terminal's new size is already applied and the
+        /// next frame is drawn in full (a resized terminal may have blanked what it showed).
+        package var resized = false
     }
 
     /// Blocks until input, a wake-up, a signal or the timeout (nil: none).
-    public func wait(timeoutMilliseconds: Int32?) -> Wakeup {
+    package func wait(timeoutMilliseconds: Int32?) -> Wakeup {
         var descriptors = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
         let ready = poll(&descriptors, 2, timeoutMilliseconds ?? -1)
@@ -149,10 +150,11 @@ public final class Terminal {
             var signals: UInt64 = 0
             _ = cncurses_wake_drain(&signals)
             wakeup.woken = true
-            for signal in [SIGINT, SIGTERM, SIGHUP] where signals & (1 << UInt64(signal)) != 0 {
+            for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] where signals & (1 << UInt64(signal)) != 0 {
                 wakeup.quitSignal = signal
             }
-            if signals & (1 << UInt64(SIGWINCH)) != 0 {
+            // After `fg` the size may have changed while no SIGWINCH could reach us.
+            if signals & (1 << UInt64(SIGWINCH)) != 0 || signals & (1 << UInt64(SIGCONT)) != 0 {
                 applyWindowSize()
                 wakeup.resized = true
             }
@@ -161,7 +163,7 @@ public final class Terminal {
     }
 
     /// Reads every key waiting, without blocking.
-    public func readKeys() -> [Key] {
+    package func readKeys() -> [Key] {
         var keys: [Key] = []
         var value: wint_t = 0
         while true {
@@ -203,6 +205,9 @@ public final class Terminal {
         if cncurses_window_size(1, &newRows, &newColumns) == 0,
            newRows != Int32(rows) || newColumns != Int32(columns) {
             resize_term(newRows, newColumns)
+            // ncurses keeps believing the old contents are on screen; terminals (tmux) blank
+            // or reflow them on a resize, so the next frame must be sent whole.
+            clearok(window, true)
         }
         rows = Int(cncurses_rows(window))
         columns = Int(cncurses_columns(window))
@@ -210,7 +215,7 @@ public final class Terminal {
 
     /// Draws a frame. ncurses compares it with what is on screen and sends only the difference,
     /// so an unchanged frame writes nothing. `cursor` shows the cursor there (a prompt's input).
-    public func draw(_ canvas: Canvas, cursor: (x: Int, y: Int)? = nil) {
+    package func draw(_ canvas: Canvas, cursor: (x: Int, y: Int)? = nil) {
         let height = min(canvas.height, rows)
         for y in 0..<height {
             canvas.forEachRun(inRow: y) { x, _, style, scalars in
@@ -232,9 +237,57 @@ public final class Terminal {
         doupdate()
     }
 
+    /// Writes bytes straight to the terminal, after the frame: an OSC 52 copy, a notification.
+    /// They change nothing on screen, so ncurses' picture of it stays right.
+    package func writeRaw(_ bytes: [UInt8]) {
+        var offset = 0
+        bytes.withUnsafeBytes { buffer in
+            while offset < buffer.count {
+                let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+
+    /// Gives the terminal to `argv` (the pager) until it exits, then takes it back; the next
+    /// frame is drawn in full. Signals that came meanwhile were the program's (Ctrl-C in less):
+    /// they are dropped, all but a resize. Returns the program's exit status, or nil when it
+    /// could not start.
+    package func runProgram(_ argv: [String]) -> Int32? {
+        def_prog_mode()
+        endwin()
+        defer {
+            reset_prog_mode()
+            clearok(window, true)
+            var signals: UInt64 = 0
+            _ = cncurses_wake_drain(&signals)
+            if signals & (1 << UInt64(SIGWINCH)) != 0 || signals & (1 << UInt64(SIGCONT)) != 0 { applyWindowSize() }
+            applyWindowSize()
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The monitor ignores SIGPIPE and catches the others; the pager gets the defaults.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        var cArguments = argv.map { strdup($0) }
+        cArguments.append(nil)
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, argv[0], nil, &attributes, cArguments, environ) == 0 else { return nil }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
+    }
+
     /// Forgets what ncurses believes is on screen, so the next frame is drawn in full
     /// (Ctrl-L, or after another program wrote to the terminal).
-    public func invalidate() {
+    package func invalidate() {
         clearok(window, true)
     }
 

@@ -2,7 +2,7 @@ extension DisplayLine {
     /// The line cut to at most `columns` columns. When anything is cut (or the line already
     /// `hasMore`), the last column shows an ellipsis: `…`, or `~` for terminals without it.
     /// A wide character that would straddle the ellipsis goes whole.
-    public func truncated(toColumns columns: Int, asciiEllipsis: Bool = false) -> DisplayLine {
+    package func truncated(toColumns columns: Int, asciiEllipsis: Bool = false) -> DisplayLine {
         if self.columns <= columns && !hasMore { return self }
         var result = DisplayLine()
         result.startColumn = startColumn
@@ -24,7 +24,7 @@ extension DisplayLine {
     /// A wide character that does not fit at the end of a row starts the next one, so no row is
     /// wider than `width` (unless `width` is 1 and the glyph is wide: it then has a row alone).
     /// An empty line is one empty row.
-    public func rows(width: Int) -> [Range<Int>] {
+    package func rows(width: Int) -> [Range<Int>] {
         let width = max(width, 1)
         var rows: [Range<Int>] = []
         var rowStart = 0
@@ -42,7 +42,7 @@ extension DisplayLine {
     }
 
     /// The glyphs in `range` (a row from `rows(width:)`) as a line of their own.
-    public func slice(_ range: Range<Int>) -> DisplayLine {
+    package func slice(_ range: Range<Int>) -> DisplayLine {
         var result = DisplayLine()
         result.startColumn = startColumn + glyphs[..<range.lowerBound].reduce(0) { $0 + $1.width }
         for glyph in glyphs[range] {

@@ -3,7 +3,7 @@ extension DisplayLine {
     /// (add the x the line was drawn at), for highlighting search matches with
     /// `Canvas.restyle`. Compares base characters, ASCII letters without regard to case
     /// when `ignoringCase`; matches do not overlap.
-    public func columnRanges(of needle: String, ignoringCase: Bool = true) -> [Range<Int>] {
+    package func columnRanges(of needle: String, ignoringCase: Bool = true) -> [Range<Int>] {
         let wanted = needle.unicodeScalars.map { fold($0.value, ignoringCase) }
         guard !wanted.isEmpty, wanted.count <= glyphs.count else { return [] }
         var columnsBefore: [Int] = []

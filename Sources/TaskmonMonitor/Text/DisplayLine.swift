@@ -1,43 +1,43 @@
 /// One line of untrusted text made safe to draw: glyphs that each take 1 or 2 columns, with
 /// the marks (combining accents) that sit on them and the inline colours they carry.
 /// Made by `TerminalText`; drawn with `Canvas.put(_:x:y:maxWidth:style:)`.
-public struct DisplayLine: Sendable, CustomStringConvertible {
+package struct DisplayLine: Sendable, CustomStringConvertible {
     /// One cell's worth of text.
-    public struct Glyph: Hashable, Sendable {
+    package struct Glyph: Hashable, Sendable {
         /// The character itself (the base, for a cluster with marks).
-        public var scalar: Unicode.Scalar
+        package var scalar: Unicode.Scalar
         var widthStorage: UInt8
         /// True when this is not the text itself but a visible stand-in for a control, an escape,
         /// invalid UTF-8 or the like: the screen draws these dimmed or reversed.
-        public var isSubstitute: Bool
+        package var isSubstitute: Bool
         var styleIndex: UInt32
         var markStart: Int32
         var markCount: UInt8
 
         /// Columns taken: 1 or 2.
-        public var width: Int { Int(widthStorage) }
+        package var width: Int { Int(widthStorage) }
     }
 
     /// The glyphs, left to right, from `startColumn`.
-    public internal(set) var glyphs: [Glyph] = []
+    package internal(set) var glyphs: [Glyph] = []
     /// Combining marks, shared storage; a glyph's are `marks(of:)`.
     var markStorage: [Unicode.Scalar] = []
     /// Inline styles other than `.none`; a glyph's is `style(of:)`. Style index 0 is `.none`,
     /// index i is `styles[i - 1]`, so a line without colours allocates nothing for them.
     var styles: [InlineStyle] = []
     /// Columns the glyphs take together.
-    public internal(set) var columns = 0
+    package internal(set) var columns = 0
     /// The column of the line where the first glyph sits (the horizontal scroll asked for).
-    public internal(set) var startColumn = 0
+    package internal(set) var startColumn = 0
     /// True when the line goes on past the last glyph (cut at `maxColumns`, or truncated):
     /// the screen may show a "more" marker.
-    public internal(set) var hasMore = false
+    package internal(set) var hasMore = false
 
     /// An empty line.
-    public init() {}
+    package init() {}
 
     /// The inline style (kept SGR colours) of `glyph`.
-    public func style(of glyph: Glyph) -> InlineStyle {
+    package func style(of glyph: Glyph) -> InlineStyle {
         glyph.styleIndex == 0 ? .none : styles[Int(glyph.styleIndex) - 1]
     }
 
@@ -50,13 +50,13 @@ public struct DisplayLine: Sendable, CustomStringConvertible {
     }
 
     /// The combining marks drawn in `glyph`'s cell.
-    public func marks(of glyph: Glyph) -> ArraySlice<Unicode.Scalar> {
+    package func marks(of glyph: Glyph) -> ArraySlice<Unicode.Scalar> {
         let start = Int(glyph.markStart)
         return markStorage[start..<(start + Int(glyph.markCount))]
     }
 
     /// The visible text (wide characters once, marks after their base), for tests and search.
-    public var text: String {
+    package var text: String {
         var scalars = String.UnicodeScalarView()
         for glyph in glyphs {
             scalars.append(glyph.scalar)
@@ -66,7 +66,7 @@ public struct DisplayLine: Sendable, CustomStringConvertible {
     }
 
     /// The visible text.
-    public var description: String { text }
+    package var description: String { text }
 
     mutating func append(_ scalar: Unicode.Scalar, width: Int, isSubstitute: Bool, style: InlineStyle,
                          marks: some Collection<Unicode.Scalar>) {
@@ -80,7 +80,7 @@ public struct DisplayLine: Sendable, CustomStringConvertible {
 
 extension DisplayLine: Equatable {
     /// Lines are equal when they look the same: same glyphs, marks, styles and extent.
-    public static func == (lhs: DisplayLine, rhs: DisplayLine) -> Bool {
+    package static func == (lhs: DisplayLine, rhs: DisplayLine) -> Bool {
         guard lhs.columns == rhs.columns, lhs.startColumn == rhs.startColumn, lhs.hasMore == rhs.hasMore,
               lhs.glyphs.count == rhs.glyphs.count else { return false }
         for (left, right) in zip(lhs.glyphs, rhs.glyphs) {

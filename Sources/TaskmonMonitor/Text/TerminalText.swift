@@ -18,23 +18,23 @@
 ///
 /// Widths are glibc's `wcwidth` in a UTF-8 locale, whatever the process's locale: what
 /// ncursesw uses to place characters, so columns never drift.
-public enum TerminalText {
+package enum TerminalText {
     /// How to read a piece of text.
-    public struct Options: Hashable, Sendable {
+    package struct Options: Hashable, Sendable {
         /// Keep SGR colours and attributes as `InlineStyle`s (output); otherwise they are removed too.
-        public var keepsColors: Bool
+        package var keepsColors: Bool
         /// The terminal's colours: kept SGR colours are mapped down to these.
-        public var colorDepth: ColorDepth
+        package var colorDepth: ColorDepth
         /// `\r` returns to column 0 and later text overwrites (progress bars show their final
         /// state), instead of showing as `^M`.
-        public var overlaysCarriageReturns: Bool
+        package var overlaysCarriageReturns: Bool
         /// Tab stops every this many columns, counted from the start of the line.
-        public var tabWidth: Int
+        package var tabWidth: Int
         /// How many scalars an unterminated escape sequence may swallow before the rest shows.
-        public var sequenceLimit: Int
+        package var sequenceLimit: Int
 
         /// Options as given; see `label` and `output(colorDepth:)` for the usual ones.
-        public init(keepsColors: Bool, colorDepth: ColorDepth = .monochrome, overlaysCarriageReturns: Bool,
+        package init(keepsColors: Bool, colorDepth: ColorDepth = .monochrome, overlaysCarriageReturns: Bool,
                     tabWidth: Int = 8, sequenceLimit: Int = 4096) {
             self.keepsColors = keepsColors
             self.colorDepth = colorDepth
@@ -44,10 +44,10 @@ public enum TerminalText {
         }
 
         /// For names, messages and other one-line labels: no colours, `\r` shown as `^M`.
-        public static let label = Options(keepsColors: false, overlaysCarriageReturns: false)
+        package static let label = Options(keepsColors: false, overlaysCarriageReturns: false)
 
         /// For task output: colours kept (mapped to `colorDepth`), `\r` overlays.
-        public static func output(colorDepth: ColorDepth) -> Options {
+        package static func output(colorDepth: ColorDepth) -> Options {
             Options(keepsColors: true, colorDepth: colorDepth, overlaysCarriageReturns: true)
         }
     }
@@ -59,7 +59,7 @@ public enum TerminalText {
     ///
     /// Cost grows with the bytes up to the last visible column: the scan stops there unless a
     /// `\r` later in the line could still overwrite what is visible.
-    public static func displayLine(_ bytes: UnsafeRawBufferPointer, options: Options, startColumn: Int = 0,
+    package static func displayLine(_ bytes: UnsafeRawBufferPointer, options: Options, startColumn: Int = 0,
                                    maxColumns: Int = .max) -> DisplayLine {
         var builder = LineBuilder(startColumn: startColumn, maxColumns: maxColumns)
         var scanner = TextScanner(options: options)
@@ -68,13 +68,13 @@ public enum TerminalText {
     }
 
     /// `displayLine(_:options:startColumn:maxColumns:)` for bytes in an array.
-    public static func displayLine(_ bytes: ArraySlice<UInt8>, options: Options, startColumn: Int = 0,
+    package static func displayLine(_ bytes: ArraySlice<UInt8>, options: Options, startColumn: Int = 0,
                                    maxColumns: Int = .max) -> DisplayLine {
         bytes.withUnsafeBytes { displayLine($0, options: options, startColumn: startColumn, maxColumns: maxColumns) }
     }
 
     /// `displayLine(_:options:startColumn:maxColumns:)` for a string (a label, by default).
-    public static func displayLine(_ text: String, options: Options = .label, startColumn: Int = 0,
+    package static func displayLine(_ text: String, options: Options = .label, startColumn: Int = 0,
                                    maxColumns: Int = .max) -> DisplayLine {
         var text = text
         return text.withUTF8 {
@@ -85,21 +85,21 @@ public enum TerminalText {
     // MARK: - Labels
 
     /// Sanitized text and the columns it takes.
-    public struct SanitizedText: Hashable, Sendable {
+    package struct SanitizedText: Hashable, Sendable {
         /// Safe to hand to the terminal as it is.
-        public var text: String
+        package var text: String
         /// Its width in columns.
-        public var columns: Int
+        package var columns: Int
     }
 
     /// A label (task name, message) made safe to draw, with its width.
-    public static func sanitize(_ label: String, options: Options = .label) -> SanitizedText {
+    package static func sanitize(_ label: String, options: Options = .label) -> SanitizedText {
         let line = displayLine(label, options: options)
         return SanitizedText(text: line.text, columns: line.columns)
     }
 
     /// The columns `text` takes once sanitized.
-    public static func displayWidth(of text: String, options: Options = .label) -> Int {
+    package static func displayWidth(of text: String, options: Options = .label) -> Int {
         var text = text
         return text.withUTF8 { buffer in
             var sink = MeasuringSink()
@@ -111,7 +111,7 @@ public enum TerminalText {
 
     /// A label sanitized and cut to at most `columns` columns, ending in an ellipsis when cut
     /// (`…`, or `~` where the terminal cannot draw it: `asciiEllipsis`).
-    public static func truncate(_ label: String, toColumns columns: Int, asciiEllipsis: Bool = false,
+    package static func truncate(_ label: String, toColumns columns: Int, asciiEllipsis: Bool = false,
                                 options: Options = .label) -> SanitizedText {
         let line = displayLine(label, options: options, maxColumns: columns)
             .truncated(toColumns: columns, asciiEllipsis: asciiEllipsis)
@@ -119,7 +119,7 @@ public enum TerminalText {
     }
 
     /// glibc's `wcwidth` of one scalar in a UTF-8 locale: 0, 1, 2, or -1 (not printable).
-    public static func width(of scalar: Unicode.Scalar) -> Int {
+    package static func width(of scalar: Unicode.Scalar) -> Int {
         ColumnWidth.of(scalar.value)
     }
 }

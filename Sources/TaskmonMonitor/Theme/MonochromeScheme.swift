@@ -19,9 +19,9 @@ import TaskmonKit
 /// UI: selection, header, footer reverse; active tab reverse + bold; column titles and
 /// search matches bold + underline; muted and bar_empty dim; errors, warnings, prompts,
 /// footer keys bold. vt100 has no dim: waiting statuses then rely on their symbols.
-public enum MonochromeScheme {
+package enum MonochromeScheme {
     /// The attributes `role` gets on a terminal without colour.
-    public static func attributes(for role: ThemeRole) -> TextAttributes {
+    package static func attributes(for role: ThemeRole) -> TextAttributes {
         switch role {
         case .status(let status): attributes(for: status)
         case .text, .tabInactive: []

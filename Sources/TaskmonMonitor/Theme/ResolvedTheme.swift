@@ -4,10 +4,10 @@ import TaskmonKit
 ///
 /// Cheap to query (an array lookup), so screens may ask per cell. Resolve again when the
 /// theme or the terminal's colour depth changes.
-public struct ResolvedTheme: Hashable, Sendable {
+package struct ResolvedTheme: Hashable, Sendable {
     /// The ``Theme/name`` this came from.
-    public let name: String
-    public let depth: ColorDepth
+    package let name: String
+    package let depth: ColorDepth
     /// Indexed by `ThemeRole.denseIndex`.
     private let styles: [Style]
 
@@ -22,7 +22,7 @@ public struct ResolvedTheme: Hashable, Sendable {
     }
 
     /// How to draw `role`.
-    public func style(for role: ThemeRole) -> Style {
+    package func style(for role: ThemeRole) -> Style {
         styles[role.denseIndex]
     }
 
@@ -33,7 +33,7 @@ public struct ResolvedTheme: Hashable, Sendable {
     /// down) the selection's foreground is kept. Reverse video toggles rather than adds, so
     /// a status drawn in reverse (FAILED without colour) stays visibly different from the
     /// reversed row around it.
-    public func style(for role: ThemeRole, selected: Bool) -> Style {
+    package func style(for role: ThemeRole, selected: Bool) -> Style {
         let own = style(for: role)
         guard selected, role != .selection else { return own }
         let selection = style(for: .selection)
@@ -52,7 +52,7 @@ public struct ResolvedTheme: Hashable, Sendable {
     /// Without colour, or for a status whose colour is the terminal's default, there is no
     /// colour to fill with: the segment keeps the status's own style, and the bar should be
     /// drawn with the status's symbol instead of spaces (``barNeedsSymbols``).
-    public func barStyle(for status: TaskStatus) -> Style {
+    package func barStyle(for status: TaskStatus) -> Style {
         let own = style(for: .status(status))
         let colour = own.background != .terminalDefault ? own.background : own.foreground
         guard colour != .terminalDefault else { return own }
@@ -62,7 +62,7 @@ public struct ResolvedTheme: Hashable, Sendable {
 
     /// True when some status has no colour to fill a bar with, so bars must be drawn with
     /// status symbols to tell the segments apart.
-    public var barNeedsSymbols: Bool {
+    package var barNeedsSymbols: Bool {
         TaskStatus.allCases.contains { status in
             let own = style(for: .status(status))
             return own.foreground == .terminalDefault && own.background == .terminalDefault

@@ -20,11 +20,11 @@ import TaskmonKit
 /// | COMPLETED | ✓ U+2713 | `v` |
 /// | TIMED_OUT | ◷ U+25F7 | `T` |
 /// | FAILED | ✗ U+2717 | `X` |
-public struct StatusSymbols: Hashable, Sendable {
+package struct StatusSymbols: Hashable, Sendable {
     /// Indexed by `TaskStatus.rawValue`.
     private let symbols: [Character]
     /// True for the ASCII set.
-    public let isASCII: Bool
+    package let isASCII: Bool
 
     private init(_ symbols: [Character], isASCII: Bool) {
         self.symbols = symbols
@@ -32,18 +32,18 @@ public struct StatusSymbols: Hashable, Sendable {
     }
 
     /// The symbol for `status`: one column wide in either set.
-    public func symbol(for status: TaskStatus) -> Character {
+    package func symbol(for status: TaskStatus) -> Character {
         symbols[status.rawValue]
     }
 
     /// Symbols for terminals with Unicode fonts.
-    public static let unicode = StatusSymbols(
+    package static let unicode = StatusSymbols(
         ["\u{25CC}", "\u{22EF}", "\u{25BB}", "\u{25BA}", "\u{2296}", "\u{21BA}",
          "\u{2298}", "\u{22A0}", "\u{2713}", "\u{25F7}", "\u{2717}"],
         isASCII: false)
 
     /// Symbols for the Linux console, serial terminals and non-UTF-8 locales.
-    public static let ascii = StatusSymbols([".", ":", "+", ">", "~", "!", "-", "E", "v", "T", "X"], isASCII: true)
+    package static let ascii = StatusSymbols([".", ":", "+", ">", "~", "!", "-", "E", "v", "T", "X"], isASCII: true)
 
     /// The set to use: `TASKMON_SYMBOLS=ascii|unicode` if set; else ASCII when the locale is not
     /// UTF-8 or `TERM` is a console that cannot draw these glyphs (`linux*`, `vt*`, `cons*`);
@@ -51,7 +51,7 @@ public struct StatusSymbols: Hashable, Sendable {
     ///
     /// - Parameter localeIsUTF8: whether the locale's codeset is UTF-8 (`nl_langinfo(CODESET)`
     ///   after `setlocale`); nil to decide from `LC_ALL`/`LC_CTYPE`/`LANG` in `environment`.
-    public static func forTerminal(environment: [String: String], localeIsUTF8: Bool? = nil) -> StatusSymbols {
+    package static func forTerminal(environment: [String: String], localeIsUTF8: Bool? = nil) -> StatusSymbols {
         switch environment["TASKMON_SYMBOLS"]?.lowercased() {
         case "ascii": return .ascii
         case "unicode": return .unicode
@@ -72,7 +72,7 @@ public struct StatusSymbols: Hashable, Sendable {
 
     /// Whether the locale the environment asks for is UTF-8, as `setlocale` would pick it:
     /// the first non-empty of `LC_ALL`, `LC_CTYPE`, `LANG`.
-    public static func localeIsUTF8(environment: [String: String]) -> Bool {
+    package static func localeIsUTF8(environment: [String: String]) -> Bool {
         let name = ["LC_ALL", "LC_CTYPE", "LANG"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty } ?? ""
         let lowered = name.lowercased()
         return lowered.contains("utf-8") || lowered.contains("utf8")

@@ -1,7 +1,7 @@
 import TaskmonKit
 
 /// Where a theme was read from.
-public enum ThemeOrigin: Hashable, Sendable {
+package enum ThemeOrigin: Hashable, Sendable {
     /// Compiled into the binary from `Themes/NAME.toml`.
     case builtin
     /// A file: a user theme, or one given by path.
@@ -39,14 +39,14 @@ public enum ThemeOrigin: Hashable, Sendable {
 /// - Without `inherits`, every key must be present. Unknown keys, bad colours and wrong
 ///   types are errors that name the file, line and key.
 /// - Without colours (`NO_COLOR`, vt100) themes are set aside for ``MonochromeScheme``.
-public struct Theme: Hashable, Sendable {
+package struct Theme: Hashable, Sendable {
     /// The name the theme is selected by: its file name without `.toml`.
-    public let name: String
+    package let name: String
     /// The `name` key, else ``name``.
-    public let displayName: String
+    package let displayName: String
     /// The `description` key, else empty.
-    public let summary: String
-    public let origin: ThemeOrigin
+    package let summary: String
+    package let origin: ThemeOrigin
     /// Indexed by `ThemeRole.denseIndex`; always `ThemeRole.allRoles.count` long.
     private let styles: [ThemeStyle]
 
@@ -61,7 +61,7 @@ public struct Theme: Hashable, Sendable {
     }
 
     /// The style the theme gives `role`, before any terminal is considered.
-    public func style(for role: ThemeRole) -> ThemeStyle {
+    package func style(for role: ThemeRole) -> ThemeStyle {
         styles[role.denseIndex]
     }
 
@@ -71,7 +71,7 @@ public struct Theme: Hashable, Sendable {
     }
 
     /// This theme for a terminal of `depth`.
-    public func resolved(for depth: ColorDepth) -> ResolvedTheme {
+    package func resolved(for depth: ColorDepth) -> ResolvedTheme {
         ResolvedTheme(theme: self, depth: depth)
     }
 

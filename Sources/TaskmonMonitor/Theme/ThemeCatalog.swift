@@ -5,26 +5,26 @@ import Foundation
 ///
 /// Listing reads only the folder; a theme's file is parsed when it is loaded, so one broken
 /// user theme does not stop the others from being listed or chosen.
-public struct ThemeCatalog: Sendable {
+package struct ThemeCatalog: Sendable {
     /// One selectable theme.
-    public struct Entry: Hashable, Sendable {
+    package struct Entry: Hashable, Sendable {
         /// What `--theme`, `TASKMON_THEME` and the config file call it: the file name without `.toml`.
-        public let name: String
-        public let origin: ThemeOrigin
+        package let name: String
+        package let origin: ThemeOrigin
         /// True when a user file of this name replaces a built-in.
-        public let overridesBuiltin: Bool
+        package let overridesBuiltin: Bool
     }
 
     /// In `T`-key order: built-ins (default first, then by name), then user-only themes by name.
-    public let entries: [Entry]
+    package let entries: [Entry]
     /// The user theme folder, whether or not it exists; nil without `XDG_CONFIG_HOME` or `HOME`.
-    public let userDirectory: String?
+    package let userDirectory: String?
     private let builtins: [String: String]
     private let builtinOrder: [String]
     private let home: String?
 
     /// Lists the built-ins and the user's themes. Reads nothing but the theme folder; never fails.
-    public init(environment: [String: String]) {
+    package init(environment: [String: String]) {
         self.init(builtins: BuiltinThemes.sources, builtinOrder: BuiltinThemes.order,
                   userDirectory: ThemePaths.userThemeDirectory(environment: environment),
                   home: ThemePaths.home(environment: environment))
@@ -52,18 +52,18 @@ public struct ThemeCatalog: Sendable {
     }
 
     /// The selectable names, in ``entries`` order.
-    public var names: [String] { entries.map(\.name) }
+    package var names: [String] { entries.map(\.name) }
 
     /// The name after `name` for the `T` key, wrapping around; the first name when `name` is
     /// not in the catalog (a theme loaded by path).
-    public func next(after name: String) -> String {
+    package func next(after name: String) -> String {
         guard let index = names.firstIndex(of: name) else { return names.first ?? "default" }
         return names[(index + 1) % names.count]
     }
 
     /// The first theme after `name` that loads, for the `T` key, with the errors of the
     /// broken ones it skipped (show them). Falls back to the built-in default if none loads.
-    public func loadNext(after name: String) -> (theme: Theme, problems: [ThemeError]) {
+    package func loadNext(after name: String) -> (theme: Theme, problems: [ThemeError]) {
         var problems: [ThemeError] = []
         var candidate = name
         for _ in names {
@@ -78,13 +78,13 @@ public struct ThemeCatalog: Sendable {
     }
 
     /// Loads the theme called `name`, following `inherits`.
-    public func theme(named name: String) throws(ThemeError) -> Theme {
+    package func theme(named name: String) throws(ThemeError) -> Theme {
         try load(name: name, skippingUserFile: false, chain: [], requestedBy: ThemeError(file: "theme", message: ""))
     }
 
     /// Loads a theme file given by path (`--theme ./mine.toml`); its name is the file name
     /// without `.toml`, and `inherits` is looked up in this catalog.
-    public func theme(atPath path: String) throws(ThemeError) -> Theme {
+    package func theme(atPath path: String) throws(ThemeError) -> Theme {
         let source = try Self.read(path)
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let document = try ThemeDocument(source: source, file: path)
@@ -167,7 +167,7 @@ extension Theme {
     ///
     /// A test keeps the embedded default loadable; should it ever not be, this is a plain
     /// theme using the monochrome attributes, rather than a crash.
-    public static let builtinDefault: Theme = {
+    package static let builtinDefault: Theme = {
         let catalog = ThemeCatalog(builtins: BuiltinThemes.sources, builtinOrder: BuiltinThemes.order, userDirectory: nil)
         return (try? catalog.theme(named: "default")) ?? .plain
     }()

@@ -8,7 +8,7 @@ extension ThemeColor {
     /// `"208"`, `#ff8700`, `#f80`, `default`. Names ignore case, and `-`, `_` and spaces
     /// are the same (`bright-red`, `Bright Red`, `brightred`); `light_` means `bright_`;
     /// `grey`/`gray` is bright black. Returns nil for anything else.
-    public init?(themeText text: String) {
+    package init?(themeText text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("#") {
             guard let rgb = Self.hex(trimmed.dropFirst()) else { return nil }
@@ -24,7 +24,7 @@ extension ThemeColor {
     }
 
     /// A palette index 0–255 as a theme file writes it (`fg = 208`).
-    public init?(themeInteger number: Int) {
+    package init?(themeInteger number: Int) {
         guard let index = UInt8(exactly: number) else { return nil }
         self = .indexed(index)
     }

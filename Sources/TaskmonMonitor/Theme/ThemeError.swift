@@ -4,24 +4,24 @@
 /// `Themes/mine.toml:12: status.FAILED: unknown colour "redd" (use a name, 0–255, #rrggbb or default)`;
 /// the line or key is left out when there is none (a missing file has neither).
 /// Whoever gets one keeps going with the default theme and shows this line.
-public struct ThemeError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct ThemeError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The file as the user would name it, or a source such as `--theme` or `TASKMON_THEME`.
-    public var file: String
+    package var file: String
     /// 1-based line in `file`, when known.
-    public var line: Int?
+    package var line: Int?
     /// The dotted key the problem is about (`status.FAILED`, `ui.selection.bg`).
-    public var key: String?
+    package var key: String?
     /// What is wrong and, where it helps, what would be right.
-    public var message: String
+    package var message: String
 
-    public init(file: String, line: Int? = nil, key: String? = nil, message: String) {
+    package init(file: String, line: Int? = nil, key: String? = nil, message: String) {
         self.file = file
         self.line = line
         self.key = key
         self.message = message
     }
 
-    public var description: String {
+    package var description: String {
         var text = file
         if let line { text += ":\(line)" }
         if let key { text += ": \(key)" }

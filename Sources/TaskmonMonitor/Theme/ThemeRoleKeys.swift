@@ -2,16 +2,16 @@ import TaskmonKit
 
 extension ThemeRole {
     /// Every role, statuses first, in the order theme files list them.
-    public static let allRoles: [ThemeRole] = TaskStatus.allCases.map(ThemeRole.status) + uiRoles
+    package static let allRoles: [ThemeRole] = TaskStatus.allCases.map(ThemeRole.status) + uiRoles
 
     /// The roles that are not statuses: the keys of a theme's `[ui]` table.
-    public static let uiRoles: [ThemeRole] = [
+    package static let uiRoles: [ThemeRole] = [
         .text, .muted, .header, .footer, .footerKey, .columnTitle, .selection,
         .tabActive, .tabInactive, .searchMatch, .error, .warning, .prompt, .barEmpty,
     ]
 
     /// The role's key in a theme file, with its table: `status.FAILED`, `ui.footer_key`.
-    public var themeKey: String {
+    package var themeKey: String {
         switch self {
         case .status(let status): "status.\(status.name)"
         default: "ui.\(uiKey)"

@@ -2,9 +2,9 @@ import Foundation
 import TOMLKit
 
 /// The theme to start with, where the choice came from, and what went wrong on the way.
-public struct ThemeChoice: Sendable {
+package struct ThemeChoice: Sendable {
     /// Which setting chose the theme.
-    public enum Source: Hashable, Sendable {
+    package enum Source: Hashable, Sendable {
         case flag
         case environment
         case configFile(path: String)
@@ -12,10 +12,10 @@ public struct ThemeChoice: Sendable {
         case fallback
     }
 
-    public let theme: Theme
-    public let source: Source
+    package let theme: Theme
+    package let source: Source
     /// Show these (e.g. in the footer): a broken theme or config file, an unknown name.
-    public let problems: [ThemeError]
+    package let problems: [ThemeError]
 }
 
 extension ThemeCatalog {
@@ -31,7 +31,7 @@ extension ThemeCatalog {
     /// - Parameters:
     ///   - flag: the `--theme` value, or nil.
     ///   - environment: the process environment (`TASKMON_THEME`, `XDG_CONFIG_HOME`, `HOME`).
-    public func select(flag: String?, environment: [String: String]) -> ThemeChoice {
+    package func select(flag: String?, environment: [String: String]) -> ThemeChoice {
         if let flag, !flag.isEmpty {
             return choose(flag, source: .flag, requestedBy: ThemeError(file: "--theme", message: ""), relativeTo: nil)
         }

@@ -1,10 +1,10 @@
 /// How a role looks according to a theme file, before it meets a terminal.
-public struct ThemeStyle: Hashable, Sendable {
-    public var foreground: ThemeColor
-    public var background: ThemeColor
-    public var attributes: TextAttributes
+package struct ThemeStyle: Hashable, Sendable {
+    package var foreground: ThemeColor
+    package var background: ThemeColor
+    package var attributes: TextAttributes
 
-    public init(foreground: ThemeColor = .terminalDefault, background: ThemeColor = .terminalDefault,
+    package init(foreground: ThemeColor = .terminalDefault, background: ThemeColor = .terminalDefault,
                 attributes: TextAttributes = []) {
         self.foreground = foreground
         self.background = background

@@ -30,10 +30,20 @@ struct SetProperty: ParsableCommand {
         commandName: "set-property", abstract: "Set a named property (kept even when the task fails).")
 
     @Argument var name: String
-    @Argument var value: String
+    /// Collected as "unrecognized" so that a negative number (`-42`) is a value, not an option.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The value (a negative number is fine).", valueName: "value"))
+    var values: [String] = []
 
     @Option(help: "string, int, float or bytes (bytes: the value is base64).")
     var type: String = "string"
+
+    var value: String { values.first ?? "" }
+
+    func validate() throws {
+        guard values.count == 1 else {
+            throw ValidationError(values.isEmpty ? "Missing expected argument '<value>'" : "Expected one value, got \(values.count): \(values.joined(separator: " "))")
+        }
+    }
 
     func run() throws {
         guard let parsed = PropertyValue(typeName: type, text: value) else {
@@ -47,14 +57,20 @@ struct SetProperty: ParsableCommand {
 struct SetResult: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "result", abstract: "Set the task's result.")
 
-    @Argument(help: "The result as text.")
-    var value: String
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The result as text (a negative number is fine).", valueName: "value"))
+    var values: [String] = []
 
     @Option(help: "The result's type name, shown with it.")
     var type: String = "str"
 
+    func validate() throws {
+        guard values.count == 1 else {
+            throw ValidationError(values.isEmpty ? "Missing expected argument '<value>'" : "Expected one value, got \(values.count): \(values.joined(separator: " "))")
+        }
+    }
+
     func run() throws {
-        try TaskHelper.write(.result(TaskResult(display: value, type: type)))
+        try TaskHelper.write(.result(TaskResult(display: values[0], type: type)))
     }
 }
 

@@ -1,0 +1,173 @@
+"""Defects found in a day of batch work with the monitor (issue 12), each through the real binary."""
+import os
+import signal
+import termios
+import time
+
+from harness import MonitorSession
+
+
+def test_a_resize_repaints_a_quiet_screen_without_a_key(scheduler, open_monitor):
+    scheduler.submit({"name": "quiet-job", "tasks": [{"name": "t", "command": ["true"]}]})
+    monitor = open_monitor(100, 30)
+    monitor.wait_for("quiet-job")
+    monitor.wait_for("1/1")
+    # tmux blanks (or reflows) a pane it resizes: the emulator starts from nothing, as the
+    # user's screen does, and only what the monitor sends again shows.
+    monitor.screen.reset()
+    monitor.resize(120, 40)
+    monitor.wait_for("quiet-job", timeout=5)
+    assert monitor.line(0).startswith(" taskmon")
+    assert "Jobs" in monitor.line(1)
+
+
+def test_ctrl_backslash_quits_and_restores_the_tty(scheduler, open_monitor):
+    job = scheduler.submit({"name": "keep-me", "tasks": [{"name": "sleeper", "command": ["sleep", "60"]}]})
+    scheduler.wait_for_status(job, 0, "RUNNING")
+    monitor = open_monitor()
+    monitor.wait_for("keep-me")
+    monitor.send("\x1c")
+    code = monitor.wait_exit()
+    assert code == 128 + signal.SIGQUIT
+    modes = monitor.terminal_modes()
+    assert modes & termios.ICANON and modes & termios.ECHO
+    assert b"Crash" not in monitor.raw and b"Backtrace" not in monitor.raw
+    # Keys typed after it are the shell's: nothing reaches the scheduler.
+    os.write(monitor.fd, b"c\r")
+    time.sleep(0.3)
+    assert scheduler.task(job, 0)["task_status"] == "RUNNING"
+
+
+def test_a_retried_task_makes_its_finished_job_active_again(scheduler, open_monitor):
+    job = scheduler.submit({"name": "flaky", "tasks": [
+        {"name": "once", "command": ["sh", "-c", "test -e \"$TASKMON_CHANNEL.again\" && sleep 30; touch \"$TASKMON_CHANNEL.again\"; exit 1"]}]})
+    scheduler.wait(job)
+    monitor = open_monitor()
+    monitor.wait_for("flaky")
+    row = monitor.find_row("flaky")
+    monitor.wait_until(lambda: "100%" in monitor.line(row), what="job finished")
+    scheduler.cli("retry", "%d/0" % job)
+    scheduler.wait_for_status(job, 0, "RUNNING")
+    monitor.wait_until(lambda: "100%" not in monitor.line(monitor.find_row("flaky")), timeout=5,
+                       what="job no longer shown finished")
+    assert "0/1" in monitor.line(monitor.find_row("flaky"))
+
+
+def test_a_timed_out_task_opens_on_its_exception_and_a_finished_output_at_its_end(scheduler, open_monitor):
+    lines = "; ".join("echo line-%d" % i for i in range(200))
+    job = scheduler.submit({"name": "slow", "task_timeout": 1.0, "tasks": [
+        {"name": "late", "command": ["sh", "-c", "sleep 30"]},
+        {"name": "chatty", "command": ["sh", "-c", lines + "; echo the-error-at-the-end"]}]})
+    scheduler.wait(job)
+    monitor = open_monitor()
+    monitor.open_task("slow", "late")
+    monitor.wait_for("Type:")
+    assert "TIMED_OUT" in monitor.line(1)
+    monitor.send(MonitorSession.ESC, 0.3)
+    monitor.select_row("chatty", below=2)
+    monitor.send(MonitorSession.ENTER)
+    monitor.send("1")
+    monitor.wait_for("the-error-at-the-end")
+    assert "line-0\n" not in monitor.text() + "\n"
+
+
+def test_esc_ends_an_output_search_before_it_leaves_the_task(scheduler, open_monitor):
+    job = scheduler.submit({"name": "log", "tasks": [
+        {"name": "writer", "command": ["sh", "-c", "for i in $(seq 1 50); do echo row $i; done; echo needle; exit 0"]}]})
+    scheduler.wait(job)
+    monitor = open_monitor()
+    monitor.open_task("log", "writer", tab=1)
+    monitor.wait_for("needle")
+    monitor.send("/needle")
+    monitor.send(MonitorSession.ENTER, 0.3)
+    monitor.send(MonitorSession.ESC, 0.3)
+    # Still on the task: the search ended, the task did not.
+    assert "Task %d/0" % job in monitor.line(1)
+    monitor.send(MonitorSession.ESC, 0.3)
+    monitor.wait_until(lambda: "tasks" in monitor.line(1), what="back on the list")
+
+
+def test_at_80x24_every_tab_and_the_help_fit(scheduler, open_monitor):
+    job = scheduler.submit({"name": "narrow", "tasks": [
+        {"name": "t", "command": ["sh", "-c", "taskmon task set-property note \"$(seq -s ' ' 1 900) THE-END\"; exit 4"]}]})
+    scheduler.wait(job)
+    monitor = open_monitor(80, 24)
+    monitor.open_task("narrow", "t")
+    monitor.wait_for("Type:")
+    tabs = monitor.line(2)
+    for number in range(1, 8):
+        assert " %d " % number in tabs
+    assert "Info" in tabs and "Cancel" in tabs
+    # Properties: the long value wraps under VALUE and G reaches its end.
+    monitor.send("3")
+    monitor.wait_for("note")
+    assert "THE-END" not in monitor.text()
+    monitor.send("G")
+    monitor.wait_for("THE-END")
+    # The help is a box over the screen, its entries wrapped, not cut.
+    monitor.send("?")
+    monitor.wait_for("Keys")
+    assert "┌" in monitor.line(1) and "┐" in monitor.line(1)
+    assert any("└" in monitor.line(y) for y in range(monitor.rows))
+    monitor.send("x")
+
+
+def test_search_marks_the_current_match_and_counts_them(scheduler, open_monitor):
+    job = scheduler.submit({"name": "counted", "tasks": [
+        {"name": "w", "command": ["sh", "-c", "echo a needle; echo b; echo c needle; echo d needle"]}]})
+    scheduler.wait(job)
+    monitor = open_monitor(100, 30)
+    monitor.open_task("counted", "w", tab=1)
+    monitor.wait_for("d needle")
+    monitor.send("g/needle")
+    monitor.send(MonitorSession.ENTER, 0.3)
+    monitor.wait_for("match 1/3")
+    monitor.send("n", 0.3)
+    monitor.wait_for("match 2/3")
+    monitor.send(MonitorSession.ESC, 0.3)
+    monitor.wait_until(lambda: "match" not in monitor.line(2), what="search ended")
+
+
+def test_y_copies_through_osc52_and_o_opens_the_pager(scheduler, open_monitor, tmp_path):
+    job = scheduler.submit({"name": "copyme", "tasks": [{"name": "w", "command": ["sh", "-c", "echo first-line; echo second-line"]}]})
+    scheduler.wait(job)
+    seen = tmp_path / "paged"
+    pager = tmp_path / "pager.sh"
+    pager.write_text("#!/bin/sh\ncp \"$1\" %s\n" % seen)
+    pager.chmod(0o755)
+    env = {key: value for key, value in scheduler.env.items() if key not in ("NO_COLOR", "TMUX")}
+    env["PAGER"] = str(pager)
+    monitor = open_monitor(100, 30, env=env)
+    monitor.open_task("copyme", "w", tab=1)
+    monitor.wait_for("second-line")
+    monitor.send("g", 0.3)
+    monitor.send("y", 0.5)
+    assert b"\x1b]52;c;Zmlyc3QtbGluZQ==\x07" in monitor.raw, "the top line goes to the clipboard"
+    monitor.send("o", 1.0)
+    deadline = time.time() + 10
+    while not seen.exists() and time.time() < deadline:
+        monitor.pump(0.1)
+    assert seen.read_text() == "first-line\nsecond-line\n"
+    # Back from the pager, the monitor draws itself again and takes keys.
+    monitor.wait_for("second-line")
+    monitor.send("q")
+    assert monitor.wait_exit() == 0
+
+
+def test_marks_and_one_confirmation_retry_many_tasks(scheduler, open_monitor):
+    job = scheduler.submit({"name": "bulk", "tasks": [
+        {"name": "f%d" % i, "command": ["sh", "-c", "exit 1"]} for i in range(5)]})
+    scheduler.wait(job)
+    monitor = open_monitor(100, 30)
+    monitor.wait_for("bulk")
+    monitor.send(MonitorSession.ENTER)
+    monitor.wait_for("f4")
+    monitor.send("R")
+    monitor.wait_for("Retry 5 failed tasks")
+    monitor.send(MonitorSession.ENTER)
+    monitor.wait_for("5 failed tasks queued again", timeout=20)
+    for task in range(5):
+        deadline = time.time() + 20
+        while scheduler.task(job, task)["attempts"] < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        assert scheduler.task(job, task)["attempts"] == 2
