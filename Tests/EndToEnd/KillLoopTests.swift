@@ -74,4 +74,30 @@ struct KillLoopTests {
             _ = try client.cancel(job)
         }
     }
+
+    @Test("a run that started and ended before a crash kept it from being recorded still counts (the launch journal)")
+    func unrecordedFinishedRunCounts() async throws {
+        try await offPool {
+            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else {
+                print("skipped: sqlite3 is not installed (apt-get install sqlite3)")
+                return
+            }
+            let scheduler = ServedScheduler()
+            defer { scheduler.cleanUp() }
+            try scheduler.start(slots: 1)
+            let log = scheduler.directory.path + "/attempts.log"
+            let spec = JobSpec(name: "journal", tasks: [TaskSpec(command: ["sh", "-c", "echo $TASKMON_ATTEMPT >> \(log)"])])
+            let job = try scheduler.client().submit(spec).jobID
+            _ = try scheduler.waitForJob(job)
+            scheduler.crash()
+            // As if the crash had come before anything of the run was committed.
+            let forget = "UPDATE tasks SET status = 1, attempts = 0, pid = NULL, started_at = NULL, assigned_at = NULL, finished_at = NULL, exit_code = NULL WHERE job_id = \(job); UPDATE jobs SET finished_at = NULL WHERE id = \(job)"
+            #expect(try run("/usr/bin/sqlite3", [scheduler.directory.databasePath, forget]).status == 0)
+            try scheduler.start(slots: 1)
+            let done = try scheduler.waitForJob(job)
+            #expect(done.tasks?.first?.attempts == 2)
+            let attempts = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+            #expect(attempts == ["1", "2"], "attempt 1 ran again: \(attempts)")
+        }
+    }
 }

@@ -24,6 +24,8 @@ actor Scheduler {
     private var handedOverSeq: UInt64
     private var ticker: Task<Void, Never>?
     private var drainScheduled = false
+    private let journal: LaunchJournal
+    private var compacting = false
 
     init(configuration: SchedulerConfiguration, store: Store, snapshot: Store.Snapshot, hub: EventHub, logger: Logger) {
         self.configuration = configuration
@@ -32,6 +34,7 @@ actor Scheduler {
         clock = configuration.clock
         commits = CommitQueue(store: store, hub: hub, lastSeq: snapshot.lastSeq, logger: logger)
         handedOverSeq = snapshot.lastSeq
+        journal = LaunchJournal(stateDirectory: configuration.stateDirectory)
         lifecycle = Lifecycle(
             settings: Lifecycle.Settings(
                 stateDirectory: configuration.stateDirectory, slots: configuration.slots,
@@ -89,7 +92,9 @@ actor Scheduler {
         let orphans = OrphanSweep.scan(configuration.stateDirectory)
         orphans.forEach(OrphanSweep.kill)
         if !orphans.isEmpty { logger.notice("killed \(orphans.count) process(es) left by the last scheduler's tasks") }
-        let started = Dictionary(orphans.map { ($0.key, $0.attempt) }, uniquingKeysWith: max)
+        var started = journal.startedAttempts()
+        for orphan in orphans { started[orphan.key] = max(started[orphan.key] ?? 0, orphan.attempt) }
+        journal.start()
         let recovered = lifecycle.recover(at: clock.now(), startedAttempts: started)
         if recovered > 0 { logger.notice("recovered \(recovered) task(s) left unfinished by the last scheduler") }
         settle()
@@ -134,6 +139,10 @@ actor Scheduler {
     private func carryOut(_ effect: Lifecycle.Effect) {
         switch effect {
         case .launch(let handle, let request):
+            if case .task(let key) = request.purpose {
+                journal.record(key, attempt: Int(request.environment[TaskEnvironment.attempt] ?? "") ?? 0)
+                compactJournalIfLarge()
+            }
             if let channel = request.channelPath { channels[handle] = ChannelReader(path: channel) }
             let outcome = backend.launch(handle, request)
             if case .failed = outcome { channels[handle] = nil }
@@ -143,6 +152,23 @@ actor Scheduler {
         case .killOrphan(let pid, let key):
             OrphanSweep.kill(pid: pid, key, stateDirectory: configuration.stateDirectory)
         }
+    }
+
+    /// Starts a new launch journal once the current one is large, and drops the old one when
+    /// everything it records is committed.
+    private func compactJournalIfLarge() {
+        guard journal.wantsCompaction, !compacting else { return }
+        compacting = true
+        Task { await self.rotateJournal() }
+    }
+
+    private func rotateJournal() async {
+        // Every launch journaled so far has its RUNNING change handed over by this flush.
+        flush()
+        journal.rotate()
+        await commits.flushed()
+        journal.dropRotated()
+        compacting = false
     }
 
     /// Hands every change made since the last flush to the commit queue, which writes them
