@@ -29,6 +29,7 @@ extension Lifecycle {
             lost(handle, reason: reason, at: at)
         case .outputComplete:
             break
+        case .environmentFailed(let handle, let exception, let at): environmentFailed(handle, exception, at: at)
         }
     }
 

@@ -158,7 +158,11 @@ package final class ProcessLauncher: Sendable {
         status = status != 0 ? status : posix_spawnattr_setpgroup(&attributes, 0)
         status = status != 0 ? status : posix_spawnattr_setsigmask(&attributes, &noSignals)
         status = status != 0 ? status : posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let input = request.stdinDescriptor {
+            status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, input, 0)
+        } else {
+            status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         if let out = request.stdoutDescriptor, let err = request.stderrDescriptor {
             status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, out, 1)
             status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, err, 2)

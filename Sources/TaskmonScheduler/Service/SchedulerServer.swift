@@ -75,7 +75,9 @@ public final class SchedulerServer: Sendable {
     private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox) throws -> any Backend {
         switch configuration.backend {
         case .local:
-            LocalBackend(inbox: inbox, clock: configuration.clock)
+            RoutingBackend(
+                local: LocalBackend(inbox: inbox, clock: configuration.clock),
+                hosts: HostPool(inbox: inbox, clock: configuration.clock, capacity: configuration.slots))
         }
     }
 

@@ -90,6 +90,9 @@ final class Store: Sendable {
         migrator.registerMigration("v2-task-host") { db in
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN host TEXT")
         }
+        migrator.registerMigration("v3-python-hosts") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN host TEXT; ALTER TABLE tasks ADD COLUMN python TEXT")
+        }
         return migrator
     }
 
@@ -148,6 +151,17 @@ final class Store: Sendable {
                 task.env.isEmpty ? nil : Self.json(task.env), task.cwd,
             ]
             try statement.execute(arguments: fixed + Self.mutableColumns(task))
+        }
+        try insertHosting(of: job, db)
+    }
+
+    /// A job's host spec and its tasks' Python payloads (only jobs with Python tasks have them).
+    private func insertHosting(of job: JobState, _ db: Database) throws {
+        guard job.host != nil || job.tasks.contains(where: { $0.python != nil }) else { return }
+        try db.execute(sql: "UPDATE jobs SET host = ? WHERE id = ?", arguments: [Self.json(job.host), job.id])
+        let statement = try db.cachedStatement(sql: "UPDATE tasks SET python = ? WHERE job_id = ? AND idx = ?")
+        for task in job.tasks where task.python != nil {
+            try statement.execute(arguments: [task.python, task.jobID, task.index])
         }
     }
 
@@ -229,6 +243,7 @@ final class Store: Sendable {
                     teardownStarted: row["teardown_started"],
                     warnings: (row["warnings"] as String?).flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) } ?? [],
                     tasks: [])
+                jobs[id]!.host = (row["host"] as String?).flatMap { try? decoder.decode(HostSpec.self, from: Data($0.utf8)) }
                 order.append(id)
             }
             let cursor2 = try Row.fetchCursor(db, sql: "SELECT * FROM tasks ORDER BY job_id, idx")
@@ -286,6 +301,7 @@ final class Store: Sendable {
             cancellationReason: CancellationReason(rawValue: row["cancellation_reason"]) ?? .none,
             warnings: decode([String].self, "warnings") ?? [], outputPrefix: row["output_prefix"])
         task.host = row["host"]
+        task.python = row["python"]
         return task
     }
 
