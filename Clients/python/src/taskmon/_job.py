@@ -126,6 +126,11 @@ class Job:
         self.cancel_on_task_failure = cancel_on_task_failure
         self.task_environment = task_environment
         self.interpreter = _optional_str(interpreter, "interpreter") or sys.executable
+        # Hosts of environments with one unique id are shared between jobs (see the README).
+        env_id = getattr(task_environment, "unique_id", None) if task_environment is not None else None
+        self.unique_id = None if env_id is None else str(env_id)
+        self.host_idle_timeout = None
+        self.working_directory = getattr(task_environment, "working_directory", None) if task_environment is not None else None
         self.tasks = []
         self._folder = None
         self._listener = None
@@ -184,7 +189,6 @@ class Job:
 
     def _spec(self, folder):
         user_path = _user_sys_path()
-        host = [self.interpreter, "-m", "taskmon.host"]
         tasks = []
         for task in self.tasks:
             path = os.path.join(folder, "task-%d.pickle" % task.id)
@@ -193,11 +197,12 @@ class Job:
             except Exception as error:
                 raise TypeError("task %d (%s) cannot be pickled to send it to its host: %s: %s"
                                 % (task.id, type(task._obj).__name__, type(error).__name__, error)) from error
-            tasks.append({"name": task._name, "command": host + [path]})
-        environment = {"cwd": os.getcwd()}
+            tasks.append({"name": task._name, "python": path})
+        environment = {"cwd": self.working_directory or os.getcwd()}
         pythonpath = _host_pythonpath()
         if pythonpath:
             environment["env"] = {"PYTHONPATH": pythonpath}
+        hosting = {"interpreter": [self.interpreter]}
         if self.task_environment is not None:
             path = os.path.join(folder, "environment.pickle")
             try:
@@ -205,11 +210,13 @@ class Job:
             except Exception as error:
                 raise TypeError("the task environment (%s) cannot be pickled: %s: %s"
                                 % (type(self.task_environment).__name__, type(error).__name__, error)) from error
-            for phase in ("setup", "teardown"):
-                if callable(getattr(self.task_environment, phase, None)):
-                    environment[phase] = host + ["--" + phase, path]
+            hosting["environment"] = path
+        if self.unique_id is not None:
+            hosting["unique_id"] = str(self.unique_id)
+        if self.host_idle_timeout is not None:
+            hosting["idle_timeout"] = self.host_idle_timeout
         spec = {"priority": self.priority.name.lower(), "cancel_on_task_failure": self.cancel_on_task_failure,
-                "environment": environment, "tasks": tasks}
+                "environment": environment, "host": hosting, "tasks": tasks}
         for key, value in (("name", self.name), ("description", self.description),
                            ("task_timeout", self.task_timeout), ("max_interrupted_retries", self.max_interrupted_retries)):
             if value is not None:

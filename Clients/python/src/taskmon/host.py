@@ -34,17 +34,20 @@ from taskmon.errors import TaskError, UnpicklableResultError
 __all__ = ["main", "SETUP_EXCEPTION_FILE"]
 
 SETUP_EXCEPTION_FILE = "setup-exception.pickle"
+ENVIRONMENT_PROPERTY = "Environment"
 TRACE_LIMIT = 256 << 10
 PROGRESS_INTERVAL = 0.1
-USAGE = "usage: python -m taskmon.host [--setup | --teardown] PAYLOAD"
+USAGE = ("usage: python -m taskmon.host [--setup | --teardown] PAYLOAD | --environment ENVIRONMENT PAYLOAD"
+         " | --serve (the scheduler's warm hosts)")
 
 
 class _TaskContext:
     """What the host gives the task object: properties and progress, written to the channel."""
 
-    def __init__(self, channel: Channel):
+    def __init__(self, channel: Channel, environment: object = None):
         self.channel = channel
-        self.properties = {}
+        self.environment = environment
+        self.properties: dict = {}
         self._pending_progress = None
         self._last_progress = 0.0
 
@@ -55,7 +58,10 @@ class _TaskContext:
         self.properties[name] = bytes(value) if isinstance(value, bytearray) else value
 
     def get_property(self, name, default=None):
-        """A property this task set earlier in this run."""
+        """A property this task set earlier in this run; ``"Environment"``
+        (``TaskProperties.ENVIRONMENT``): the task environment its host set up."""
+        if name == ENVIRONMENT_PROPERTY and name not in self.properties:
+            return self.environment if self.environment is not None else default
         return self.properties.get(name, default)
 
     def set_progress(self, percent, info=None):
@@ -120,7 +126,7 @@ def _report_failure(channel: Channel, error: BaseException, spill_path: str) -> 
     channel.exception(name, str(error), trace)
 
 
-def _run_task(payload_path: str) -> int:
+def _run_task(payload_path: str, environment: object = None) -> int:
     channel_path = os.environ.get("TASKMON_CHANNEL")
     if not channel_path:
         sys.stderr.write("taskmon.host: $TASKMON_CHANNEL is not set; the scheduler runs this, not people\n")
@@ -131,7 +137,7 @@ def _run_task(payload_path: str) -> int:
     spill_path = os.path.join(folder, stem + ".pickle")
     try:
         task = _payload.read_payload(payload_path)
-        context = _TaskContext(channel)
+        context = _TaskContext(channel, environment)
         _attach(task, context)
     except Exception as error:
         _report_failure(channel, error, spill_path)
@@ -209,6 +215,12 @@ def main(argv=None) -> int:
         return _run_environment(args[1], args[0][2:])
     if len(args) == 1 and not args[0].startswith("-"):
         return _run_task(args[0])
+    if args == ["--serve"]:
+        from taskmon._hostserver import serve
+        return serve()
+    if len(args) == 3 and args[0] == "--environment":
+        from taskmon._hostserver import run_once
+        return run_once(args[1], args[2])
     sys.stderr.write(USAGE + "\n")
     return 2
 
