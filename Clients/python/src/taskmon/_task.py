@@ -226,6 +226,12 @@ class Task:
         return None if info is None else info.get("pid")
 
     @property
+    def host(self):
+        """Where the task ran: ``host pid 4242 (warm, task 7 of it)`` for a Python task, else None."""
+        info = self._snapshot()
+        return None if info is None else info.get("host")
+
+    @property
     def exit_code(self):
         """The host process's exit status, once it exited (None if it was killed by a signal)."""
         info = self._snapshot()
@@ -287,17 +293,16 @@ class Task:
                 return self._outputs[stream]
         answer = self.job._scheduler._call(
             "get_task", {"job_id": self.job.id, "task_id": self.id, "output_cap": OUTPUT_CAP})
-        key = "standard_output" if stream == "stdout" else "standard_error"
-        text = answer.get(key) or ""
-        if answer.get(key + "_truncated"):
-            text = self._read_whole(stream)
-        for name in ("standard_output", "standard_error"):
-            answer.pop(name, None)
+        texts = {}
+        for name, key in (("stdout", "standard_output"), ("stderr", "standard_error")):
+            # Both streams come in one answer: keep both, so reading the other costs nothing.
+            texts[name] = self._read_whole(name) if answer.get(key + "_truncated") else (answer.get(key) or "")
+            answer.pop(key, None)
         self._store(answer)
         with self._lock:
             if self._final:
-                self._outputs[stream] = text
-        return text
+                self._outputs.update(texts)
+        return texts[stream]
 
     def _read_whole(self, stream):
         import base64

@@ -73,7 +73,8 @@ class _TaskContext:
             raise TypeError("progress must be a number, not %s" % type(percent).__name__)
         if info is not None and not isinstance(info, (str, int, float)):
             raise TypeError("progress info must be a str, int or float, not %s" % type(info).__name__)
-        self._pending_progress = (max(0, min(100, int(percent))), None if info is None else str(info))
+        # Numbers travel as numbers (the client gives them back as int or float).
+        self._pending_progress = (max(0, min(100, int(percent))), info)
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_INTERVAL:
             self.flush_progress()
