@@ -105,6 +105,12 @@ def read_payload(path: str):
                 sys.path.insert(0, folder)
         try:
             return pickle.load(f)
+        except ImportError as error:
+            module = getattr(error, "name", None) or "?"
+            raise ImportError(
+                "the host cannot import module %r to unpickle the task (%s). Ship it with the task: call "
+                "cloudpickle.register_pickle_by_value(%s) before submit(), or make it importable where the "
+                "tasks run (PYTHONPATH, pip install)" % (module, error, module.split(".")[0]), name=module) from error
         except Exception as error:
             if header.get("python") != _python_version():
                 raise RuntimeError(
