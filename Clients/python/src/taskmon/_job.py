@@ -189,15 +189,14 @@ class Job:
 
     def _spec(self, folder):
         user_path = _user_sys_path()
-        tasks = []
-        for task in self.tasks:
-            path = os.path.join(folder, "task-%d.pickle" % task.id)
-            try:
-                _payload.write_payload(path, task._obj, user_path)
-            except Exception as error:
-                raise TypeError("task %d (%s) cannot be pickled to send it to its host: %s: %s"
-                                % (task.id, type(task._obj).__name__, type(error).__name__, error)) from error
-            tasks.append({"name": task._name, "python": path})
+        bundle = os.path.join(folder, "tasks.pickle")
+        try:
+            _payload.write_bundle(bundle, [task._obj for task in self.tasks], user_path)
+        except _payload.BundleError as problem:
+            task, error = self.tasks[problem.index], problem.error
+            raise TypeError("task %d (%s) cannot be pickled to send it to its host: %s: %s"
+                            % (task.id, type(task._obj).__name__, type(error).__name__, error)) from error
+        tasks = [{"name": task._name, "python": "%s#%d" % (bundle, task.id)} for task in self.tasks]
         environment = {"cwd": self.working_directory or os.getcwd()}
         pythonpath = _host_pythonpath()
         if pythonpath:

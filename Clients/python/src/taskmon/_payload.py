@@ -94,30 +94,125 @@ def write_payload(path: str, obj, sys_path=()) -> int:
     return len(data)
 
 
+def _read_header(f, path: str, formats) -> dict:
+    header = pickle.load(f)
+    if not isinstance(header, dict) or header.get("format") not in formats:
+        raise ValueError("%s is not a taskmon payload of format %s" % (path, " or ".join(map(str, formats))))
+    for folder in reversed(header.get("sys_path", [])):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    return header
+
+
+def _unpickling(header: dict, load):
+    """``load()``, with errors that say what to do: a module the host cannot import, another Python."""
+    try:
+        return load()
+    except ImportError as error:
+        module = getattr(error, "name", None) or "?"
+        raise ImportError(
+            "the host cannot import module %r to unpickle the task (%s). Ship it with the task: call "
+            "cloudpickle.register_pickle_by_value(%s) before submit(), or make it importable where the "
+            "tasks run (PYTHONPATH, pip install)" % (module, error, module.split(".")[0]), name=module) from error
+    except Exception as error:
+        if header.get("python") != _python_version():
+            raise RuntimeError(
+                "cannot unpickle the payload (%s: %s); it was written by Python %s and this host runs "
+                "Python %s: classes and functions pickled by value need the same Python version"
+                % (type(error).__name__, error, header.get("python"), _python_version())) from error
+        raise
+
+
 def read_payload(path: str):
-    """Reads a payload file: puts its folders on ``sys.path``, then unpickles the object."""
+    """Reads a payload: a file of one object, or ``BUNDLE#INDEX``, one task of a job's bundle
+    (see :func:`write_bundle`). Puts the payload's folders on ``sys.path`` first."""
+    base, mark, index = path.rpartition("#")
+    if mark and index.isdigit():
+        return _read_bundled(base, int(index))
     with open(path, "rb") as f:
-        header = pickle.load(f)
-        if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
-            raise ValueError("%s is not a taskmon payload of format %d" % (path, FORMAT_VERSION))
-        for folder in reversed(header.get("sys_path", [])):
-            if folder not in sys.path:
-                sys.path.insert(0, folder)
+        header = _read_header(f, path, (FORMAT_VERSION,))
+        return _unpickling(header, lambda: pickle.load(f))
+
+
+# -- bundles: all the tasks of a job in one file ------------------------------------------------------
+
+BUNDLE_FORMAT = 2
+_BUNDLE_CACHE: "dict[str, tuple]" = {}
+_BUNDLE_CACHE_SIZE = 2
+
+
+def _by_value(obj) -> bool:
+    """True for a class or function cloudpickle pickles by value (one of the user's script's)."""
+    if not isinstance(obj, (type, types.FunctionType)):
+        return False
+    try:
+        return not cloudpickle.cloudpickle._should_pickle_by_reference(obj)
+    except Exception:
+        return False
+
+
+def write_bundle(path: str, objects, sys_path=()) -> int:
+    """Pickles a job's task objects into one file; returns its size.
+
+    Each task is its own pickle (a host unpickles it afresh, so tasks never share objects), but
+    the classes and functions they pickle by value are pickled once, for all of them: a job of
+    many tasks of one class costs one class definition, not one per task, and one file, not one
+    per task. Raises ``(index, error)`` as :class:`BundleError` when a task cannot be pickled.
+    """
+    definitions = []
+    ids = {}
+
+    class TaskPickler(_Pickler):
+        def persistent_id(self, obj):
+            if _by_value(obj):
+                key = id(obj)
+                if key not in ids:
+                    ids[key] = len(definitions)
+                    definitions.append(obj)
+                return ids[key]
+            return None
+
+    blobs = []
+    for index, obj in enumerate(objects):
+        buffer = io.BytesIO()
         try:
-            return pickle.load(f)
-        except ImportError as error:
-            module = getattr(error, "name", None) or "?"
-            raise ImportError(
-                "the host cannot import module %r to unpickle the task (%s). Ship it with the task: call "
-                "cloudpickle.register_pickle_by_value(%s) before submit(), or make it importable where the "
-                "tasks run (PYTHONPATH, pip install)" % (module, error, module.split(".")[0]), name=module) from error
+            TaskPickler(buffer, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(obj)
         except Exception as error:
-            if header.get("python") != _python_version():
-                raise RuntimeError(
-                    "cannot unpickle the payload (%s: %s); it was written by Python %s and this host runs "
-                    "Python %s: classes and functions pickled by value need the same Python version"
-                    % (type(error).__name__, error, header.get("python"), _python_version())) from error
-            raise
+            raise BundleError(index, error) from error
+        blobs.append(buffer.getvalue())
+    header = {"format": BUNDLE_FORMAT, "python": _python_version(), "sys_path": list(sys_path), "count": len(blobs)}
+    data = pickle.dumps(header) + pickle.dumps(dumps(definitions)) + pickle.dumps(blobs, protocol=pickle.HIGHEST_PROTOCOL)
+    write_atomically(path, data)
+    return len(data)
+
+
+class BundleError(Exception):
+    """Task ``index`` of a bundle cannot be pickled (``error`` says why)."""
+
+    def __init__(self, index: int, error: Exception):
+        super().__init__("task %d: %s: %s" % (index, type(error).__name__, error))
+        self.index = index
+        self.error = error
+
+
+def _read_bundled(path: str, index: int):
+    entry = _BUNDLE_CACHE.get(path)
+    if entry is None:
+        with open(path, "rb") as f:
+            header = _read_header(f, path, (BUNDLE_FORMAT,))
+            definitions_data = pickle.load(f)
+            blobs = pickle.load(f)
+        definitions = _unpickling(header, lambda: pickle.loads(definitions_data))
+        entry = (header, definitions, blobs)
+        while len(_BUNDLE_CACHE) >= _BUNDLE_CACHE_SIZE:
+            _BUNDLE_CACHE.pop(next(iter(_BUNDLE_CACHE)))
+        _BUNDLE_CACHE[path] = entry
+    header, definitions, blobs = entry
+    if not 0 <= index < len(blobs):
+        raise ValueError("%s holds %d task(s); there is no task %d" % (path, len(blobs), index))
+    unpickler = pickle.Unpickler(io.BytesIO(blobs[index]))
+    unpickler.persistent_load = definitions.__getitem__
+    return _unpickling(header, unpickler.load)
 
 
 def dump_value(value) -> bytes:

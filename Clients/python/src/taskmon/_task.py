@@ -276,9 +276,10 @@ class Task:
     def _setup_exception(info):
         """The exception the job's environment setup raised, kept beside the task payloads."""
         command = info.get("command") or []
-        if "taskmon.host" not in command or not command[-1].endswith(".pickle"):
+        payload = command[-1].rpartition("#")[0] or command[-1] if command else ""
+        if "taskmon.host" not in command or not payload.endswith(".pickle"):
             return None
-        path = os.path.join(os.path.dirname(command[-1]), SETUP_EXCEPTION_FILE)
+        path = os.path.join(os.path.dirname(payload), SETUP_EXCEPTION_FILE)
         try:
             return _payload.decode_value("pickle-file", path)
         except Exception:

@@ -133,7 +133,7 @@ def _run_task(payload_path: str, environment: object = None) -> int:
         sys.stderr.write("taskmon.host: $TASKMON_CHANNEL is not set; the scheduler runs this, not people\n")
         return 2
     channel = Channel(channel_path)
-    folder = os.path.dirname(os.path.abspath(payload_path))
+    folder = os.path.dirname(os.path.abspath(payload_path.rpartition("#")[0] or payload_path))
     stem = "result-%s-%s" % (os.environ.get("TASKMON_TASK_ID", "x"), os.environ.get("TASKMON_ATTEMPT", "1"))
     spill_path = os.path.join(folder, stem + ".pickle")
     try:
