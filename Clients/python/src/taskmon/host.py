@@ -22,6 +22,8 @@ exits 1: every task of the job is ENVIRONMENT_ERROR.
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional, Tuple, Union
+
 import os
 import sys
 import time
@@ -47,24 +49,24 @@ class _TaskContext:
     def __init__(self, channel: Channel, environment: object = None):
         self.channel = channel
         self.environment = environment
-        self.properties: dict = {}
-        self._pending_progress = None
+        self.properties: Dict[str, Any] = {}
+        self._pending_progress: Optional[Tuple[int, Any]] = None
         self._last_progress = 0.0
 
-    def set_property(self, name, value):
+    def set_property(self, name: str, value: Any) -> None:
         """Sets a named property (str, int, float or bytes); it reaches the client even if the task fails."""
         record = encode_property(name, value)
         self.channel.append({"property": record})
         self.properties[name] = bytes(value) if isinstance(value, bytearray) else value
 
-    def get_property(self, name, default=None):
+    def get_property(self, name: str, default: Any = None) -> Any:
         """A property this task set earlier in this run; ``"Environment"``
         (``TaskProperties.ENVIRONMENT``): the task environment its host set up."""
         if name == ENVIRONMENT_PROPERTY and name not in self.properties:
             return self.environment if self.environment is not None else default
         return self.properties.get(name, default)
 
-    def set_progress(self, percent, info=None):
+    def set_progress(self, percent: float, info: Optional[Union[str, int, float]] = None) -> None:
         """Reports progress: a percentage (0-100) and optional information (a primitive value).
 
         Best effort: updates closer together than 0.1 s are coalesced, the last one is kept.
@@ -79,7 +81,7 @@ class _TaskContext:
         if now - self._last_progress >= PROGRESS_INTERVAL:
             self.flush_progress()
 
-    def flush_progress(self):
+    def flush_progress(self) -> None:
         if self._pending_progress is not None:
             percent, info = self._pending_progress
             self._pending_progress = None
@@ -87,7 +89,7 @@ class _TaskContext:
             self.channel.progress(percent, info)
 
 
-def _attach(task, context: _TaskContext) -> None:
+def _attach(task: Any, context: _TaskContext) -> None:
     for name in ("set_property", "get_property", "set_progress"):
         try:
             setattr(task, name, getattr(context, name))
@@ -203,13 +205,13 @@ def _run_environment(payload_path: str, phase: str) -> int:
     return 0
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of ``python -m taskmon.host``; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     # Print as it happens, so that the monitor can follow a task's output while it runs.
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(line_buffering=True)
+            stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
     if len(args) == 2 and args[0] in ("--setup", "--teardown"):

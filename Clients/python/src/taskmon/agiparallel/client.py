@@ -112,7 +112,7 @@ class ClusterJobScheduler:
         for job in list(self._jobs):
             if job.cancel_on_client_disconnection and job.id is not None and self._native.is_connected():
                 try:
-                    if not job._native_job.is_done:  # type: ignore[union-attr]
+                    if not job._native_job.is_done:
                         job.cancel("the client disconnected")
                 except TaskmonError:
                     pass
@@ -276,6 +276,25 @@ class Job:
     task_state_changed = _events.HookAttribute()
     task_progress_updated = _events.HookAttribute()
 
+    name: Optional[str]
+    description: Optional[str]
+    priority: JobPriority
+    task_preconditions: List[TaskPrecondition]
+    agent_selection_preference: AgentSelectionType
+    cancel_on_client_disconnection: bool
+    cancel_on_task_failure: bool
+    task_execution_timeout: float
+    max_interrupted_retry_attempts: int
+    task_environment: Any
+    tasks: List[Any]
+    id: Optional[int]
+    dependencies: List[str]
+    _scheduler: ClusterJobScheduler
+    _native_job: Any
+    _hooks: List[Dict[str, Any]]
+    _copied: set  # type: ignore[type-arg]
+    _copy_lock: Any
+
     def __init__(self, scheduler: ClusterJobScheduler) -> None:
         object.__setattr__(self, "_scheduler", scheduler)
         object.__setattr__(self, "_native_job", None)
@@ -330,7 +349,7 @@ class Job:
         """Adds conditions this machine must meet for the job's tasks: ``TaskPrecondition`` objects
         (or lists of them), or one as ``(name, operator, value)``. Checked at ``submit()``."""
         if len(preconditions) == 3 and isinstance(preconditions[0], str):
-            items: List[Any] = [TaskPrecondition(preconditions[0], preconditions[1], preconditions[2])]
+            items: List[Any] = [TaskPrecondition(preconditions[0], preconditions[1], preconditions[2])]  # type: ignore[arg-type]
         else:
             items = []
             for item in preconditions:
@@ -406,7 +425,7 @@ class Job:
             seconds = None
         else:
             seconds = time_out_in_milliseconds / 1000.0
-        done = native.wait_until_done(seconds)
+        done = bool(native.wait_until_done(seconds))
         if done:
             for index in range(len(self.tasks)):
                 self._copy_results(index)
@@ -418,7 +437,7 @@ class Job:
 
     @property
     def is_done(self) -> bool:
-        return self._require_native().is_done
+        return bool(self._require_native().is_done)
 
     def _require_native(self) -> Any:
         if self._native_job is None:
@@ -432,7 +451,7 @@ class Job:
         with self._copy_lock:
             if index in self._copied and not force:
                 return task
-            native: NativeTask = self._native_job.tasks[index]  # type: ignore[union-attr]
+            native: NativeTask = self._native_job.tasks[index]
             for name in RESULT_ATTRIBUTES:
                 try:
                     value = getattr(native, name)
