@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import TaskmonKit
+@testable import TaskmonScheduler
+
+/// The Python client's sources, for the hosts these tests start.
+private let clientSources = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Clients/python/src").path
+
+/// Runs a Python script to completion without blocking the cooperative pool.
+private func runPython(_ script: String, environment: [String: String]) async throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script]
+    process.environment = environment
+    return try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+}
+
+/// Pickles `count` tasks of a class defined in the script (so it travels by value) into a bundle,
+/// and an environment whose setup() runs `setup` (Python statements).
+private func writePayloads(in folder: String, count: Int, task: String, setup: String = "pass") async throws -> (bundle: String, environment: String) {
+    let bundle = folder + "/tasks.pickle"
+    let environment = folder + "/environment.pickle"
+    let script = """
+        import os
+        from taskmon import _payload
+        class Task:
+            def execute(self):
+        \(task.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n"))
+        class Environment:
+            def setup(self):
+        \(setup.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n"))
+            def teardown(self):
+                pass
+        _payload.write_bundle(\(String(reflecting: bundle)), [Task() for _ in range(\(count))])
+        _payload.write_payload(\(String(reflecting: environment)), Environment())
+        """
+    var env = ProcessInfo.processInfo.environment
+    env["PYTHONPATH"] = clientSources
+    let status = try await runPython(script, environment: env)
+    #expect(status == 0, "writing the payloads failed")
+    return (bundle, environment)
+}
+
+@Suite("HostPool: Python tasks in warm hosts, behind the Backend seam")
+struct HostPoolTests {
+    func hostedJob(_ payloads: (bundle: String, environment: String), count: Int, uniqueID: String? = nil) -> JobSpec {
+        var spec = JobSpec(name: "python", tasks: (0..<count).map { index in
+            TaskSpec(name: "p\(index)", command: ["python3", "-m", "taskmon.host", "\(payloads.bundle)#\(index)"],
+                     python: "\(payloads.bundle)#\(index)")
+        })
+        spec.host = HostSpec(interpreter: ["python3"], environment: payloads.environment, uniqueID: uniqueID)
+        spec.environment = EnvironmentSpec(env: ["PYTHONPATH": clientSources])
+        return spec
+    }
+
+    @Test("a job's tasks run one after another in one warm host, which each task names")
+    func warmHost() async throws {
+        try await withScheduler(slots: 1) { scheduler in
+            let payloads = try await writePayloads(
+                in: scheduler.directory.path, count: 3,
+                task: "import os\nprint('in', os.getpid())\nself.result = os.getpid()")
+            let job = try await scheduler.client.submit(hostedJob(payloads, count: 3)).jobID
+            let info = try await scheduler.waitForJob(job)
+            #expect(info.count(.completed) == 3)
+            let all = try await tasks(scheduler, job, 3)
+            let hosts = all.map { $0.host ?? "" }
+            #expect(hosts[0].hasSuffix("(new, task 1 of it)"))
+            #expect(hosts[1].hasSuffix("(warm, task 2 of it)"))
+            #expect(hosts[2].hasSuffix("(warm, task 3 of it)"))
+            #expect(Set(all.map(\.pid)).count == 1)
+            let pid = all[0].pid ?? 0
+            #expect(all.allSatisfy { $0.standardOutput == "in \(pid)\n" })
+            #expect(all.allSatisfy { $0.result?.display == "\(pid)" })
+        }
+    }
+
+    @Test("a setup() that raises makes every task ENVIRONMENT_ERROR with that exception; none runs")
+    func setupRaises() async throws {
+        try await withScheduler(slots: 2) { scheduler in
+            let ran = scheduler.directory.path + "/ran"
+            let payloads = try await writePayloads(
+                in: scheduler.directory.path, count: 3, task: "open(\(String(reflecting: ran)), 'w').close()",
+                setup: "print('checking the licence')\nraise LookupError('no licence server')")
+            let job = try await scheduler.client.submit(hostedJob(payloads, count: 3)).jobID
+            let info = try await scheduler.waitForJob(job)
+            #expect(info.count(.environmentError) == 3)
+            #expect(!FileManager.default.fileExists(atPath: ran))
+            for task in try await tasks(scheduler, job, 3) {
+                #expect(task.exception?.type == "LookupError")
+                #expect(task.exception?.message == "no licence server")
+                #expect(task.exception?.trace.contains("raise LookupError") == true)
+                #expect(task.standardOutput?.contains("checking the licence") == true)
+            }
+        }
+    }
+
+    @Test("a host that cannot start fails its task with the interpreter's words")
+    func hostCannotStart() async throws {
+        try await withScheduler(slots: 1) { scheduler in
+            var spec = JobSpec(name: "broken", tasks: [TaskSpec(command: ["true"], python: "/nowhere/tasks.pickle#0")])
+            spec.host = HostSpec(interpreter: ["python3", "-c", "import sys; sys.exit('no taskmon here')"])
+            let job = try await scheduler.client.submit(spec).jobID
+            try await scheduler.waitForJob(job)
+            let task = try await scheduler.client.task(job, 0)
+            #expect(task.status == .failed)
+            #expect(task.exception?.type == "LaunchError")
+            #expect(task.exception?.message.contains("before it was ready: no taskmon here") == true)
+        }
+    }
+}
