@@ -254,3 +254,21 @@ def test_an_unpicklable_result_fails_only_its_task(client1):
     assert job.wait_until_done(60)
     assert [t.task_status for t in job.tasks] == [TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.COMPLETED]
     assert "cannot be pickled" in job.tasks[1].exception.message
+
+
+def test_a_task_running_in_a_host_does_not_outlive_a_crashed_scheduler(taskmon_bin, tmp_path):
+    running = RunningScheduler(taskmon_bin, slots=1)
+    try:
+        marker = tmp_path / "pid"
+        with running.client() as connected:
+            connected.connect()
+            job = connected.create_job()
+            job.add_task(Sleeper(str(marker)))
+            job.submit()
+            assert wait_for(lambda: marker.exists() and marker.read_text())
+            pid = int(marker.read_text())
+            running.process.kill()
+            running.process.wait(10)
+            assert wait_for(lambda: gone(pid))
+    finally:
+        running.stop()

@@ -75,6 +75,7 @@ class _Host:
         self.control = control
         self.environment: Any = None
         self.set_up = False
+        self.busy = False
         self.base_environ = dict(os.environ)
 
     def send(self, message: Dict[str, Any]) -> None:
@@ -90,6 +91,13 @@ class _Host:
             self.send({"setup": "failed", "exception": failure})
 
     def task(self, message: Dict[str, Any]) -> None:
+        self.busy = True
+        try:
+            self._task(message)
+        finally:
+            self.busy = False
+
+    def _task(self, message: Dict[str, Any]) -> None:
         env = message.get("env") or {}
         os.environ.update(env)
         try:
@@ -146,6 +154,32 @@ def _set_up(path: str, host: Any) -> Optional[Dict[str, str]]:
         return {"type": _payload.type_name(error), "message": str(error), "trace": trace}
 
 
+def _watch_scheduler(control: socket.socket, host: _Host) -> None:
+    """If the scheduler goes away while a task runs, nothing of the task may outlive it: the
+    host kills its own process group (an idle host just sees the end of its socket, tears down
+    and exits)."""
+    import select
+    import signal
+    import threading
+
+    rdhup = getattr(select, "POLLRDHUP", 0x2000)
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(control.fileno(), rdhup)
+        while True:
+            try:
+                events = poller.poll()
+            except OSError:
+                return
+            if any(mask & (rdhup | select.POLLHUP | select.POLLERR) for _, mask in events):
+                if host.busy:
+                    os.killpg(os.getpgrp(), signal.SIGKILL)
+                return
+
+    threading.Thread(target=watch, name="taskmon-host-watch", daemon=True).start()
+
+
 def serve() -> int:
     """The host's loop; returns its exit status."""
     try:
@@ -157,6 +191,7 @@ def serve() -> int:
     os.dup2(null, 0)
     os.close(null)
     host = _Host(control)
+    _watch_scheduler(control, host)
     host.send({"hello": os.getpid()})
     reader: IO[bytes] = control.makefile("rb")
     recycled = False

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+import math
 import os
 import sys
 import time
@@ -75,6 +76,8 @@ class _TaskContext:
             raise TypeError("progress must be a number, not %s" % type(percent).__name__)
         if info is not None and not isinstance(info, (str, int, float)):
             raise TypeError("progress info must be a str, int or float, not %s" % type(info).__name__)
+        if isinstance(info, float) and not math.isfinite(info):
+            raise ValueError("progress info must be a finite number, not %r" % info)
         # Numbers travel as numbers (the client gives them back as int or float).
         self._pending_progress = (max(0, min(100, int(percent))), info)
         now = time.monotonic()

@@ -1,12 +1,16 @@
 import CTaskmonPOSIX
 import Foundation
 import Glibc
+import Synchronization
 
 /// The scheduler's end of one host's control socket: writes commands, and reads the host's
 /// lines on a thread of its own until the host closes its end (it exited).
 final class HostConnection: Sendable {
     /// The socket; closed by the reading thread once it has seen the end.
-    let descriptor: Int32
+    private let descriptor: Int32
+    /// False once the descriptor is closed: its number may then belong to another file, so no
+    /// write may reach it (writes and the close take this lock).
+    private let open = Mutex(true)
 
     /// Longest line accepted from a host; a longer one means the host is broken.
     static let maxLine = 1 << 20
@@ -19,7 +23,14 @@ final class HostConnection: Sendable {
     @discardableResult
     func send(_ command: HostCommand) -> Bool {
         let data = command.line
-        return data.withUnsafeBytes { raw -> Bool in
+        return open.withLock { open in
+            guard open else { return false }
+            return write(data)
+        }
+    }
+
+    private func write(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw -> Bool in
             var offset = 0
             while offset < raw.count {
                 let n = Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
@@ -52,7 +63,10 @@ final class HostConnection: Sendable {
                 }
                 if buffer.count > Self.maxLine { break reading }
             }
-            close(fd)
+            self.open.withLock { open in
+                open = false
+                close(fd)
+            }
             onEnd()
         }
         thread.name = "taskmon-host-reader"
