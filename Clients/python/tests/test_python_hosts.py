@@ -137,7 +137,8 @@ def test_a_timeout_kills_the_host_and_the_next_task_gets_a_new_one(client1):
     job.submit()
     assert job.wait_until_done(60)
     assert job.tasks[0].task_status == TaskStatus.TIMED_OUT
-    killed = job.tasks[0].properties["pid"]
+    killed = job.tasks[0].pid  # the host's (the task may not have got as far as its first line)
+    assert killed and HOST_PLACE.fullmatch(job.tasks[0].host).group(1) == str(killed)
     assert wait_for(lambda: gone(killed))
     assert job.tasks[1].task_status == TaskStatus.COMPLETED and job.tasks[1].result[0] != killed
 

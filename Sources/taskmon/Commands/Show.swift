@@ -63,6 +63,7 @@ enum TaskReport {
         lines.append("command: \(task.command.map(shellQuoted).joined(separator: " "))")
         lines.append("attempts: \(task.attempts), interrupted retry attempts: \(task.interruptedRetryAttempts)")
         lines.append("pid: \(task.pid.map(String.init) ?? "-"), exit code: \(task.exitCode.map(String.init) ?? "-"), signal: \(task.signal.map(String.init) ?? "-")")
+        if let host = task.host { lines.append("host: \(host)") }
         lines.append("submitted: \(Format.time(task.submittedAt))  assigned: \(Format.time(task.assignedAt))")
         lines.append("started: \(Format.time(task.startedAt))  finished: \(Format.time(task.finishedAt))")
         if let progress = task.progress { lines.append("progress: \(progress.percent)%\(progress.info.map { " \($0)" } ?? "")") }
