@@ -127,19 +127,20 @@ def host_cost(samples: int = 2000) -> None:
     """The host's own per-task work, run here on the same code (no scheduler, no socket)."""
     from taskmon import _payload
     from taskmon._channel import Channel
-    from taskmon._hostserver import _redirected
+    from taskmon._hostserver import _Spool
     from taskmon.host import _run_task
     folder = tempfile.mkdtemp(prefix="taskmon-hostcost-")
     bundle = os.path.join(folder, "tasks.pickle")
     _payload.write_bundle(bundle, [Trivial() for _ in range(samples)])
     whole, unpickle, pickle_result, channel_write = [], [], [], []
     saved = dict(os.environ)
+    spool = _Spool()
     try:
         for index in range(samples):
             channel = os.path.join(folder, "%d.channel" % index)
             os.environ.update({"TASKMON_CHANNEL": channel, "TASKMON_TASK_ID": str(index), "TASKMON_ATTEMPT": "1"})
             start = time.perf_counter()
-            with _redirected(os.path.join(folder, "%d.stdout" % index), os.path.join(folder, "%d.stderr" % index)):
+            with spool.redirected(os.path.join(folder, "%d.stdout" % index), os.path.join(folder, "%d.stderr" % index)):
                 status = _run_task("%s#%d" % (bundle, index))
             whole.append(time.perf_counter() - start)
             assert status == 0
@@ -155,13 +156,14 @@ def host_cost(samples: int = 2000) -> None:
             channel_write.append(t3 - t2)
             del task
     finally:
+        spool.close()
         os.environ.clear()
         os.environ.update(saved)
         shutil.rmtree(folder, ignore_errors=True)
     print("4. a task's own cost in the host:          %s" % stats(whole))
     print("   of which: unpickle %.3f ms, pickle + check the result %.3f ms, channel record %.3f ms (medians);"
           % (statistics.median(unpickle) * 1e3, statistics.median(pickle_result) * 1e3, statistics.median(channel_write) * 1e3))
-    print("   the rest: fd 1/2 redirection (open/dup2/unlink of the spool files) and the task context")
+    print("   the rest: fds 1/2 onto the task's spool names (link/dup2/unlink of the host's scratch files) and the task context")
 
 
 def main() -> None:

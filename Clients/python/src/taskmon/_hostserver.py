@@ -22,7 +22,7 @@ import json
 import os
 import socket
 import sys
-from typing import IO, Any, Dict, Iterator, Optional
+from typing import IO, Any, Dict, Iterator, Optional, Tuple
 
 from taskmon import _payload
 from taskmon.host import SETUP_EXCEPTION_FILE, _picklable_exception, _run_task, _trace
@@ -70,12 +70,101 @@ def _redirected(stdout: Optional[str], stderr: Optional[str]) -> Iterator[None]:
         os.close(saved[1])
 
 
+class _Spool:
+    """fds 1 and 2 of the host, per task, on the task's spool files, with as few new inodes as
+    possible (a new inode is the hot path's cost on ext4, and a removed one makes the next ones
+    slower): each stream writes into a scratch file of the host in the job's output folder, which
+    is hard-linked at the task's spool path while the task runs (so its output can be followed
+    live). After the task, a scratch that stayed empty is unlinked from the spool path and used
+    again; one with output stays there as the task's file, and the next task gets a fresh scratch."""
+
+    def __init__(self) -> None:
+        self.folder: Optional[str] = None
+        self.scratch: Dict[str, Tuple[str, int]] = {}
+
+    def _fresh(self, stream: str) -> Tuple[str, int]:
+        assert self.folder is not None
+        path = os.path.join(self.folder, ".host-%d.%s" % (os.getpid(), stream))
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        fd = os.open(path, _OUTPUT_FLAGS | os.O_EXCL, 0o644)
+        self.scratch[stream] = (path, fd)
+        return path, fd
+
+    def _move_to(self, folder: str) -> None:
+        if folder == self.folder:
+            return
+        self.close()
+        self.folder = folder
+
+    def close(self) -> None:
+        for path, fd in self.scratch.values():
+            os.close(fd)
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        self.scratch.clear()
+
+    @contextlib.contextmanager
+    def redirected(self, stdout: Optional[str], stderr: Optional[str]) -> Iterator[None]:
+        if not stdout or not stderr:
+            yield
+            return
+        self._move_to(os.path.dirname(stdout))
+        streams = {"stdout": stdout} if stderr == stdout else {"stdout": stdout, "stderr": stderr}
+        linked: Dict[str, Tuple[str, int]] = {}
+        for stream, target in streams.items():
+            scratch, fd = self.scratch.get(stream) or self._fresh(stream)
+            try:
+                os.link(scratch, target)
+            except FileExistsError:
+                os.unlink(target)
+                os.link(scratch, target)
+            linked[stream] = (target, fd)
+        _flush()
+        saved = (os.dup(1), os.dup(2))
+        out_fd = linked["stdout"][1]
+        err_fd = linked.get("stderr", linked["stdout"])[1]
+        try:
+            os.dup2(out_fd, 1)
+            os.dup2(err_fd, 2)
+            yield
+        finally:
+            _flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            for stream, (target, fd) in linked.items():
+                try:
+                    empty = os.fstat(fd).st_size == 0
+                except OSError:
+                    empty = False
+                if empty:
+                    try:
+                        os.unlink(target)  # a name, not the inode: the scratch keeps it
+                    except OSError:
+                        pass
+                else:
+                    # The file stays the task's; the host writes the next task's elsewhere.
+                    path = self.scratch.pop(stream)[0]
+                    os.close(fd)
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+
+
 class _Host:
     def __init__(self, control: socket.socket) -> None:
         self.control = control
         self.environment: Any = None
         self.set_up = False
         self.busy = False
+        self.spool = _Spool()
         self.base_environ = dict(os.environ)
 
     def send(self, message: Dict[str, Any]) -> None:
@@ -101,7 +190,7 @@ class _Host:
         env = message.get("env") or {}
         os.environ.update(env)
         try:
-            with _redirected(message.get("stdout"), message.get("stderr")):
+            with self.spool.redirected(message.get("stdout"), message.get("stderr")):
                 status = _run_task(message["payload"], self.environment)
         finally:
             for name in env:
@@ -211,6 +300,7 @@ def serve() -> int:
             break
     if not recycled:
         host.recycle()
+    host.spool.close()
     _flush()
     return 0
 
