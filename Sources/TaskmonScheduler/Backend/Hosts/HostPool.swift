@@ -58,6 +58,8 @@ package final class HostPool: Backend {
         var termination: ProcessTermination?
         var exitedAt: Moment?
         var readerDone = false
+        /// An idle check is already scheduled: one timer per host, not one per task it ran.
+        var idleCheckPending = false
     }
 
     struct State {
@@ -240,7 +242,10 @@ package final class HostPool: Backend {
                 if status == 0 {
                     state.generation += 1
                     state.hosts[pid]!.phase = .idle(since: now, generation: state.generation)
-                    actions.idleChecks.append((pid, state.generation, host.idleTimeout))
+                    if !host.idleCheckPending {
+                        state.hosts[pid]!.idleCheckPending = true
+                        actions.idleChecks.append((pid, state.generation, host.idleTimeout))
+                    }
                 } else {
                     // The reference's rule: a host whose task failed is not trusted with another.
                     state.hosts[pid]!.phase = .recycling
@@ -273,13 +278,34 @@ package final class HostPool: Backend {
         }
     }
 
+    /// The host's idle timer went off: recycle it if it has been idle for its whole timeout since;
+    /// if it worked meanwhile, look again when its current idle spell would run out.
     private func idleExpired(_ pid: Int32, _ generation: UInt64) {
-        let connection = state.withLock { state -> (HostConnection, String)? in
-            guard let host = state.hosts[pid], case .idle(_, let current) = host.phase, current == generation else { return nil }
-            state.hosts[pid]!.phase = .recycling
-            return (host.connection, host.teardownSpool)
+        enum Next { case nothing, recycle(HostConnection, String), later(UInt64, Duration) }
+        let now = clock.now()
+        let next = state.withLock { state -> Next in
+            guard let host = state.hosts[pid] else { return .nothing }
+            guard case .idle(let since, let current) = host.phase else {
+                // Busy again: the next time it goes idle schedules a new check.
+                state.hosts[pid]!.idleCheckPending = false
+                return .nothing
+            }
+            let due = since + host.idleTimeout
+            if current == generation || now >= due {
+                state.hosts[pid]!.phase = .recycling
+                state.hosts[pid]!.idleCheckPending = false
+                return .recycle(host.connection, host.teardownSpool)
+            }
+            return .later(current, now.duration(to: due))
         }
-        if let (connection, spool) = connection { connection.send(.recycle(spool: spool)) }
+        switch next {
+        case .nothing:
+            break
+        case .recycle(let connection, let spool):
+            connection.send(.recycle(spool: spool))
+        case .later(let current, let wait):
+            perform(Actions(idleChecks: [(pid, current, wait)]))
+        }
     }
 
     // MARK: Hosts ending
