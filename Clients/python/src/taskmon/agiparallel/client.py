@@ -466,9 +466,11 @@ class Job:
         return task
 
     def _on_task_completed(self, native: NativeTask) -> None:
+        hook = self._hooks[native.id].get("on_completed")
+        if hook is None and not len(self.task_completed):
+            return  # nobody looks now: the results reach the objects when the job completes
         task = self._copy_results(native.id, force=True)
         self.task_completed(task)
-        hook = self._hooks[native.id].get("on_completed")
         if hook is not None:
             _events.EventHook.of(hook, "on_completed")(task)
 
