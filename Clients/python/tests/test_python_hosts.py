@@ -45,6 +45,7 @@ class CountingEnvironment:
         self.value = os.getpid()
 
     def teardown(self):
+        print("tearing down", os.getpid())
         with open(self.log, "a") as f:
             f.write("teardown %d\n" % os.getpid())
 
@@ -93,6 +94,9 @@ def test_setup_once_per_host_and_its_state_reaches_the_tasks(client, tmp_path):
     assert {m.group(2) for m in places} == {"new", "warm"}
     # Once the job is done its hosts are recycled: teardown ran in each of them.
     assert wait_for(lambda: sorted(l for l in lines(log) if l.startswith("teardown")) == sorted("teardown %d" % p for p in set(pids)))
+    # What setup printed is readable: one line per host that set up.
+    stdout, stderr = job.environment_output("setup")
+    assert sorted(stdout.splitlines()) == sorted("setting up in %d" % p for p in set(pids)) and stderr == ""
 
 
 def test_a_failing_task_shuts_its_host_down_and_the_next_gets_a_new_one(client1, tmp_path):
@@ -108,6 +112,7 @@ def test_a_failing_task_shuts_its_host_down_and_the_next_gets_a_new_one(client1,
     assert failed == first and first not in later and len(later) == 1
     log_lines = lines(log)
     assert log_lines[:3] == ["setup %d" % first, "teardown %d" % first, "setup %d" % later.pop()]
+    assert "tearing down %d" % first in job.environment_output("teardown")[0]
 
 
 class Sleeper:

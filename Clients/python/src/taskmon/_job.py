@@ -281,6 +281,26 @@ class Job:
         for task in self.tasks:
             task._invalidate(forget=True)
 
+    def environment_output(self, phase: str = "setup") -> Tuple[str, str]:
+        """What the task environment's ``setup()`` (or ``teardown()``) printed in this job's hosts:
+        ``(stdout, stderr)``, from the job's ``setup.*`` / ``teardown.*`` files in the scheduler's
+        state dir (each host that set up appends to them; teardown output arrives when a host is
+        recycled, after the job's last task)."""
+        if phase not in ("setup", "teardown"):
+            raise ValueError("phase is 'setup' or 'teardown', not %r" % (phase,))
+        self._require_submitted()
+        folder = os.path.join(self._scheduler.state_dir, "output", str(self.id))
+        texts = []
+        for stream in ("stdout", "stderr"):
+            try:
+                fd = os.open(os.path.join(folder, "%s.%s" % (phase, stream)), os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+            except FileNotFoundError:
+                texts.append("")
+                continue
+            with os.fdopen(fd, "rb") as f:
+                texts.append(f.read().decode("utf-8", errors="replace"))
+        return texts[0], texts[1]
+
     @property
     def is_done(self) -> bool:
         """True once every task is final (asks the scheduler unless already known)."""
