@@ -278,3 +278,27 @@ def test_a_task_running_in_a_host_does_not_outlive_a_crashed_scheduler(taskmon_b
             assert wait_for(lambda: gone(pid))
     finally:
         running.stop()
+
+
+class SlowSetup:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def setup(self):
+        with open(self.marker, "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(120)
+
+
+def test_canceling_a_task_whose_host_is_still_setting_up_ends_it_at_once(client1, tmp_path):
+    marker = tmp_path / "pid"
+    job = client1.create_job(task_environment=SlowSetup(str(marker)))
+    job.add_task(Pid())
+    job.submit()
+    assert wait_for(lambda: marker.exists() and marker.read_text())
+    assert job.tasks[0].task_status == TaskStatus.ASSIGNED  # setup is not execution
+    job.cancel("setup takes too long")
+    assert job.wait_until_done(30)
+    assert job.tasks[0].task_status == TaskStatus.CANCELED
+    assert "setup takes too long" in job.tasks[0].task_cancellation_message
+    assert wait_for(lambda: gone(int(marker.read_text())))

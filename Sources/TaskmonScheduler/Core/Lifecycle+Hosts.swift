@@ -23,6 +23,14 @@ extension Lifecycle {
             setupSpool: environmentSpool(job.id, .setup), teardownSpool: environmentSpool(job.id, .teardown), job: job.id)
     }
 
+    /// A run asked to end while its launch is still pending (a host starting or setting up, which
+    /// may take as long as `setup()` likes): ended at once, since nothing of the task has run yet.
+    /// Its end comes back as the run's exit, which the end request then decides (CANCELED, or
+    /// queued again after a shutdown).
+    mutating func endPendingLaunch(_ handle: RunHandle) {
+        effects.append(.signal(handle, SIGKILL))
+    }
+
     /// A host's `setup()` raised while it prepared to run a task of the job: every unfinished
     /// task of the job is ENVIRONMENT_ERROR with that exception (its output: the setup's), and
     /// other hosts still setting up for the job are not needed any more.
