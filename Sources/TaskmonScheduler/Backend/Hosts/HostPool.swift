@@ -60,6 +60,8 @@ package final class HostPool: Backend {
         var readerDone = false
         /// An idle check is already scheduled: one timer per host, not one per task it ran.
         var idleCheckPending = false
+        /// It did not say hello in time and was killed for it.
+        var helloMissed = false
     }
 
     struct State {
@@ -86,6 +88,9 @@ package final class HostPool: Backend {
     private let launcher: ProcessLauncher
     /// How long after a host's exit its last lines may still arrive.
     private let lineGrace: DispatchTimeInterval = .milliseconds(200)
+    /// How long a new host may take to start (its interpreter and imports) before it is killed;
+    /// `setup()` after that may take as long as it likes.
+    private let helloTimeoutSeconds = 60
 
     static let perTaskVariables: Set<String> = [
         TaskEnvironment.channel, TaskEnvironment.taskID, TaskEnvironment.attempt, TaskEnvironment.jobID,
@@ -192,7 +197,19 @@ package final class HostPool: Backend {
             onLine: { [weak self] line in self?.received(pid, line) },
             onEnd: { [weak self] in self?.readerEnded(pid) })
         if let (termination, at) = early { record(pid, termination, at: at) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(helloTimeoutSeconds)) { [weak self] in self?.helloExpired(pid) }
         return .pending
+    }
+
+    /// A host that has not said hello in time (stuck importing, say) is killed; its task fails
+    /// with the reason.
+    private func helloExpired(_ pid: Int32) {
+        let stuck = state.withLock { state -> Bool in
+            guard let host = state.hosts[pid], case .starting = host.phase else { return false }
+            state.hosts[pid]!.helloMissed = true
+            return true
+        }
+        if stuck { launcher.signalGroup(pid, SIGKILL) }
     }
 
     /// Recycles idle hosts of other kinds while the pool is full.
@@ -349,7 +366,8 @@ package final class HostPool: Backend {
                 state.pidByHandle[pending.handle] = nil
                 if host.signaled { return .exited(pending.handle, termination, at: at, outputComplete: true) }
                 let tail = Scheduler.tail(of: host.stderrPath, bytes: 2048).trimmingCharacters(in: .whitespacesAndNewlines)
-                let words = "the Python host (\(host.argv.joined(separator: " "))) \(Lifecycle.describe(termination)) before it was ready"
+                let how = host.helloMissed ? "did not start within \(helloTimeoutSeconds) s and was killed" : Lifecycle.describe(termination)
+                let words = "the Python host (\(host.argv.joined(separator: " "))) \(how) before it was ready"
                 return .launchFailed(pending.handle, LaunchError(message: tail.isEmpty ? words : "\(words): \(tail)"), at: at)
             case .running(let handle):
                 state.pidByHandle[handle] = nil
