@@ -153,3 +153,11 @@ def test_none_and_localhost_reach_the_local_scheduler(scheduler, monkeypatch):
         with ClusterJobScheduler(hostname, 9090) as client:
             client.connect()
             assert client.get_server_maximum_host_count() == 2
+
+
+def test_an_interactive_job_is_canceled_when_its_client_goes(scheduler, client):
+    out = run_example("interactive_job.py", scheduler)
+    job = client.get_job(int(out[0]))
+    assert job.wait_until_done(30)
+    from taskmon import TaskStatus
+    assert job.tasks[0].task_status == TaskStatus.CANCELED
