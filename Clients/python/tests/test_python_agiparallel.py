@@ -161,3 +161,45 @@ def test_an_interactive_job_is_canceled_when_its_client_goes(scheduler, client):
     assert job.wait_until_done(30)
     from taskmon import TaskStatus
     assert job.tasks[0].task_status == TaskStatus.CANCELED
+
+
+REFERENCE_MODULES = [
+    "AgentSnapshot", "ConsumableResourceRange", "HardDiskStatus", "HostRecycleSettings", "NetworkStatus",
+    "TaskEnvironment", "TaskEnvironmentDefinition", "TaskEnvironmentIdentification", "TaskEnvironmentMetadata",
+    "TaskMetadata", "TaskPrecondition", "TaskProgressInformation", "TaskState",
+]
+
+
+@pytest.mark.parametrize("name", REFERENCE_MODULES)
+def test_each_infrastructure_type_lives_in_its_own_module_as_in_the_reference(name):
+    import importlib
+    module = importlib.import_module("taskmon.agiparallel.infrastructure." + name)
+    assert isinstance(getattr(module, name), type)
+
+
+class _EnvPid:
+    def execute(self):
+        self.result = os.getpid()
+
+
+def test_hosts_are_shared_only_between_environments_with_the_same_identification(agi):
+    from taskmon.agiparallel.infrastructure.TaskEnvironment import TaskEnvironment
+
+    def run(additional_id):
+        environment = TaskEnvironment()
+        environment.unique_id = "shared-id"
+        environment.additional_id = additional_id
+        job = agi.create_job()
+        job.set_task_environment(environment)
+        task = _EnvPid()
+        job.add_task(task)
+        job.submit()
+        assert job.wait_until_done(60000)
+        return task.result
+
+    first = run("v1")
+    assert run("v1") == first      # the warm host of the first job
+    assert run("v2") != first      # another version: a host of its own
+
+
+import os  # noqa: E402

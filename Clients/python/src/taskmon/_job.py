@@ -131,7 +131,8 @@ class Job:
         self.interpreter = _optional_str(interpreter, "interpreter") or sys.executable
         # Hosts of environments with one unique id are shared between jobs (see the README).
         env_id = getattr(task_environment, "unique_id", None) if task_environment is not None else None
-        self.unique_id = None if env_id is None else str(env_id)
+        extra = getattr(task_environment, "additional_id", None) if task_environment is not None else None
+        self.unique_id = None if env_id is None else str(env_id) if not extra else "%s/%s" % (env_id, extra)
         self.host_idle_timeout: Optional[float] = None
         self.working_directory = getattr(task_environment, "working_directory", None) if task_environment is not None else None
         self.tasks: List[Task] = []

@@ -7,6 +7,9 @@ import os
 import socket
 from typing import Dict, List, Optional
 
+from taskmon.agiparallel.infrastructure.HardDiskStatus import HardDiskStatus
+from taskmon.agiparallel.infrastructure.NetworkStatus import NetworkStatus
+
 __all__ = ["AgentSnapshot", "CoordinatorSnapshot"]
 
 
@@ -27,6 +30,10 @@ class AgentSnapshot:
         self.is_enabled = True
         self.is_registered = True
         self.date_started = date_started
+        self.hard_disk = HardDiskStatus(state_dir or "/")
+        self.network = NetworkStatus()
+        self.host_pool: List[str] = []
+        """Hosts of this agent: not listed here (``taskmon show JOB/TASK`` names a task's host)."""
 
     def __repr__(self) -> str:
         return "<AgentSnapshot %s: %d/%d busy>" % (self.machine_name, self.running_tasks, self.capacity)
