@@ -56,6 +56,8 @@ class Pid:
 
     def execute(self):
         environment = self.get_property(TaskProperties.ENVIRONMENT)
+        assert self.get_property(TaskProperties.HOST_ID) == str(os.getpid())
+        assert self.get_property(TaskProperties.TASK_ID) == "%s/%s" % (os.environ["TASKMON_JOB_ID"], os.environ["TASKMON_TASK_ID"])
         self.set_property("pid", os.getpid())
         self.result = (os.getpid(), environment.value if environment is not None else None)
         if self.fail:

@@ -61,11 +61,21 @@ class _TaskContext:
         self.properties[name] = bytes(value) if isinstance(value, bytearray) else value
 
     def get_property(self, name: str, default: Any = None) -> Any:
-        """A property this task set earlier in this run; ``"Environment"``
-        (``TaskProperties.ENVIRONMENT``): the task environment its host set up."""
-        if name == ENVIRONMENT_PROPERTY and name not in self.properties:
+        """A property this task set earlier in this run, or one the host gives
+        (``TaskProperties``): ``"Environment"`` the task environment its host set up,
+        ``"HostId"`` the host's pid, ``"JobId"``, ``"TaskId"`` (``JOB/INDEX``)."""
+        if name in self.properties:
+            return self.properties[name]
+        if name == ENVIRONMENT_PROPERTY:
             return self.environment if self.environment is not None else default
-        return self.properties.get(name, default)
+        if name == "HostId":
+            return str(os.getpid())
+        if name == "JobId":
+            return os.environ.get("TASKMON_JOB_ID", default)
+        if name == "TaskId":
+            job, task = os.environ.get("TASKMON_JOB_ID"), os.environ.get("TASKMON_TASK_ID")
+            return "%s/%s" % (job, task) if job and task else default
+        return default
 
     def set_progress(self, percent: float, info: Optional[Union[str, int, float]] = None) -> None:
         """Reports progress: a percentage (0-100) and optional information (a primitive value).
