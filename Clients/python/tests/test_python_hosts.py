@@ -304,3 +304,15 @@ def test_canceling_a_task_whose_host_is_still_setting_up_ends_it_at_once(client1
     assert job.tasks[0].task_status == TaskStatus.CANCELED
     assert "setup takes too long" in job.tasks[0].task_cancellation_message
     assert wait_for(lambda: gone(int(marker.read_text())))
+
+
+def test_taskmon_show_names_the_host_and_the_environment_output(client, scheduler, taskmon_bin, tmp_path):
+    import subprocess
+    job = client.create_job(task_environment=CountingEnvironment(tmp_path / "log"))
+    job.add_task(Pid())
+    job.submit()
+    assert job.wait_until_done(60)
+    show = lambda address: subprocess.run([taskmon_bin, "show", "--state-dir", scheduler.state_dir, address],
+                                          capture_output=True, text=True, timeout=60).stdout
+    assert re.search(r"^host: host pid %d \(new, task 1 of it\)$" % job.tasks[0].pid, show("%d/0" % job.id), re.M)
+    assert re.search(r"^environment output: .*/output/%d/setup\.stdout \(\d+ bytes\)$" % job.id, show(str(job.id)), re.M)
