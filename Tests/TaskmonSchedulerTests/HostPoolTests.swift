@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Synchronization
 import TaskmonKit
 @testable import TaskmonScheduler
 
@@ -121,5 +122,57 @@ struct HostPoolTests {
             #expect(task.exception?.type == "LaunchError")
             #expect(task.exception?.message.contains("before it was ready: no taskmon here") == true)
         }
+    }
+}
+
+/// Collects a backend's reports, for tests that drive a backend directly.
+private final class ReportLog: Sendable {
+    private let reports = Mutex<[BackendReport]>([])
+    /// Drained by polling, from the test: the wake must not drain synchronously.
+    let inbox = BackendInbox(wake: {})
+
+    private func take() {
+        let drained = inbox.drain()
+        reports.withLock { $0.append(contentsOf: drained) }
+    }
+
+    func waitForReport(timeout: Duration = .seconds(30)) async throws -> BackendReport? {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            take()
+            if let first = reports.withLock({ $0.first }) { return first }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+}
+
+@Suite("HostPool, driven directly")
+struct HostPoolDirectTests {
+    @Test("a host that never says hello is killed after the hello timeout and its launch fails saying so")
+    func helloTimeout() async throws {
+        let folder = TestScheduler.makeDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let log = ReportLog()
+        let pool = HostPool(inbox: log.inbox, clock: SystemClock(), capacity: 1, helloTimeout: .milliseconds(300))
+        var request = LaunchRequest(
+            argv: ["true"], environment: ["PATH": "/usr/bin:/bin"], workingDirectory: nil,
+            stdoutPath: folder + "/1/0.stdout", stderrPath: folder + "/1/0.stderr", channelPath: folder + "/1/0.channel",
+            purpose: .task(TaskKey(job: 1, task: 0)))
+        request.host = HostLaunch(
+            interpreter: ["sh", "-c", "sleep 30", "host"], environmentPayload: nil, uniqueID: nil, idleTimeout: .seconds(1),
+            taskPayload: folder + "/tasks.pickle#0", setupSpool: folder + "/1/setup", teardownSpool: folder + "/1/teardown", job: 1)
+        guard case .pending = pool.launch(RunHandle(1), request) else {
+            Issue.record("a new host's launch should be pending until it says hello")
+            return
+        }
+        let report = try await log.waitForReport()
+        guard case .launchFailed(let handle, let error, _)? = report else {
+            Issue.record("expected launchFailed, got \(String(describing: report))")
+            return
+        }
+        #expect(handle == RunHandle(1))
+        #expect(error.message.contains("did not start within 0.3s and was killed before it was ready"))
+        await pool.close()
     }
 }

@@ -90,16 +90,17 @@ package final class HostPool: Backend {
     private let lineGrace: DispatchTimeInterval = .milliseconds(200)
     /// How long a new host may take to start (its interpreter and imports) before it is killed;
     /// `setup()` after that may take as long as it likes.
-    private let helloTimeoutSeconds = 60
+    private let helloTimeout: Duration
 
     static let perTaskVariables: Set<String> = [
         TaskEnvironment.channel, TaskEnvironment.taskID, TaskEnvironment.attempt, TaskEnvironment.jobID,
     ]
 
-    package init(inbox: BackendInbox, clock: any SchedulerClock, capacity: Int) {
+    package init(inbox: BackendInbox, clock: any SchedulerClock, capacity: Int, helloTimeout: Duration = .seconds(60)) {
         self.inbox = inbox
         self.clock = clock
         self.capacity = max(1, capacity)
+        self.helloTimeout = helloTimeout
         let exitHandler = Mutex<(@Sendable (Int32, ProcessTermination) -> Void)?>(nil)
         launcher = ProcessLauncher { pid, termination in exitHandler.withLock { $0 }?(pid, termination) }
         exitHandler.withLock { $0 = { [weak self] pid, termination in self?.exited(pid, termination) } }
@@ -197,7 +198,8 @@ package final class HostPool: Backend {
             onLine: { [weak self] line in self?.received(pid, line) },
             onEnd: { [weak self] in self?.readerEnded(pid) })
         if let (termination, at) = early { record(pid, termination, at: at) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(helloTimeoutSeconds)) { [weak self] in self?.helloExpired(pid) }
+        let wait = DispatchTimeInterval.nanoseconds(Int(clamping: Moment.nanoseconds(helloTimeout)))
+        DispatchQueue.global().asyncAfter(deadline: .now() + wait) { [weak self] in self?.helloExpired(pid) }
         return .pending
     }
 
@@ -366,7 +368,7 @@ package final class HostPool: Backend {
                 state.pidByHandle[pending.handle] = nil
                 if host.signaled { return .exited(pending.handle, termination, at: at, outputComplete: true) }
                 let tail = Scheduler.tail(of: host.stderrPath, bytes: 2048).trimmingCharacters(in: .whitespacesAndNewlines)
-                let how = host.helloMissed ? "did not start within \(helloTimeoutSeconds) s and was killed" : Lifecycle.describe(termination)
+                let how = host.helloMissed ? "did not start within \(Lifecycle.formatSeconds(Double(Moment.nanoseconds(helloTimeout)) / 1e9)) and was killed" : Lifecycle.describe(termination)
                 let words = "the Python host (\(host.argv.joined(separator: " "))) \(how) before it was ready"
                 return .launchFailed(pending.handle, LaunchError(message: tail.isEmpty ? words : "\(words): \(tail)"), at: at)
             case .running(let handle):
