@@ -13,6 +13,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var cancelOnTaskFailure: Bool
     public var environment: EnvironmentSpec?
     public var tasks: [TaskSpec]
+    /// Python tasks run in warm hosts of this kind (``HostSpec``); nil for command-only jobs.
+    public var host: HostSpec?
 
     /// Used when a spec does not say: documented in the README.
     public static let defaultMaxInterruptedRetries = 3
@@ -42,7 +44,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case taskTimeout = "task_timeout"
         case maxInterruptedRetries = "max_interrupted_retries"
         case cancelOnTaskFailure = "cancel_on_task_failure"
-        case environment, tasks
+        case environment, tasks, host
     }
 }
 
@@ -69,11 +71,15 @@ public struct TaskSpec: Codable, Sendable, Equatable {
     public var command: [String]
     public var env: [String: String]
     public var cwd: String?
+    /// A pickled Python task object: the task runs in one of its job's warm hosts (``HostSpec``),
+    /// and `command` is what runs it on a backend without hosts (a one-shot host).
+    public var python: String?
 
-    public init(name: String? = nil, command: [String], env: [String: String] = [:], cwd: String? = nil) {
+    public init(name: String? = nil, command: [String], env: [String: String] = [:], cwd: String? = nil, python: String? = nil) {
         self.name = name
         self.command = command
         self.env = env
         self.cwd = cwd
+        self.python = python
     }
 }

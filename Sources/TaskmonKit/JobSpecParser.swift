@@ -143,7 +143,7 @@ enum SpecDecoding {
         }
         let object = try self.object(top, at: decoder.codingPath, allowed: [
             "name", "description", "priority", "task_timeout", "max_interrupted_retries",
-            "cancel_on_task_failure", "environment", "tasks",
+            "cancel_on_task_failure", "environment", "tasks", "host",
         ])
         var spec = JobSpec(tasks: [])
         spec.name = try string(object, "name")
@@ -186,6 +186,7 @@ enum SpecDecoding {
                 setup: try command(environment, "setup"), teardown: try command(environment, "teardown"),
                 env: try stringMap(environment, "env"), cwd: try string(environment, "cwd"))
         }
+        spec.host = try hostSpec(object)
         let tasksKey = SpecKey("tasks")
         guard object.contains(tasksKey) else { throw fail(object, tasksKey, "missing: a job needs at least one task") }
         guard var list = try? object.nestedUnkeyedContainer(forKey: tasksKey) else {
@@ -198,12 +199,14 @@ enum SpecDecoding {
             guard let container = try? list.nestedContainer(keyedBy: SpecKey.self) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "expected an object, got \(kind(&list))"))
             }
-            let task = try self.object(container, at: path, allowed: ["name", "command", "env", "cwd"])
-            guard let argv = try command(task, "command") else {
+            let task = try self.object(container, at: path, allowed: ["name", "command", "env", "cwd", "python"])
+            let python = try pythonPayload(task, host: spec.host)
+            guard let argv = try command(task, "command") ?? python?.command else {
                 throw fail(task, SpecKey("command"), "missing: each task needs a command, e.g. [\"sh\", \"-c\", \"echo hi\"]")
             }
             spec.tasks.append(TaskSpec(
-                name: try string(task, "name"), command: argv, env: try stringMap(task, "env"), cwd: try string(task, "cwd")))
+                name: try string(task, "name"), command: argv, env: try stringMap(task, "env"), cwd: try string(task, "cwd"),
+                python: python?.path))
         }
         return spec
     }
@@ -317,4 +320,41 @@ struct IndexKey: CodingKey {
     init(_ index: Int) { intValue = index }
     init?(stringValue: String) { nil }
     init?(intValue: Int) { self.intValue = intValue }
+}
+
+// MARK: Python hosts (additive: `host` on the job, `python` on a task)
+
+extension SpecDecoding {
+    /// `"host": {"interpreter": "python3" | [argv], "environment": PATH, "unique_id": TEXT, "idle_timeout": SECONDS}`.
+    fileprivate static func hostSpec(_ object: Object) throws -> HostSpec? {
+        guard let raw = try present(object, "host") else { return nil }
+        let host = try self.object(
+            nested(object, raw), at: object.codingPath + [raw], allowed: ["interpreter", "environment", "unique_id", "idle_timeout"])
+        var spec = HostSpec()
+        if let word = try? string(host, "interpreter") {
+            guard !word.isEmpty else { throw fail(host, SpecKey("interpreter"), "empty: name the Python that runs the host") }
+            spec.interpreter = [word]
+        } else if let argv = try command(host, "interpreter") {
+            spec.interpreter = argv
+        }
+        spec.environment = try string(host, "environment")
+        spec.uniqueID = try string(host, "unique_id")
+        if let key = try present(host, "idle_timeout") {
+            guard let seconds = try? host.decode(Double.self, forKey: key), seconds >= 0, seconds <= 86_400 * 7 else {
+                throw fail(host, key, "expected a number of seconds from 0 to 604800, got \(describe(host, key))")
+            }
+            spec.idleTimeout = seconds
+        }
+        return spec
+    }
+
+    /// A task's `"python": PATH`, and the one-shot host command that runs it where no warm host can.
+    fileprivate static func pythonPayload(_ task: Object, host: HostSpec?) throws -> (path: String, command: [String])? {
+        guard let path = try string(task, "python") else { return nil }
+        guard !path.isEmpty else { throw fail(task, SpecKey("python"), "empty: the path of a pickled task object") }
+        let interpreter = host?.interpreter ?? HostSpec().interpreter
+        var command = interpreter + ["-m", "taskmon.host"]
+        if let environment = host?.environment { command += ["--environment", environment] }
+        return (path, command + [path])
+    }
 }

@@ -121,10 +121,10 @@ struct TrustDurabilityTests {
             target.stop()
             let now = Date().timeIntervalSinceReferenceDate
             let insert = """
-                INSERT INTO jobs VALUES (2, 'huge timeout', NULL, 2, 1e16, 3, 0, NULL, \(now), NULL, 'pending', 0, NULL);
+                INSERT INTO jobs (id, name, description, priority, task_timeout, max_interrupted_retries, cancel_on_task_failure, environment, submitted_at, finished_at, setup_state, teardown_started, warnings) VALUES (2, 'huge timeout', NULL, 2, 1e16, 3, 0, NULL, \(now), NULL, 'pending', 0, NULL);
                 INSERT INTO tasks (job_id, idx, name, command, status, attempts, interrupted_retry_attempts, submitted_at, cancellation_reason)
                     VALUES (2, 0, NULL, '["sh","-c","echo recovered"]', 1, 0, 0, \(now), 0);
-                INSERT INTO jobs VALUES (3, 'garbage', NULL, 2, NULL, 3, 0, NULL, \(now), NULL, 'pending', 0, NULL);
+                INSERT INTO jobs (id, name, description, priority, task_timeout, max_interrupted_retries, cancel_on_task_failure, environment, submitted_at, finished_at, setup_state, teardown_started, warnings) VALUES (3, 'garbage', NULL, 2, NULL, 3, 0, NULL, \(now), NULL, 'pending', 0, NULL);
                 INSERT INTO tasks (job_id, idx, name, command, status, attempts, interrupted_retry_attempts, pid, submitted_at, cancellation_reason)
                     VALUES (3, 0, NULL, '["true"]', 1, 0, 0, 1099511627776, \(now), 0);
                 """

@@ -137,7 +137,7 @@ def test_job_files_are_kept_for_a_retry_then_collected(scheduler, client):
     job.submit()
     assert job.wait_until_done(30)
     folder = job._folder
-    assert sorted(os.listdir(folder)) == ["job", "task-0.pickle"]
+    assert sorted(os.listdir(folder)) == ["job", "tasks.pickle"]
     assert open(os.path.join(folder, "job")).read() == "%d\n" % job.id
     # The task can run again from its payload (a retry from the monitor or the CLI).
     client._call("retry", {"job_id": job.id, "task_id": 0})

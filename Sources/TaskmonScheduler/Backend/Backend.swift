@@ -98,11 +98,14 @@ package enum BackendReport: Sendable {
     case lost(RunHandle, reason: String, at: Moment)
     /// Everything the run wrote is in its spool files.
     case outputComplete(RunHandle, at: Moment)
+    /// The run's host could not set its task environment up (its `setup()` raised): the job's
+    /// tasks are ENVIRONMENT_ERROR with this exception and never run.
+    case environmentFailed(RunHandle, TaskException, at: Moment)
 
     package var handle: RunHandle {
         switch self {
         case .started(let handle, _, _), .launchFailed(let handle, _, _), .exited(let handle, _, _, _),
-             .lost(let handle, _, _), .outputComplete(let handle, _):
+             .lost(let handle, _, _), .outputComplete(let handle, _), .environmentFailed(let handle, _, _):
             handle
         }
     }

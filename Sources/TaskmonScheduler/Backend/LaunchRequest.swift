@@ -43,6 +43,10 @@ package struct LaunchRequest: Sendable, Equatable {
     package var priority: JobPriority
     /// A new attempt of a task that ran before: the last attempt's spool files go first.
     package var replacesEarlierAttempt: Bool
+    /// A Python task for a warm host (``HostPool``); nil for a command.
+    package var host: HostLaunch?
+    /// The child's stdin (a socket end, say) instead of /dev/null. Local processes only.
+    package var stdinDescriptor: Int32?
 
     package init(
         argv: [String], environment: [String: String], workingDirectory: String?, stdoutPath: String, stderrPath: String,
@@ -59,5 +63,36 @@ package struct LaunchRequest: Sendable, Equatable {
         self.timeLimit = timeLimit
         self.priority = priority
         self.replacesEarlierAttempt = replacesEarlierAttempt
+    }
+}
+
+/// What a warm host needs to run a Python task: which host (interpreter, environment, id) and
+/// the task's pickle; plus where the environment's setup and teardown output goes.
+package struct HostLaunch: Sendable, Equatable {
+    package var interpreter: [String]
+    /// The pickled task environment; nil when the job has none.
+    package var environmentPayload: String?
+    /// Hosts are shared between jobs whose environments have the same id.
+    package var uniqueID: String?
+    package var idleTimeout: Duration
+    /// The pickled task object.
+    package var taskPayload: String
+    /// `output/JOB/setup` and `output/JOB/teardown`: `.stdout` / `.stderr` are added.
+    package var setupSpool: String
+    package var teardownSpool: String
+    package var job: JobID
+
+    package init(
+        interpreter: [String], environmentPayload: String?, uniqueID: String?, idleTimeout: Duration, taskPayload: String,
+        setupSpool: String, teardownSpool: String, job: JobID
+    ) {
+        self.interpreter = interpreter
+        self.environmentPayload = environmentPayload
+        self.uniqueID = uniqueID
+        self.idleTimeout = idleTimeout
+        self.taskPayload = taskPayload
+        self.setupSpool = setupSpool
+        self.teardownSpool = teardownSpool
+        self.job = job
     }
 }

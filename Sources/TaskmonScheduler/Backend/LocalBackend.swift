@@ -53,8 +53,6 @@ package final class LocalBackend: Backend {
     private let pump: OutputPump
 
     private let orphans: OrphanPolicy?
-    /// Held while a child is spawned and recorded, and while the orphan sweep lists our children.
-    private let launchGate = Mutex(())
     private let orphanQueue = DispatchQueue(label: "taskmon.orphans")
 
     /// What to do with orphans of tasks: adopt them (as this process's subreaper) and kill
@@ -105,15 +103,8 @@ package final class LocalBackend: Backend {
         var piped = request
         piped.stdoutDescriptor = out[1]
         piped.stderrDescriptor = err[1]
-        // Spawned and recorded under the gate the orphan sweep takes, so that it never mistakes
-        // a child being launched for an orphan.
-        let launched = launchGate.withLock { _ -> Result<Int32, LaunchError> in
-            let pid: Int32
-            do throws(LaunchError) {
-                pid = try launcher.launch(piped)
-            } catch {
-                return .failure(error)
-            }
+        let launched = Result { () throws(LaunchError) -> Int32 in
+            let pid = try launcher.launch(piped)
             state.withLock { state in
                 // The exit may already have been seen; keep what it recorded.
                 var run = state.runs[pid] ?? Run()
@@ -129,7 +120,7 @@ package final class LocalBackend: Backend {
                     state.streamOwners[pump.add(pipe: pipe, path: path)] = pid
                 }
             }
-            return .success(pid)
+            return pid
         }
         let pid: Int32
         switch launched {
@@ -290,7 +281,7 @@ package final class LocalBackend: Backend {
     /// when `final`). Runs on its own queue, a few times a second while anything runs.
     private func sweepOrphans(final: Bool) {
         guard let orphans else { return }
-        launchGate.withLock { _ in adoptNewOrphans(orphans) }
+        ProcessLauncher.whileNoSpawnInFlight { adoptNewOrphans(orphans) }
         let doomed = state.withLock { state -> [OrphanSweep.Found] in
             state.adopted.values.compactMap { $0 }.filter { found in
                 // A task that still runs may keep what it started; once it has ended, nothing does.
@@ -302,7 +293,7 @@ package final class LocalBackend: Backend {
 
     /// Starts watching every child of ours that we did not launch (orphans reparented to us).
     private func adoptNewOrphans(_ orphans: OrphanPolicy) {
-        for pid in Self.childrenOfThisProcess() where !launcher.isWatched(pid) {
+        for pid in Self.childrenOfThisProcess() where !ProcessLauncher.isWatchedByAnyLauncher(pid) {
             let found = OrphanSweep.task(of: pid, orphans.stateDirectory)
             let isNew = state.withLock { state -> Bool in
                 guard state.adopted[pid] == nil else { return false }

@@ -47,11 +47,12 @@ extension Lifecycle {
         environment[TaskEnvironment.channel] = channelPath
         environment[TaskEnvironment.taskID] = String(key.task)
         environment[TaskEnvironment.attempt] = String(task.attempts + 1)
-        let request = LaunchRequest(
+        var request = LaunchRequest(
             argv: task.command, environment: environment, workingDirectory: task.cwd ?? job.environment?.cwd,
             stdoutPath: spool + ".stdout", stderrPath: spool + ".stderr", channelPath: channelPath,
             purpose: .task(key), timeLimit: job.taskTimeout.map(Self.duration(seconds:)), priority: job.priority,
             replacesEarlierAttempt: task.attempts > 0)
+        request.host = hostLaunch(job, task)
         let handle = newHandle()
         addRun(handle, Run(purpose: .task(key), holdsSlot: true, stderrPath: request.stderrPath))
         effects.append(.launch(handle, request))

@@ -29,6 +29,7 @@ extension Lifecycle {
             lost(handle, reason: reason, at: at)
         case .outputComplete:
             break
+        case .environmentFailed(let handle, let exception, let at): environmentFailed(handle, exception, at: at)
         }
     }
 
@@ -287,14 +288,14 @@ extension Lifecycle {
     }
 
     /// Asks a run to end: SIGTERM now, SIGKILL after the grace period. A run whose launch is
-    /// still pending is signalled once it starts.
+    /// still pending is ended at once (``endPendingLaunch(_:)``).
     mutating func requestEnd(_ handle: RunHandle, _ request: EndRequest, at now: Moment, grace: Duration) {
         guard let run = runs[handle], run.endRequest == nil else { return }
         updateRun(handle) {
             $0.endRequest = request
             $0.endRequestedAt = now
         }
-        guard run.startedAt != nil else { return }
+        guard run.startedAt != nil else { return endPendingLaunch(handle) }
         updateRun(handle) { $0.killAt = now + grace }
         effects.append(.signal(handle, SIGTERM))
     }

@@ -87,19 +87,38 @@ package final class ProcessLauncher: Sendable {
             let reason = ExecutableLookup.explainFailure(program, path: searchPath, workingDirectory: cwd)
             throw LaunchError(message: "cannot run '\(program)': \(reason)")
         }
-        var (pid, failure) = spawn(executable, request, argv: argv, envp: envp)
-        if failure != 0, cached {
-            // The cached file may have been removed or moved since; look again before giving up.
-            lookupCache.withLock { _ = $0.removeValue(forKey: Self.cacheKey(program, path: searchPath)) }
-            if let fresh = resolve(program, path: searchPath, workingDirectory: cwd), fresh.path != executable {
-                executable = fresh.path
-                (pid, failure) = spawn(executable, request, argv: argv, envp: envp)
+        // Spawned and watched under one process-wide gate, so that an orphan sweep never takes
+        // a child being launched (by any launcher in the process) for an orphan.
+        let spawned = Self.spawnGate.withLock { _ -> Result<Int32, LaunchError> in
+            var (pid, failure) = spawn(executable, request, argv: argv, envp: envp)
+            if failure != 0, cached {
+                // The cached file may have been removed or moved since; look again before giving up.
+                lookupCache.withLock { _ = $0.removeValue(forKey: Self.cacheKey(program, path: searchPath)) }
+                if let fresh = resolve(program, path: searchPath, workingDirectory: cwd), fresh.path != executable {
+                    executable = fresh.path
+                    (pid, failure) = spawn(executable, request, argv: argv, envp: envp)
+                }
             }
+            if failure != 0 { return .failure(diagnose(failure, request, executable: executable)) }
+            do throws(LaunchError) {
+                try reaper.watch(pid)
+            } catch {
+                return .failure(error)
+            }
+            return .success(pid)
         }
-        if failure != 0 { throw diagnose(failure, request, executable: executable) }
-        try reaper.watch(pid)
-        return pid
+        return try spawned.get()
     }
+
+    private static let spawnGate = Mutex(())
+
+    /// Runs `body` while no launcher of this process is between spawning a child and watching it.
+    package static func whileNoSpawnInFlight<T>(_ body: () -> T) -> T {
+        spawnGate.withLock { _ in body() }
+    }
+
+    /// Whether `pid` is a child some launcher of this process watches and has not reaped.
+    package static func isWatchedByAnyLauncher(_ pid: Int32) -> Bool { ProcessReaper.isWatchedByAny(pid) }
 
     /// Sends `signal` to the whole process group of `pid` (kill(-pid, sig)), but only while
     /// `pid` is our child and not yet reaped: afterwards its group id may belong to someone else.
@@ -178,7 +197,11 @@ package final class ProcessLauncher: Sendable {
         status = status != 0 ? status : posix_spawnattr_setpgroup(&attributes, 0)
         status = status != 0 ? status : posix_spawnattr_setsigmask(&attributes, &noSignals)
         status = status != 0 ? status : posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let input = request.stdinDescriptor {
+            status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, input, 0)
+        } else {
+            status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         if let out = request.stdoutDescriptor, let err = request.stderrDescriptor {
             status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, out, 1)
             status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, err, 2)

@@ -65,6 +65,11 @@ final class ProcessReaper: Sendable {
     /// Whether `pid` is a child this reaper watches and has not reaped yet.
     func isWatched(_ pid: Int32) -> Bool { state.withLock { $0.unreaped.contains(pid) } }
 
+    /// Children watched by any reaper of this process (a host pool's beside the local backend's).
+    private static let everyUnreaped = Mutex<Set<Int32>>([])
+
+    static func isWatchedByAny(_ pid: Int32) -> Bool { everyUnreaped.withLock { $0.contains(pid) } }
+
     /// Starts watching a child that posix_spawn just created. If it cannot be watched, it is
     /// killed and reaped here, so no untracked child (or zombie) is left behind.
     func watch(_ pid: Int32) throws(LaunchError) {
@@ -78,6 +83,7 @@ final class ProcessReaper: Sendable {
         let mustStartThread = state.withLock { state in
             state.live += 1
             state.unreaped.insert(pid)
+            Self.everyUnreaped.withLock { _ = $0.insert(pid) }
             defer { state.threadStarted = true }
             return !state.threadStarted
         }
@@ -89,6 +95,7 @@ final class ProcessReaper: Sendable {
                 $0.live -= 1
                 $0.unreaped.remove(pid)
             }
+            Self.everyUnreaped.withLock { _ = $0.remove(pid) }
             abandon(pid)
             throw LaunchError(message: "cannot monitor process \(pid): \(errorText(code))")
         }
@@ -170,6 +177,7 @@ final class ProcessReaper: Sendable {
                 result = retryingEINTR { waitpid(pid, &status, 0) }
             }
             state.unreaped.remove(pid)
+            Self.everyUnreaped.withLock { _ = $0.remove(pid) }
             return result
         }
         let termination: ProcessTermination

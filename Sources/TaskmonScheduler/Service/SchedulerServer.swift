@@ -79,10 +79,12 @@ public final class SchedulerServer: Sendable {
     private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox) throws -> any Backend {
         switch configuration.backend {
         case .local:
-            LocalBackend(
-                inbox: inbox, clock: configuration.clock,
-                outputGrace: .milliseconds(Int(Moment.nanoseconds(configuration.outputGrace) / 1_000_000)),
-                orphans: configuration.adoptsOrphans ? LocalBackend.OrphanPolicy(stateDirectory: configuration.stateDirectory) : nil)
+            RoutingBackend(
+                local: LocalBackend(
+                    inbox: inbox, clock: configuration.clock,
+                    outputGrace: .milliseconds(Int(Moment.nanoseconds(configuration.outputGrace) / 1_000_000)),
+                    orphans: configuration.adoptsOrphans ? LocalBackend.OrphanPolicy(stateDirectory: configuration.stateDirectory) : nil),
+                hosts: HostPool(inbox: inbox, clock: configuration.clock, capacity: configuration.slots))
         }
     }
 

@@ -43,6 +43,8 @@ struct TaskState: Sendable {
     /// Where stdout/stderr live when not in the task's own spool files: a failed setup's
     /// (a path prefix, as ``StateDirectory/taskSpool(job:task:)``).
     var outputPrefix: String?
+    /// A pickled Python task object, run in a warm host of its job (``JobState/host``).
+    var python: String?
 
     var key: TaskKey { TaskKey(job: jobID, task: index) }
     var displayName: String { name ?? "task-\(index)" }
@@ -99,6 +101,8 @@ struct JobState: Sendable {
     var maxInterruptedRetries: Int
     var cancelOnTaskFailure: Bool
     var environment: EnvironmentSpec?
+    /// How the job's Python tasks are hosted, when it has any.
+    var host: HostSpec?
     var submittedAt: Date
     var finishedAt: Date?
     var setup: SetupState = .pending

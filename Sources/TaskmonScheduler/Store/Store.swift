@@ -116,6 +116,9 @@ final class Store: Sendable {
         migrator.registerMigration("v2-task-host") { db in
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN host TEXT")
         }
+        migrator.registerMigration("v3-python-hosts") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN host TEXT; ALTER TABLE tasks ADD COLUMN python TEXT")
+        }
         return migrator
     }
 
@@ -202,6 +205,17 @@ final class Store: Sendable {
                 task.env.isEmpty ? nil : Self.json(task.env), task.cwd,
             ]
             try statement.execute(arguments: fixed + Self.mutableColumns(task))
+        }
+        try insertHosting(of: job, db)
+    }
+
+    /// A job's host spec and its tasks' Python payloads (only jobs with Python tasks have them).
+    private func insertHosting(of job: JobState, _ db: Database) throws {
+        guard job.host != nil || job.tasks.contains(where: { $0.python != nil }) else { return }
+        try db.execute(sql: "UPDATE jobs SET host = ? WHERE id = ?", arguments: [Self.json(job.host), job.id])
+        let statement = try db.cachedStatement(sql: "UPDATE tasks SET python = ? WHERE job_id = ? AND idx = ?")
+        for task in job.tasks where task.python != nil {
+            try statement.execute(arguments: [task.python, task.jobID, task.index])
         }
     }
 
@@ -295,6 +309,8 @@ final class Store: Sendable {
             while let row = try jobRows.next() {
                 do {
                     var job = try Self.job(from: row, decoder: decoder)
+                    let hostJSON: String? = try? row.decode(forColumn: "host")
+                    job.host = hostJSON.flatMap { try? decoder.decode(HostSpec.self, from: Data($0.utf8)) }
                     if let problem = Self.sanitize(&job) { problems.append(problem) }
                     jobs[job.id] = job
                     order.append(job.id)
@@ -439,6 +455,7 @@ final class Store: Sendable {
             cancellationReason: CancellationReason(rawValue: reason) ?? .none,
             warnings: try decode([String].self, "warnings") ?? [], outputPrefix: try row.decode(forColumn: "output_prefix"))
         task.host = try row.decode(forColumn: "host")
+        task.python = try row.decode(forColumn: "python")
         return task
     }
 

@@ -23,7 +23,8 @@ struct Show: ParsableCommand {
                 print(json ? try Format.json(info) : TaskReport.text(info))
             } else {
                 let job = try client.job(address.job, includeTasks: true)
-                print(json ? try Format.json(job) : JobReport.text(job))
+                let environment = StateDirectory(path: client.hello.stateDirectory)
+                print(json ? try Format.json(job) : JobReport.text(job, environmentFiles: JobReport.environmentFiles(job.id, environment)))
             }
         }
     }
@@ -31,7 +32,19 @@ struct Show: ParsableCommand {
 
 /// `taskmon show JOB` as text.
 enum JobReport {
-    static func text(_ job: JobInfo) -> String {
+    /// The job's environment output files that exist (setup and teardown, run by its warm hosts or
+    /// as its environment commands), with their sizes.
+    static func environmentFiles(_ id: JobID, _ directory: StateDirectory) -> [(path: String, size: Int64)] {
+        var files: [(String, Int64)] = []
+        for name in ["setup.stdout", "setup.stderr", "teardown.stdout", "teardown.stderr"] {
+            let path = directory.jobOutputPath(id) + "/" + name
+            var info = stat()
+            if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0 { files.append((path, Int64(info.st_size))) }
+        }
+        return files
+    }
+
+    static func text(_ job: JobInfo, environmentFiles: [(path: String, size: Int64)] = []) -> String {
         let now = Date()
         var lines = ["job \(job.id): \(Format.oneLine(job.name, limit: 200))"]
         if let description = job.description { lines.append("description: \(Format.oneLine(description, limit: 200))") }
@@ -40,6 +53,7 @@ enum JobReport {
         lines.append("priority: \(job.priority.name), task timeout: \(job.taskTimeout.map { "\($0)s" } ?? "none"), max interrupted retries: \(job.maxInterruptedRetries), cancel on task failure: \(job.cancelOnTaskFailure)")
         lines.append("submitted: \(Format.time(job.submittedAt)), finished: \(Format.time(job.finishedAt))")
         for warning in job.warnings { lines.append("warning: \(Format.oneLine(warning, limit: 300))") }
+        for file in environmentFiles { lines.append("environment output: \(file.path) (\(file.size) bytes)") }
         lines.append("")
         let rows = (job.tasks ?? []).map { task -> [String] in
             let duration = task.startedAt.map { Format.duration((task.finishedAt ?? now).timeIntervalSince($0)) } ?? "-"
@@ -63,6 +77,7 @@ enum TaskReport {
         lines.append("command: \(task.command.map(shellQuoted).joined(separator: " "))")
         lines.append("attempts: \(task.attempts), interrupted retry attempts: \(task.interruptedRetryAttempts)")
         lines.append("pid: \(task.pid.map(String.init) ?? "-"), exit code: \(task.exitCode.map(String.init) ?? "-"), signal: \(task.signal.map(String.init) ?? "-")")
+        if let host = task.host { lines.append("host: \(host)") }
         lines.append("submitted: \(Format.time(task.submittedAt))  assigned: \(Format.time(task.assignedAt))")
         lines.append("started: \(Format.time(task.startedAt))  finished: \(Format.time(task.finishedAt))")
         if let progress = task.progress { lines.append("progress: \(progress.percent)%\(progress.info.map { " \($0)" } ?? "")") }

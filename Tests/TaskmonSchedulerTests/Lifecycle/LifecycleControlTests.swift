@@ -70,18 +70,20 @@ struct LifecycleControlTests {
         #expect(h.status(job, 0) == .canceled)
     }
 
-    @Test("a task canceled while its launch is pending is signalled once it starts")
+    @Test("a task canceled while its launch is pending: the launch is ended at once, and a start reported after is ended too")
     func cancelPendingLaunch() throws {
         var h = LifecycleHarness(grace: .seconds(2))
         let job = h.submit([["x"]])
         let run = h.answerLaunch(.pending, at: 0)
         #expect(try h.cancel(job, at: 1) == 1)
         #expect(h.status(job, 0) == .canceling)
-        #expect(h.signals.isEmpty)
+        // Nothing of the task has run yet: the backend is told to end the launch at once.
+        #expect(h.signalsSent(to: run) == [SIGKILL])
+        // One that could not stop it in time reports the start: it is ended like any running task.
         h.report(.started(run, RunDetail(backendID: "9_0"), at: LifecycleHarness.at(3)))
-        #expect(h.signalsSent(to: run) == [SIGTERM])
+        #expect(h.signalsSent(to: run) == [SIGKILL, SIGTERM])
         h.advance(to: 5)
-        #expect(h.signalsSent(to: run) == [SIGTERM, SIGKILL])
+        #expect(h.signalsSent(to: run) == [SIGKILL, SIGTERM, SIGKILL])
         h.report(.lost(run, reason: "canceled", at: LifecycleHarness.at(5.1)))
         #expect(h.status(job, 0) == .canceled)
     }

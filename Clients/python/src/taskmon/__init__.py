@@ -11,7 +11,7 @@ from taskmon.errors import (
 )
 from taskmon.status import JobPriority, TaskCancellationReason, TaskStatus
 
-__version__ = "0.1.0"
+from taskmon._version import __version__ as __version__
 
 __all__ = [
     "JobScheduler", "TaskStatus", "TaskCancellationReason", "JobPriority", "TaskError", "TaskmonError",
@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     # The client (sockets, threads) is loaded only when asked for: the task host does not need it.
     if name == "JobScheduler":
         from taskmon.client import JobScheduler

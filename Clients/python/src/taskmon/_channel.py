@@ -17,6 +17,7 @@ import base64
 import json
 import math
 import os
+from typing import Any, Dict, Optional, Union
 
 __all__ = ["Channel", "encode_property", "INT64_MIN", "INT64_MAX"]
 
@@ -24,7 +25,7 @@ INT64_MIN = -(2 ** 63)
 INT64_MAX = 2 ** 63 - 1
 
 
-def encode_property(name, value):
+def encode_property(name: str, value: Any) -> Dict[str, Any]:
     """Checks a property and returns its channel record body (``{"name": ..., "int": ...}``).
 
     Values are limited to str, int, float and bytes, as in the reference. ``bool`` is an int in
@@ -58,7 +59,7 @@ class Channel:
     def __init__(self, path: str):
         self.path = path
 
-    def append(self, record: dict) -> None:
+    def append(self, record: Dict[str, Any]) -> None:
         """Appends one record as one line."""
         line = (json.dumps(record, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n").encode("utf-8")
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -70,11 +71,11 @@ class Channel:
         finally:
             os.close(fd)
 
-    def property(self, name, value) -> None:
+    def property(self, name: str, value: Any) -> None:
         self.append({"property": encode_property(name, value)})
 
-    def progress(self, percent: int, info=None) -> None:
-        body = {"percent": percent}
+    def progress(self, percent: int, info: Optional[Union[str, int, float]] = None) -> None:
+        body: Dict[str, Any] = {"percent": percent}
         if info is not None:
             body["info"] = info
         self.append({"progress": body})

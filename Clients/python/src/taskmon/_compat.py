@@ -17,6 +17,10 @@ hands back
 
 from __future__ import annotations
 
+from typing import Any, Dict, TypeVar
+
+_X = TypeVar("_X", bound=BaseException)
+
 import threading
 
 __all__ = ["PropertyInt", "PropertyFloat", "joinable_exception", "original_type"]
@@ -25,7 +29,7 @@ __all__ = ["PropertyInt", "PropertyFloat", "joinable_exception", "original_type"
 class _JoinsOntoStr:
     __slots__ = ()
 
-    def __radd__(self, other):
+    def __radd__(self, other: object) -> Any:
         if isinstance(other, str):
             return other + str(self)
         return NotImplemented
@@ -36,7 +40,7 @@ class PropertyInt(_JoinsOntoStr, int):
 
     __slots__ = ()
 
-    def __reduce__(self):
+    def __reduce__(self) -> Any:
         return (int, (int(self),))
 
 
@@ -45,21 +49,21 @@ class PropertyFloat(_JoinsOntoStr, float):
 
     __slots__ = ()
 
-    def __reduce__(self):
+    def __reduce__(self) -> Any:
         return (float, (float(self),))
 
 
-_SUBCLASSES = {}
+_SUBCLASSES: Dict[type, type] = {}
 _LOCK = threading.Lock()
 _MARK = "_taskmon_original_type"
 
 
-def _exception_reduce(self):
+def _exception_reduce(self: BaseException) -> Any:
     reduced = super(type(self), self).__reduce__()
     return (getattr(type(self), _MARK),) + tuple(reduced[1:])
 
 
-def _joinable_type(cls):
+def _joinable_type(cls: type) -> type:
     with _LOCK:
         sub = _SUBCLASSES.get(cls)
         if sub is None:
@@ -76,12 +80,12 @@ def _joinable_type(cls):
         return sub
 
 
-def original_type(exc) -> type:
+def original_type(exc: BaseException) -> type:
     """The exception's own type, also for one made joinable here."""
     return getattr(type(exc), _MARK, type(exc))
 
 
-def joinable_exception(exc):
+def joinable_exception(exc: _X) -> _X:
     """``exc`` as an instance of a subclass of its type that supports ``"text" + exc``.
 
     Returns ``exc`` itself when its type cannot be subclassed or copied.
@@ -100,6 +104,6 @@ def joinable_exception(exc):
         copy.__context__ = exc.__context__
         copy.__suppress_context__ = exc.__suppress_context__
         copy.__traceback__ = exc.__traceback__
-        return copy
+        return copy  # type: ignore[no-any-return]
     except Exception:
         return exc

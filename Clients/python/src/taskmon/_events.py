@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar
+
+_H = TypeVar("_H", bound=Callable[..., Any])
+
 import logging
 import threading
 
@@ -24,10 +28,10 @@ class EventHook:
 
     def __init__(self, name: str = "event"):
         self.name = name
-        self._handlers = []
+        self._handlers: List[Callable[..., Any]] = []
         self._lock = threading.Lock()
 
-    def add(self, handler):
+    def add(self, handler: _H) -> _H:
         """Adds a handler; returns it, so that ``@job.task_completed.add`` decorates."""
         if not callable(handler):
             raise TypeError("a %s handler must be callable, not %s" % (self.name, type(handler).__name__))
@@ -35,26 +39,26 @@ class EventHook:
             self._handlers.append(handler)
         return handler
 
-    def remove(self, handler) -> None:
+    def remove(self, handler: Callable[..., Any]) -> None:
         with self._lock:
             self._handlers.remove(handler)
 
-    def __iadd__(self, handler):
+    def __iadd__(self, handler: Callable[..., Any]) -> "EventHook":
         self.add(handler)
         return self
 
-    def __isub__(self, handler):
+    def __isub__(self, handler: Callable[..., Any]) -> "EventHook":
         self.remove(handler)
         return self
 
     def __len__(self) -> int:
         return len(self._handlers)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Callable[..., Any]]:
         with self._lock:
             return iter(list(self._handlers))
 
-    def __call__(self, *args) -> None:
+    def __call__(self, *args: Any) -> None:
         """Calls every handler with ``args``."""
         for handler in self:
             try:
@@ -66,7 +70,7 @@ class EventHook:
         return "<EventHook %s: %d handler(s)>" % (self.name, len(self))
 
     @classmethod
-    def of(cls, value, name: str) -> "EventHook":
+    def of(cls, value: Any, name: str) -> "EventHook":
         """An EventHook from what was assigned: a hook, one handler, or None (no handlers)."""
         if isinstance(value, EventHook):
             return value
@@ -79,11 +83,11 @@ class EventHook:
 class HookAttribute:
     """An :class:`EventHook` attribute that also accepts ``obj.attr = handler``."""
 
-    def __set_name__(self, owner, name):
+    def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
         self.key = "_hook_" + name
 
-    def __get__(self, obj, owner=None):
+    def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
         if obj is None:
             return self
         hook = obj.__dict__.get(self.key)
@@ -91,7 +95,7 @@ class HookAttribute:
             hook = obj.__dict__[self.key] = EventHook(self.name)
         return hook
 
-    def __set__(self, obj, value):
+    def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__[self.key] = EventHook.of(value, self.name)
 
 
@@ -99,24 +103,24 @@ class EventListener:
     """One subscription per JobScheduler, read by a daemon thread that hands each event to the
     job it concerns. Subscribed before the first submission, so no event of a job is missed."""
 
-    def __init__(self, socket_path: str, client_name: str, timeout):
+    def __init__(self, socket_path: str, client_name: str, timeout: Optional[float]):
         self._socket_path = socket_path
         self._client_name = client_name
         self._timeout = timeout
         self._subscription = Subscription(socket_path, None, client_name, timeout)
-        self._jobs = {}
+        self._jobs: Dict[int, Any] = {}
         # Held while a job is submitted and registered, so that its first events wait for it.
         self.registration = threading.Lock()
-        self.error = None
+        self.error: Optional[BaseException] = None
         self._stopping = False
         self.thread = threading.Thread(target=self._run, name="taskmon-events", daemon=True)
         self.thread.start()
 
-    def watch(self, job) -> None:
+    def watch(self, job: Any) -> None:
         """Delivers ``job``'s events from now on (call with ``registration`` held around a submit)."""
         self._jobs[job.id] = job
 
-    def unwatch(self, job) -> None:
+    def unwatch(self, job: Any) -> None:
         self._jobs.pop(job.id, None)
 
     @property
@@ -164,10 +168,10 @@ class EventListener:
                     return
                 log.exception("taskmon: could not handle an event from the scheduler")
 
-    def _dispatch(self, event) -> None:
+    def _dispatch(self, event: Dict[str, Any]) -> None:
         kind = event.get("type", "")
         data = event.get("data") or {}
-        job_id = data.get("job_id") if kind.startswith("task_") else data.get("id")
+        job_id: Any = data.get("job_id") if kind.startswith("task_") else data.get("id")
         with self.registration:
             job = self._jobs.get(job_id)
         if job is None:

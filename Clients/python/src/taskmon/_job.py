@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
+
 import datetime
 import os
 import site
@@ -14,12 +16,12 @@ from taskmon._events import HookAttribute
 from taskmon._jobfiles import JobFiles
 from taskmon._task import Task, TaskProgress
 from taskmon.errors import SchedulerConnectionError, TaskmonError
-from taskmon.status import FINAL_STATUSES, TaskStatus
+from taskmon.status import FINAL_STATUSES, JobPriority, TaskStatus
 
 TASK_PAGE = 20000
 
 
-def _positive_seconds(value, what):
+def _positive_seconds(value: Any, what: str) -> Optional[float]:
     if value is None:
         return None
     if isinstance(value, datetime.timedelta):
@@ -31,14 +33,14 @@ def _positive_seconds(value, what):
     return float(value)
 
 
-def _optional_str(value, what):
+def _optional_str(value: Any, what: str) -> Optional[str]:
     if value is not None and not isinstance(value, str):
         raise TypeError("%s must be a str, not %s" % (what, type(value).__name__))
     return value
 
 
-def _site_folders():
-    folders = set()
+def _site_folders() -> Set[str]:
+    folders: Set[str] = set()
     try:
         folders.update(site.getsitepackages())
     except AttributeError:  # old virtualenvs
@@ -50,7 +52,7 @@ def _site_folders():
     return {os.path.realpath(f) for f in folders}
 
 
-def _is_interpreter_folder(folder, sites):
+def _is_interpreter_folder(folder: str, sites: Set[str]) -> bool:
     real = os.path.realpath(folder)
     if real in sites:
         return True
@@ -58,11 +60,11 @@ def _is_interpreter_folder(folder, sites):
     return any(real == p or real.startswith(p + os.sep) for p in prefixes)
 
 
-def _user_sys_path():
+def _user_sys_path() -> List[str]:
     """The client's ``sys.path`` entries that are the user's own folders (the script's, a project's),
     not the interpreter's: the host adds them, so that modules beside the script import there too."""
     sites = _site_folders()
-    folders = []
+    folders: List[str] = []
     for entry in sys.path:
         folder = os.path.abspath(entry or os.getcwd())
         if os.path.isdir(folder) and not _is_interpreter_folder(folder, sites) and folder not in folders:
@@ -70,14 +72,14 @@ def _user_sys_path():
     return folders
 
 
-def _host_pythonpath():
+def _host_pythonpath() -> str:
     """``PYTHONPATH`` for the host: where taskmon and cloudpickle were found, unless installed in
     the interpreter's site folders, then the client's own ``PYTHONPATH``."""
     import cloudpickle
     sites = _site_folders()
-    folders = []
+    folders: List[str] = []
     for module in (sys.modules["taskmon"], cloudpickle):
-        folder = os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
+        folder = os.path.dirname(os.path.dirname(os.path.abspath(str(module.__file__))))
         if not _is_interpreter_folder(folder, sites) and folder not in folders:
             folders.append(folder)
     inherited = os.environ.get("PYTHONPATH")
@@ -103,8 +105,9 @@ class Job:
     task_state_changed = HookAttribute()
     job_completed = HookAttribute()
 
-    def __init__(self, scheduler, name, description, priority, task_timeout, max_interrupted_retries,
-                 cancel_on_task_failure, task_environment, interpreter):
+    def __init__(self, scheduler: Any, name: Optional[str], description: Optional[str], priority: JobPriority,
+                 task_timeout: Optional[float], max_interrupted_retries: Optional[int], cancel_on_task_failure: bool,
+                 task_environment: Any, interpreter: Optional[str]) -> None:
         if max_interrupted_retries is not None:
             if isinstance(max_interrupted_retries, bool) or not isinstance(max_interrupted_retries, int):
                 raise TypeError("max_interrupted_retries must be an int")
@@ -117,7 +120,7 @@ class Job:
             raise TypeError("a task environment needs a setup() or teardown() method; %s has neither"
                             % type(task_environment).__name__)
         self._scheduler = scheduler
-        self.id = None
+        self.id: Optional[int] = None
         self.name = name
         self.description = description
         self.priority = priority
@@ -126,13 +129,19 @@ class Job:
         self.cancel_on_task_failure = cancel_on_task_failure
         self.task_environment = task_environment
         self.interpreter = _optional_str(interpreter, "interpreter") or sys.executable
-        self.tasks = []
-        self._folder = None
-        self._listener = None
+        # Hosts of environments with one unique id are shared between jobs (see the README).
+        env_id = getattr(task_environment, "unique_id", None) if task_environment is not None else None
+        extra = getattr(task_environment, "additional_id", None) if task_environment is not None else None
+        self.unique_id = None if env_id is None else str(env_id) if not extra else "%s/%s" % (env_id, extra)
+        self.host_idle_timeout: Optional[float] = None
+        self.working_directory = getattr(task_environment, "working_directory", None) if task_environment is not None else None
+        self.tasks: List[Task] = []
+        self._folder: Optional[str] = None
+        self._listener: Any = None
         self._lock = threading.RLock()
-        self._reported = set()
+        self._reported: Set[Tuple[int, Any]] = set()
         self._finishing = False
-        self._finish_error = None
+        self._finish_error: Optional[TaskmonError] = None
         self._done = threading.Event()
         self._wakeup = threading.Event()
 
@@ -141,7 +150,7 @@ class Job:
 
     # -- building and submitting ----------------------------------------------------------------
 
-    def add_task(self, task) -> "Task":
+    def add_task(self, task: Any) -> "Task":
         """Adds a task object: any picklable object with an ``execute()`` method. Returns its
         :class:`Task`, which is also ``job.tasks[i]``."""
         if self.id is not None:
@@ -182,22 +191,21 @@ class Job:
         self.max_interrupted_retries = info.get("max_interrupted_retries", self.max_interrupted_retries)
         return self.id
 
-    def _spec(self, folder):
+    def _spec(self, folder: str) -> Dict[str, Any]:
         user_path = _user_sys_path()
-        host = [self.interpreter, "-m", "taskmon.host"]
-        tasks = []
-        for task in self.tasks:
-            path = os.path.join(folder, "task-%d.pickle" % task.id)
-            try:
-                _payload.write_payload(path, task._obj, user_path)
-            except Exception as error:
-                raise TypeError("task %d (%s) cannot be pickled to send it to its host: %s: %s"
-                                % (task.id, type(task._obj).__name__, type(error).__name__, error)) from error
-            tasks.append({"name": task._name, "command": host + [path]})
-        environment = {"cwd": os.getcwd()}
+        bundle = os.path.join(folder, "tasks.pickle")
+        try:
+            _payload.write_bundle(bundle, [task._obj for task in self.tasks], user_path)
+        except _payload.BundleError as problem:
+            task, error = self.tasks[problem.index], problem.error
+            raise TypeError("task %d (%s) cannot be pickled to send it to its host: %s: %s"
+                            % (task.id, type(task._obj).__name__, type(error).__name__, error)) from error
+        tasks = [{"name": task._name, "python": "%s#%d" % (bundle, task.id)} for task in self.tasks]
+        environment: Dict[str, Any] = {"cwd": self.working_directory or os.getcwd()}
         pythonpath = _host_pythonpath()
         if pythonpath:
             environment["env"] = {"PYTHONPATH": pythonpath}
+        hosting: Dict[str, Any] = {"interpreter": [self.interpreter]}
         if self.task_environment is not None:
             path = os.path.join(folder, "environment.pickle")
             try:
@@ -205,11 +213,13 @@ class Job:
             except Exception as error:
                 raise TypeError("the task environment (%s) cannot be pickled: %s: %s"
                                 % (type(self.task_environment).__name__, type(error).__name__, error)) from error
-            for phase in ("setup", "teardown"):
-                if callable(getattr(self.task_environment, phase, None)):
-                    environment[phase] = host + ["--" + phase, path]
-        spec = {"priority": self.priority.name.lower(), "cancel_on_task_failure": self.cancel_on_task_failure,
-                "environment": environment, "tasks": tasks}
+            hosting["environment"] = path
+        if self.unique_id is not None:
+            hosting["unique_id"] = str(self.unique_id)
+        if self.host_idle_timeout is not None:
+            hosting["idle_timeout"] = self.host_idle_timeout
+        spec: Dict[str, Any] = {"priority": self.priority.name.lower(), "cancel_on_task_failure": self.cancel_on_task_failure,
+                "environment": environment, "host": hosting, "tasks": tasks}
         for key, value in (("name", self.name), ("description", self.description),
                            ("task_timeout", self.task_timeout), ("max_interrupted_retries", self.max_interrupted_retries)):
             if value is not None:
@@ -218,7 +228,7 @@ class Job:
 
     # -- following ------------------------------------------------------------------------------
 
-    def wait_until_done(self, timeout=None) -> bool:
+    def wait_until_done(self, timeout: Union[None, float, datetime.timedelta] = None) -> bool:
         """Blocks until every task is final; True then, False if ``timeout`` seconds passed first.
 
         Returns after the ``task_completed`` and ``job_completed`` handlers ran.
@@ -251,7 +261,7 @@ class Job:
             while not self._done.is_set():
                 if listener.error is not None:
                     raise SchedulerConnectionError(
-                        "stopped following job %d: %s" % (self.id, listener.error)) from listener.error
+                        "stopped following job %s: %s" % (self.id, listener.error)) from listener.error
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False
@@ -261,7 +271,7 @@ class Job:
             raise self._finish_error
         return True
 
-    def cancel(self, message=None) -> int:
+    def cancel(self, message: Optional[str] = None) -> int:
         """Cancels every unfinished task (reason DIRECT; the message says who and why).
         Returns how many tasks the cancel reached."""
         self._require_submitted()
@@ -272,6 +282,26 @@ class Job:
         for task in self.tasks:
             task._invalidate(forget=True)
 
+    def environment_output(self, phase: str = "setup") -> Tuple[str, str]:
+        """What the task environment's ``setup()`` (or ``teardown()``) printed in this job's hosts:
+        ``(stdout, stderr)``, from the job's ``setup.*`` / ``teardown.*`` files in the scheduler's
+        state dir (each host that set up appends to them; teardown output arrives when a host is
+        recycled, after the job's last task)."""
+        if phase not in ("setup", "teardown"):
+            raise ValueError("phase is 'setup' or 'teardown', not %r" % (phase,))
+        self._require_submitted()
+        folder = os.path.join(self._scheduler.state_dir, "output", str(self.id))
+        texts = []
+        for stream in ("stdout", "stderr"):
+            try:
+                fd = os.open(os.path.join(folder, "%s.%s" % (phase, stream)), os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+            except FileNotFoundError:
+                texts.append("")
+                continue
+            with os.fdopen(fd, "rb") as f:
+                texts.append(f.read().decode("utf-8", errors="replace"))
+        return texts[0], texts[1]
+
     @property
     def is_done(self) -> bool:
         """True once every task is final (asks the scheduler unless already known)."""
@@ -280,21 +310,21 @@ class Job:
         self._require_submitted()
         return bool(self._scheduler._call("get_job", {"job_id": self.id, "include_tasks": False}).get("finished_at"))
 
-    def _require_submitted(self):
+    def _require_submitted(self) -> None:
         if self.id is None:
             raise RuntimeError("the job is not submitted yet; call submit() first")
 
     # -- events (called on the event thread) ----------------------------------------------------
 
-    def _wake(self):
+    def _wake(self) -> None:
         self._wakeup.set()
 
-    def _task(self, index):
+    def _task(self, index: Any) -> Optional[Task]:
         if isinstance(index, int) and 0 <= index < len(self.tasks):
             return self.tasks[index]
         return None
 
-    def _on_status_changed(self, data):
+    def _on_status_changed(self, data: Dict[str, Any]) -> None:
         task = self._task(data.get("task_id"))
         if task is None:
             return
@@ -305,7 +335,7 @@ class Job:
         if status in FINAL_STATUSES or (status == TaskStatus.INTERRUPTED and task._is_final()):
             self._report_completed(task, data.get("attempts"))
 
-    def _on_progress(self, data):
+    def _on_progress(self, data: Dict[str, Any]) -> None:
         task = self._task(data.get("task_id"))
         if task is None:
             return
@@ -314,7 +344,7 @@ class Job:
         task._progress = progress
         self.task_progress_updated(task, progress)
 
-    def _report_completed(self, task, attempts):
+    def _report_completed(self, task: Task, attempts: Any) -> None:
         with self._lock:
             key = (task.id, attempts)
             if key in self._reported:
@@ -322,7 +352,7 @@ class Job:
             self._reported.add(key)
         self.task_completed(task)
 
-    def _fetch_all(self):
+    def _fetch_all(self) -> Dict[str, Any]:
         """Every task's snapshot, a page at a time; returns the job's info."""
         offset = 0
         while True:
@@ -335,18 +365,18 @@ class Job:
                     task._store(entry)
             offset += len(page)
             if not page or offset >= int(info.get("task_count", 0)):
-                return info
+                return dict(info)
 
-    def _catch_up(self):
+    def _catch_up(self) -> None:
         """After missing events: report what finished meanwhile, and the job if it is done."""
         info = self._fetch_all()
         for task in self.tasks:
             if task._is_final(fetch=False):
-                self._report_completed(task, task._info.get("attempts"))
+                self._report_completed(task, (task._info or {}).get("attempts"))
         if info.get("finished_at"):
             self._finish()
 
-    def _finish(self):
+    def _finish(self) -> None:
         with self._lock:
             if self._finishing:
                 return
@@ -355,7 +385,7 @@ class Job:
             self._fetch_all()
             for task in self.tasks:
                 if task._is_final(fetch=False):
-                    self._report_completed(task, task._info.get("attempts"))
+                    self._report_completed(task, (task._info or {}).get("attempts"))
             self.job_completed(self)
         except TaskmonError as error:
             self._finish_error = error

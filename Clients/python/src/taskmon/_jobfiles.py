@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import time
+from typing import Any, Optional
 
 from taskmon.errors import SchedulerError, TaskmonError
 
@@ -28,7 +29,7 @@ ORPHAN_AGE = 3600.0
 JOB_MARKER = "job"
 
 
-def _parse_time(text):
+def _parse_time(text: Optional[str]) -> Optional[float]:
     if not text:
         return None
     text = text.replace("Z", "+00:00")
@@ -57,7 +58,7 @@ class JobFiles:
     def remove(folder: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
-    def collect(self, connection, retention: float = DEFAULT_RETENTION, now=None) -> int:
+    def collect(self, connection: Any, retention: float = DEFAULT_RETENTION, now: Optional[float] = None) -> int:
         """Removes the folders no longer needed (see the module's docs); returns how many."""
         now = time.time() if now is None else now
         try:
@@ -75,7 +76,7 @@ class JobFiles:
         return removed
 
     @staticmethod
-    def _expired(folder, connection, retention, now) -> bool:
+    def _expired(folder: str, connection: Any, retention: float, now: float) -> bool:
         try:
             with open(os.path.join(folder, JOB_MARKER)) as f:
                 job_id = int(f.read().strip())
@@ -87,7 +88,7 @@ class JobFiles:
         try:
             job = connection.call("get_job", {"job_id": job_id, "include_tasks": False})
         except SchedulerError as error:
-            return error.code == SchedulerError.NOT_FOUND
+            return bool(error.code == SchedulerError.NOT_FOUND)
         except TaskmonError:
             return False
         finished = _parse_time(job.get("finished_at"))

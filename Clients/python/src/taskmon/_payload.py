@@ -13,6 +13,8 @@ instead (encoding ``pickle-file``), to keep the scheduler's database lean.
 
 from __future__ import annotations
 
+from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Tuple
+
 import base64
 import io
 import os
@@ -38,7 +40,7 @@ _CLOUDPICKLE_CODE_REDUCE = cloudpickle.Pickler.dispatch_table[types.CodeType]
 _DYNAMIC_CODE = "<dynamic-code>"
 
 
-def _code_reduce(code):
+def _code_reduce(code: types.CodeType) -> Any:
     """cloudpickle's reduction of a code object, with the code's real file name kept.
 
     cloudpickle 3.1 writes ``<dynamic-code>`` instead (for deterministic pickles); a task's
@@ -52,11 +54,11 @@ def _code_reduce(code):
     return reduced
 
 
-class _Pickler(cloudpickle.Pickler):
+class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
     dispatch_table = ChainMap({types.CodeType: _code_reduce}, cloudpickle.Pickler.dispatch_table)
 
 
-def dumps(obj) -> bytes:
+def dumps(obj: Any) -> bytes:
     """``cloudpickle.dumps``, keeping the file names of code pickled by value."""
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(obj)
@@ -83,7 +85,7 @@ def write_atomically(path: str, data: bytes) -> None:
         raise
 
 
-def write_payload(path: str, obj, sys_path=()) -> int:
+def write_payload(path: str, obj: Any, sys_path: Iterable[str] = ()) -> int:
     """Pickles ``obj`` (with cloudpickle) into a payload file; returns its size.
 
     Raises whatever pickling raises (``TypeError``, ``pickle.PicklingError``, ...).
@@ -94,34 +96,135 @@ def write_payload(path: str, obj, sys_path=()) -> int:
     return len(data)
 
 
-def read_payload(path: str):
-    """Reads a payload file: puts its folders on ``sys.path``, then unpickles the object."""
+def _read_header(f: IO[bytes], path: str, formats: Tuple[int, ...]) -> Dict[str, Any]:
+    header = pickle.load(f)
+    if not isinstance(header, dict) or header.get("format") not in formats:
+        raise ValueError("%s is not a taskmon payload of format %s" % (path, " or ".join(map(str, formats))))
+    for folder in reversed(header.get("sys_path", [])):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    return header
+
+
+def _unpickling(header: Dict[str, Any], load: Callable[[], Any]) -> Any:
+    """``load()``, with errors that say what to do: a module the host cannot import, another Python."""
+    try:
+        return load()
+    except ImportError as error:
+        module = getattr(error, "name", None) or "?"
+        raise ImportError(
+            "the host cannot import module %r to unpickle the task (%s). Ship it with the task: call "
+            "cloudpickle.register_pickle_by_value(%s) before submit(), or make it importable where the "
+            "tasks run (PYTHONPATH, pip install)" % (module, error, module.split(".")[0]), name=module) from error
+    except Exception as error:
+        if header.get("python") != _python_version():
+            raise RuntimeError(
+                "cannot unpickle the payload (%s: %s); it was written by Python %s and this host runs "
+                "Python %s: classes and functions pickled by value need the same Python version"
+                % (type(error).__name__, error, header.get("python"), _python_version())) from error
+        raise
+
+
+def read_payload(path: str) -> Any:
+    """Reads a payload: a file of one object, or ``BUNDLE#INDEX``, one task of a job's bundle
+    (see :func:`write_bundle`). Puts the payload's folders on ``sys.path`` first."""
+    base, mark, index = path.rpartition("#")
+    if mark and index.isdigit():
+        return _read_bundled(base, int(index))
     with open(path, "rb") as f:
-        header = pickle.load(f)
-        if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
-            raise ValueError("%s is not a taskmon payload of format %d" % (path, FORMAT_VERSION))
-        for folder in reversed(header.get("sys_path", [])):
-            if folder not in sys.path:
-                sys.path.insert(0, folder)
+        header = _read_header(f, path, (FORMAT_VERSION,))
+        return _unpickling(header, lambda: pickle.load(f))
+
+
+# -- bundles: all the tasks of a job in one file ------------------------------------------------------
+
+BUNDLE_FORMAT = 2
+_BUNDLE_CACHE: Dict[str, Tuple[Dict[str, Any], List[Any], List[bytes]]] = {}
+_BUNDLE_CACHE_SIZE = 2
+
+
+def _by_value(obj: Any) -> bool:
+    """True for a class or function cloudpickle pickles by value (one of the user's script's)."""
+    if not isinstance(obj, (type, types.FunctionType)):
+        return False
+    try:
+        return not cloudpickle.cloudpickle._should_pickle_by_reference(obj)
+    except Exception:
+        return False
+
+
+def write_bundle(path: str, objects: Iterable[Any], sys_path: Iterable[str] = ()) -> int:
+    """Pickles a job's task objects into one file; returns its size.
+
+    Each task is its own pickle (a host unpickles it afresh, so tasks never share objects), but
+    the classes and functions they pickle by value are pickled once, for all of them: a job of
+    many tasks of one class costs one class definition, not one per task, and one file, not one
+    per task. Raises ``(index, error)`` as :class:`BundleError` when a task cannot be pickled.
+    """
+    definitions: List[Any] = []
+    ids: Dict[int, int] = {}
+
+    class TaskPickler(_Pickler):
+        def persistent_id(self, obj: Any) -> Optional[int]:
+            if _by_value(obj):
+                key = id(obj)
+                if key not in ids:
+                    ids[key] = len(definitions)
+                    definitions.append(obj)
+                return ids[key]
+            return None
+
+    blobs: List[bytes] = []
+    for index, obj in enumerate(objects):
+        buffer = io.BytesIO()
         try:
-            return pickle.load(f)
+            TaskPickler(buffer, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(obj)
         except Exception as error:
-            if header.get("python") != _python_version():
-                raise RuntimeError(
-                    "cannot unpickle the payload (%s: %s); it was written by Python %s and this host runs "
-                    "Python %s: classes and functions pickled by value need the same Python version"
-                    % (type(error).__name__, error, header.get("python"), _python_version())) from error
-            raise
+            raise BundleError(index, error) from error
+        blobs.append(buffer.getvalue())
+    header = {"format": BUNDLE_FORMAT, "python": _python_version(), "sys_path": list(sys_path), "count": len(blobs)}
+    data = pickle.dumps(header) + pickle.dumps(dumps(definitions)) + pickle.dumps(blobs, protocol=pickle.HIGHEST_PROTOCOL)
+    write_atomically(path, data)
+    return len(data)
 
 
-def dump_value(value) -> bytes:
+class BundleError(Exception):
+    """Task ``index`` of a bundle cannot be pickled (``error`` says why)."""
+
+    def __init__(self, index: int, error: Exception):
+        super().__init__("task %d: %s: %s" % (index, type(error).__name__, error))
+        self.index = index
+        self.error = error
+
+
+def _read_bundled(path: str, index: int) -> Any:
+    entry = _BUNDLE_CACHE.get(path)
+    if entry is None:
+        with open(path, "rb") as f:
+            header = _read_header(f, path, (BUNDLE_FORMAT,))
+            definitions_data = pickle.load(f)
+            blobs = pickle.load(f)
+        definitions = _unpickling(header, lambda: pickle.loads(definitions_data))
+        entry = (header, definitions, blobs)
+        while len(_BUNDLE_CACHE) >= _BUNDLE_CACHE_SIZE:
+            _BUNDLE_CACHE.pop(next(iter(_BUNDLE_CACHE)))
+        _BUNDLE_CACHE[path] = entry
+    header, definitions, blobs = entry
+    if not 0 <= index < len(blobs):
+        raise ValueError("%s holds %d task(s); there is no task %d" % (path, len(blobs), index))
+    unpickler = pickle.Unpickler(io.BytesIO(blobs[index]))
+    unpickler.persistent_load = definitions.__getitem__  # type: ignore[method-assign]
+    return _unpickling(header, unpickler.load)
+
+
+def dump_value(value: Any) -> bytes:
     """Pickles a value that must come back to the client, and checks that it loads again."""
     data = dumps(value)
     pickle.loads(data)
     return data
 
 
-def encode_value(data: bytes, spill_path: str):
+def encode_value(data: bytes, spill_path: str) -> Tuple[str, str]:
     """``(encoding, data)`` for a result record: base64 inline, or a file when large."""
     if len(data) <= INLINE_LIMIT:
         return "pickle", base64.b64encode(data).decode("ascii")
@@ -129,7 +232,7 @@ def encode_value(data: bytes, spill_path: str):
     return "pickle-file", spill_path
 
 
-def decode_value(encoding: str, data):
+def decode_value(encoding: str, data: Any) -> Any:
     """The value of a result record: unpickled for ``pickle``/``pickle-file``, else as given."""
     if encoding == "pickle":
         return pickle.loads(base64.b64decode(data))
@@ -142,7 +245,7 @@ def decode_value(encoding: str, data):
     return data
 
 
-def type_name(obj) -> str:
+def type_name(obj: Any) -> str:
     """``ValueError``, ``mymodule.MyResult``: the type's qualified name, with its module unless builtin."""
     cls = type(obj)
     module = getattr(cls, "__module__", None)
@@ -150,7 +253,7 @@ def type_name(obj) -> str:
     return name if module in (None, "builtins") else "%s.%s" % (module, name)
 
 
-def display_text(value, limit: int = DISPLAY_LIMIT) -> str:
+def display_text(value: Any, limit: int = DISPLAY_LIMIT) -> str:
     """``repr(value)`` cut to ``limit`` characters, for people (the monitor's Result tab)."""
     try:
         text = repr(value)

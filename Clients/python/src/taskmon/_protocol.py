@@ -8,6 +8,8 @@ The same messages as ``SchedulerClient`` in ``Sources/TaskmonKit/Client/Schedule
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, List, Optional
+
 import errno
 import json
 import socket
@@ -25,7 +27,7 @@ MAX_LINE_BYTES = 64 << 20
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
 _READ_CHUNK = 1 << 16
 
-_REASONS = {
+_REASONS: Dict[Optional[int], str] = {
     errno.ENOENT: "no such file",
     errno.ENOTDIR: "no such folder",
     errno.ECONNREFUSED: "connection refused",
@@ -61,7 +63,7 @@ class _LineSocket:
         self._scanned = 0
         self._closed = False
 
-    def write_line(self, obj) -> None:
+    def write_line(self, obj: Any) -> None:
         data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
         try:
             self._sock.settimeout(None)
@@ -69,7 +71,7 @@ class _LineSocket:
         except OSError as error:
             raise SchedulerConnectionError(self._lost(error)) from None
 
-    def read_line(self, deadline=None):
+    def read_line(self, deadline: Optional[float] = None) -> Any:
         """The next line as a parsed JSON object; ``None`` when ``deadline`` (monotonic) passes first."""
         while True:
             newline = self._buffer.find(b"\n", self._scanned)
@@ -121,7 +123,8 @@ class _LineSocket:
         self._sock.close()
 
 
-def _exchange(line: _LineSocket, request_id: int, method: str, params, deadline, on_notification=None):
+def _exchange(line: _LineSocket, request_id: int, method: str, params: Any, deadline: Optional[float],
+              on_notification: Optional[Callable[[Any], None]] = None) -> Any:
     line.write_line({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params if params is not None else {}})
     while True:
         message = line.read_line(deadline)
@@ -148,22 +151,22 @@ def _exchange(line: _LineSocket, request_id: int, method: str, params, deadline,
         # Otherwise: the answer to an earlier request that timed out.
 
 
-def _greet(line: _LineSocket, client_name: str, deadline) -> dict:
+def _greet(line: _LineSocket, client_name: str, deadline: Optional[float]) -> Dict[str, Any]:
     hello = _exchange(line, 0, "hello", {"version": PROTOCOL_VERSION, "client": client_name}, deadline)
     if hello.get("version") != PROTOCOL_VERSION:
         raise ProtocolError("the scheduler speaks protocol version %s; this client speaks %d"
                             % (hello.get("version"), PROTOCOL_VERSION))
-    return hello
+    return dict(hello)
 
 
-def _deadline(timeout):
+def _deadline(timeout: Optional[float]) -> Optional[float]:
     return None if timeout is None else time.monotonic() + timeout
 
 
 class Connection:
     """A request connection to one scheduler. Thread-safe: calls are served one at a time."""
 
-    def __init__(self, socket_path: str, client_name: str = "taskmon-python", timeout=120.0):
+    def __init__(self, socket_path: str, client_name: str = "taskmon-python", timeout: Optional[float] = 120.0):
         self.socket_path = socket_path
         self.client_name = client_name
         self.timeout = timeout
@@ -176,7 +179,7 @@ class Connection:
         self._lock = threading.Lock()
         self._next_id = 1
 
-    def call(self, method: str, params=None, timeout=-1):
+    def call(self, method: str, params: Any = None, timeout: Optional[float] = -1) -> Any:
         """Sends one request and returns its result; raises SchedulerError when the answer is an error.
 
         ``timeout`` in seconds (``None``: wait for ever); by default the connection's.
@@ -194,9 +197,10 @@ class Connection:
 class Subscription:
     """A connection dedicated to events: ``hello``, ``subscribe``, then notifications."""
 
-    def __init__(self, socket_path: str, after_seq=None, client_name: str = "taskmon-python", timeout=120.0):
+    def __init__(self, socket_path: str, after_seq: Optional[int] = None, client_name: str = "taskmon-python",
+                 timeout: Optional[float] = 120.0):
         self._line = _LineSocket(socket_path)
-        self._early = []
+        self._early: List[Any] = []
         try:
             deadline = _deadline(timeout)
             _greet(self._line, client_name, deadline)
@@ -207,7 +211,7 @@ class Subscription:
             raise
         self.last_seq = answer.get("last_seq")
 
-    def next(self, timeout=None):
+    def next(self, timeout: Optional[float] = None) -> Any:
         """The next notification (``{"method": "event", "params": {...}}``), or ``None`` on timeout."""
         if self._early:
             return self._early.pop(0)

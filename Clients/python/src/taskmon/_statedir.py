@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from typing import List, Mapping, Optional
 
 from taskmon._protocol import Connection
 from taskmon.errors import SchedulerNotRunningError
@@ -19,10 +20,10 @@ __all__ = ["resolve_state_dir", "socket_path_of", "find_taskmon", "start_schedul
 
 # Schedulers started from here: kept so that their Popen objects are never collected (and
 # warn) while they run on after this process.
-_STARTED = []
+_STARTED: "List[subprocess.Popen[bytes]]" = []
 
 
-def resolve_state_dir(explicit=None, environ=None) -> str:
+def resolve_state_dir(explicit: "Optional[str | os.PathLike[str]]" = None, environ: Optional[Mapping[str, str]] = None) -> str:
     """The state dir the CLI would use."""
     environ = os.environ if environ is None else environ
     if explicit:
@@ -41,7 +42,7 @@ def socket_path_of(state_dir: str) -> str:
     return os.path.join(state_dir, "scheduler.sock")
 
 
-def find_taskmon(environ=None):
+def find_taskmon(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """The ``taskmon`` executable: ``$TASKMON_BIN``, else the one on PATH; ``None`` if neither."""
     environ = os.environ if environ is None else environ
     explicit = environ.get("TASKMON_BIN")

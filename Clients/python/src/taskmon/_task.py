@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, NamedTuple, Optional
+
 import collections
 import os
 import threading
@@ -11,18 +13,26 @@ from taskmon.errors import ResultLoadError, TaskError
 from taskmon.host import SETUP_EXCEPTION_FILE
 from taskmon.status import FINAL_STATUSES, TaskCancellationReason, TaskStatus
 
-TaskProgress = collections.namedtuple("TaskProgress", "percent info")
-TaskProgress.__doc__ = "A task's progress: an integer percentage (0-100) and optional information (a str, or None)."
+class TaskProgress(NamedTuple):
+    """A task's progress: an integer percentage (0-100) and optional information (a str, or None)."""
 
-TaskExceptionInfo = collections.namedtuple("TaskExceptionInfo", "type message trace")
-TaskExceptionInfo.__doc__ = "The exception a task ended with, as the scheduler keeps it: type name, message, stack trace."
+    percent: int
+    info: Optional[str]
+
+
+class TaskExceptionInfo(NamedTuple):
+    """The exception a task ended with, as the scheduler keeps it: type name, message, stack trace."""
+
+    type: str
+    message: str
+    trace: str
 
 OUTPUT_CAP = 1 << 20
 READ_CHUNK = 4 << 20
 _UNSET = object()
 
 
-def _task_name(obj):
+def _task_name(obj: Any) -> str:
     name = getattr(obj, "name", None)
     if isinstance(name, str) and name.strip():
         return name
@@ -37,19 +47,19 @@ class Task:
     the object that was added.
     """
 
-    def __init__(self, job, index, obj=None):
+    def __init__(self, job: Any, index: int, obj: Any = None) -> None:
         self.job = job
         self.id = index
         self._obj = obj
         self._name = _task_name(obj) if obj is not None else None
-        self._info = None
+        self._info: Optional[Dict[str, Any]] = None
         self._final = False
         self._result = _UNSET
-        self._outputs = {}
-        self._progress = None
+        self._outputs: Dict[str, str] = {}
+        self._progress: Optional[TaskProgress] = None
         self._lock = threading.RLock()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         obj = self.__dict__.get("_obj")
@@ -64,7 +74,7 @@ class Task:
 
     # -- snapshots ------------------------------------------------------------------------------
 
-    def _store(self, info):
+    def _store(self, info: Dict[str, Any]) -> None:
         with self._lock:
             old = self._info
             if old is None or old.get("attempts") != info.get("attempts") or old.get("task_status") != info.get("task_status"):
@@ -73,7 +83,7 @@ class Task:
             self._info = info
             self._final = self._final_info(info)
 
-    def _final_info(self, info):
+    def _final_info(self, info: Dict[str, Any]) -> bool:
         status = TaskStatus.parse(info.get("task_status", "NOT_SUBMITTED"))
         if status in FINAL_STATUSES:
             return True
@@ -82,7 +92,7 @@ class Task:
             return limit is not None and info.get("interrupted_retry_attempts", 0) >= limit
         return False
 
-    def _invalidate(self, forget=False):
+    def _invalidate(self, forget: bool = False) -> None:
         with self._lock:
             self._final = False
             if forget:
@@ -90,17 +100,17 @@ class Task:
                 self._result = _UNSET
                 self._outputs = {}
 
-    def _snapshot(self):
+    def _snapshot(self) -> Optional[Dict[str, Any]]:
         if self.job.id is None:
             return None
         with self._lock:
             if self._info is not None and self._final:
                 return self._info
-        info = self.job._scheduler._call("get_task", {"job_id": self.job.id, "task_id": self.id, "output_cap": 0})
+        info: Dict[str, Any] = self.job._scheduler._call("get_task", {"job_id": self.job.id, "task_id": self.id, "output_cap": 0})
         self._store(info)
         return info
 
-    def _is_final(self, fetch=True):
+    def _is_final(self, fetch: bool = True) -> bool:
         if fetch:
             self._snapshot()
         with self._lock:
@@ -109,7 +119,7 @@ class Task:
     # -- what the task returned -----------------------------------------------------------------
 
     @property
-    def name(self):
+    def name(self) -> Optional[str]:
         """The task's name: the object's ``name`` attribute if it is a str, else its class name."""
         if self._name is not None:
             return self._name
@@ -123,7 +133,7 @@ class Task:
         return TaskStatus.NOT_SUBMITTED if info is None else TaskStatus.parse(info["task_status"])
 
     @property
-    def result(self):
+    def result(self) -> Any:
         """What the task set as ``self.result`` (a copy), once COMPLETED.
 
         When the task failed, the exception it raised (a :class:`~taskmon.errors.TaskError` with its
@@ -157,12 +167,12 @@ class Task:
         return self._output("stderr")
 
     @property
-    def properties(self) -> dict:
+    def properties(self) -> Dict[str, Any]:
         """The properties the task set: name -> str, int, float or bytes. Kept even when it failed."""
         info = self._snapshot()
         if info is None:
             return {}
-        values = {}
+        values: Dict[str, Any] = {}
         for name, entry in (info.get("properties") or {}).items():
             kind, value = entry.get("type"), entry.get("value")
             if kind == "int":
@@ -177,7 +187,7 @@ class Task:
         return values
 
     @property
-    def task_cancellation_message(self):
+    def task_cancellation_message(self) -> Optional[str]:
         """Who canceled the task and why (``Canceled by alice: wrong input``), or None."""
         info = self._snapshot()
         return None if info is None else info.get("task_cancellation_message")
@@ -191,7 +201,7 @@ class Task:
         return TaskCancellationReason.parse(info.get("task_cancellation_reason") or "NONE")
 
     @property
-    def progress(self):
+    def progress(self) -> Optional[TaskProgress]:
         """The last :class:`TaskProgress` the task reported, or None."""
         info = self._snapshot()
         raw = info.get("progress") if info else None
@@ -200,7 +210,7 @@ class Task:
         return self._progress
 
     @property
-    def exception(self):
+    def exception(self) -> Optional[TaskExceptionInfo]:
         """The exception the task ended with, as a :class:`TaskExceptionInfo` (type name, message,
         trace), or None. Also for failures without a Python exception (``TimeoutError``, ``ExitStatus``)."""
         info = self._snapshot()
@@ -220,24 +230,30 @@ class Task:
         return 0 if info is None else int(info.get("interrupted_retry_attempts", 0))
 
     @property
-    def pid(self):
+    def pid(self) -> Optional[int]:
         """The host process's id, once it started (None before)."""
         info = self._snapshot()
         return None if info is None else info.get("pid")
 
     @property
-    def exit_code(self):
+    def host(self) -> Optional[str]:
+        """Where the task ran: ``host pid 4242 (warm, task 7 of it)`` for a Python task, else None."""
+        info = self._snapshot()
+        return None if info is None else info.get("host")
+
+    @property
+    def exit_code(self) -> Optional[int]:
         """The host process's exit status, once it exited (None if it was killed by a signal)."""
         info = self._snapshot()
         return None if info is None else info.get("exit_code")
 
     @property
-    def warnings(self) -> list:
+    def warnings(self) -> List[str]:
         """Problems the scheduler found in what the task reported (a malformed channel line, say)."""
         info = self._snapshot()
         return [] if info is None else list(info.get("warnings") or [])
 
-    def cancel(self, message=None) -> int:
+    def cancel(self, message: Optional[str] = None) -> int:
         """Cancels this task (reason DIRECT). Returns 1 if the cancel reached it, else 0."""
         self.job._require_submitted()
         answer = self.job._scheduler._call("cancel", {"job_id": self.job.id, "task_id": self.id, "message": message})
@@ -245,7 +261,7 @@ class Task:
 
     # -- decoding -------------------------------------------------------------------------------
 
-    def _decode_result(self, info):
+    def _decode_result(self, info: Dict[str, Any]) -> Any:
         status = TaskStatus.parse(info["task_status"])
         if status == TaskStatus.ENVIRONMENT_ERROR:
             error = self._setup_exception(info)
@@ -267,41 +283,74 @@ class Task:
         return None
 
     @staticmethod
-    def _setup_exception(info):
+    def _setup_exception(info: Dict[str, Any]) -> Any:
         """The exception the job's environment setup raised, kept beside the task payloads."""
         command = info.get("command") or []
-        if "taskmon.host" not in command or not command[-1].endswith(".pickle"):
+        payload = command[-1].rpartition("#")[0] or command[-1] if command else ""
+        if "taskmon.host" not in command or not payload.endswith(".pickle"):
             return None
-        path = os.path.join(os.path.dirname(command[-1]), SETUP_EXCEPTION_FILE)
+        path = os.path.join(os.path.dirname(payload), SETUP_EXCEPTION_FILE)
         try:
             return _payload.decode_value("pickle-file", path)
         except Exception:
             return None
 
-    def _output(self, stream):
+    def _output(self, stream: str) -> str:
         if self.job.id is None:
             return ""
-        self._snapshot()
+        info = self._snapshot()
         with self._lock:
             if self._final and stream in self._outputs:
                 return self._outputs[stream]
+        spooled = self._read_spool(info)
+        if spooled is not None:
+            with self._lock:
+                if self._final:
+                    self._outputs.update(spooled)
+            return spooled[stream]
         answer = self.job._scheduler._call(
             "get_task", {"job_id": self.job.id, "task_id": self.id, "output_cap": OUTPUT_CAP})
-        key = "standard_output" if stream == "stdout" else "standard_error"
-        text = answer.get(key) or ""
-        if answer.get(key + "_truncated"):
-            text = self._read_whole(stream)
-        for name in ("standard_output", "standard_error"):
-            answer.pop(name, None)
+        texts: Dict[str, str] = {}
+        for name, key in (("stdout", "standard_output"), ("stderr", "standard_error")):
+            # Both streams come in one answer: keep both, so reading the other costs nothing.
+            texts[name] = self._read_whole(name) if answer.get(key + "_truncated") else (answer.get(key) or "")
+            answer.pop(key, None)
         self._store(answer)
         with self._lock:
             if self._final:
-                self._outputs[stream] = text
-        return text
+                self._outputs.update(texts)
+        return texts[stream]
 
-    def _read_whole(self, stream):
+    def _read_spool(self, info: Optional[Dict[str, Any]]) -> Optional[Dict[str, str]]:
+        """A finished warm-host task's output, read from its spool files in the scheduler's state
+        dir (``output/JOB/TASK.stdout``; no file: nothing printed) instead of one request each:
+        the host wrote and closed them before it reported the task done. None when that does
+        not apply (another kind of task, an environment error's setup output, a file it cannot
+        read), and the scheduler is asked."""
+        if info is None or not self._final or not info.get("host"):
+            return None
+        if TaskStatus.parse(info.get("task_status", "")) == TaskStatus.ENVIRONMENT_ERROR:
+            return None
+        folder = os.path.join(self.job._scheduler.state_dir, "output", str(self.job.id))
+        texts: Dict[str, str] = {}
+        for stream in ("stdout", "stderr"):
+            try:
+                fd = os.open(os.path.join(folder, "%d.%s" % (self.id, stream)), os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+            except FileNotFoundError:
+                texts[stream] = ""
+                continue
+            except OSError:
+                return None
+            try:
+                with os.fdopen(fd, "rb") as f:
+                    texts[stream] = f.read().decode("utf-8", errors="replace")
+            except OSError:
+                return None
+        return texts
+
+    def _read_whole(self, stream: str) -> str:
         import base64
-        chunks = []
+        chunks: List[bytes] = []
         offset = 0
         while True:
             chunk = self.job._scheduler._call("read_output", {"job_id": self.job.id, "task_id": self.id,

@@ -23,6 +23,9 @@ command task of the scheduler; see :mod:`taskmon.host` for what happens there.
 
 from __future__ import annotations
 
+import datetime
+from typing import Any, Optional, Union
+
 import os
 import threading
 
@@ -57,8 +60,9 @@ class JobScheduler:
     Use it as a context manager, or call :meth:`disconnect` when done.
     """
 
-    def __init__(self, state_dir=None, socket=None, start_scheduler=True, timeout=DEFAULT_TIMEOUT,
-                 payload_retention=DEFAULT_RETENTION, client_name="taskmon-python"):
+    def __init__(self, state_dir: "Optional[str | os.PathLike[str]]" = None, socket: "Optional[str | os.PathLike[str]]" = None,
+                 start_scheduler: bool = True, timeout: Optional[float] = DEFAULT_TIMEOUT,
+                 payload_retention: float = DEFAULT_RETENTION, client_name: str = "taskmon-python") -> None:
         self.state_dir = resolve_state_dir(state_dir)
         self.socket_path = os.fspath(socket) if socket else socket_path_of(self.state_dir)
         self._explicit_socket = bool(socket)
@@ -66,10 +70,10 @@ class JobScheduler:
         self.timeout = timeout
         self.payload_retention = payload_retention
         self.client_name = client_name
-        self.scheduler_pid = None
-        self._connection = None
-        self._listener = None
-        self._files = None
+        self.scheduler_pid: Optional[int] = None
+        self._connection: Optional[Connection] = None
+        self._listener: Optional[EventListener] = None
+        self._files: Optional[JobFiles] = None
         self._lock = threading.RLock()
 
     # -- connection ---------------------------------------------------------------------------
@@ -89,14 +93,14 @@ class JobScheduler:
             self._connection = connection
             self.scheduler_pid = connection.hello.get("scheduler_pid")
             self.state_dir = connection.hello.get("state_dir") or self.state_dir
-            self._files = JobFiles(self.state_dir)
+            files = self._files = JobFiles(self.state_dir)
             try:
-                self._files.collect(connection, self.payload_retention)
+                files.collect(connection, self.payload_retention)
             except (OSError, TaskmonError):
                 pass
             return self
 
-    def _start_scheduler(self, error):
+    def _start_scheduler(self, error: SchedulerNotRunningError) -> Connection:
         if not self.start_scheduler or self._explicit_socket:
             raise error
         binary = find_taskmon()
@@ -126,12 +130,13 @@ class JobScheduler:
     def __enter__(self) -> "JobScheduler":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.disconnect()
 
-    def _call(self, method, params=None):
+    def _call(self, method: str, params: Any = None) -> Any:
         if self._connection is None:
             self.connect()
+        assert self._connection is not None
         return self._connection.call(method, params)
 
     def _events(self) -> EventListener:
@@ -142,13 +147,16 @@ class JobScheduler:
                 if self._listener is not None:
                     self._listener.stop()
                 self._listener = EventListener(self.socket_path, self.client_name, self.timeout)
-            return self._listener
+            listener: EventListener = self._listener
+            return listener
 
     # -- jobs -----------------------------------------------------------------------------------
 
-    def create_job(self, name=None, description=None, priority=JobPriority.NORMAL, task_timeout=None,
-                   max_interrupted_retries=None, cancel_on_task_failure=False, task_environment=None,
-                   interpreter=None) -> "Job":
+    def create_job(self, name: Optional[str] = None, description: Optional[str] = None,
+                   priority: Union[JobPriority, str, int] = JobPriority.NORMAL,
+                   task_timeout: Union[None, float, datetime.timedelta] = None,
+                   max_interrupted_retries: Optional[int] = None, cancel_on_task_failure: bool = False,
+                   task_environment: Any = None, interpreter: Optional[str] = None) -> "Job":
         """A new job to add tasks to and submit.
 
         :param name: shown in the monitor; the scheduler names it ``Job N`` when None.
@@ -186,6 +194,6 @@ class JobScheduler:
         job.tasks = [Task(job, index) for index in range(int(info.get("task_count", 0)))]
         return job
 
-    def cancel_job(self, job_id: int, message=None) -> int:
+    def cancel_job(self, job_id: int, message: Optional[str] = None) -> int:
         """Cancels every unfinished task of a job; returns how many the cancel reached."""
         return int(self._call("cancel", {"job_id": int(job_id), "message": message}).get("canceled", 0))

@@ -68,12 +68,12 @@ class TaskError(Exception):
         self.message = message
         self.trace = trace
 
-    def __reduce__(self):
+    def __reduce__(self) -> "tuple[type, tuple[str, str, str]]":
         return (TaskError, (self.type_name, self.message, self.trace))
 
 
 class UnpicklableResultError(TypeError):
     """The value a task set as ``self.result`` cannot be pickled; the task is FAILED with this."""
 
-    def __reduce__(self):
+    def __reduce__(self) -> "tuple[type, tuple[object, ...]]":
         return (UnpicklableResultError, self.args)

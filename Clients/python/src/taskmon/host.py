@@ -22,6 +22,9 @@ exits 1: every task of the job is ENVIRONMENT_ERROR.
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import math
 import os
 import sys
 import time
@@ -34,31 +37,47 @@ from taskmon.errors import TaskError, UnpicklableResultError
 __all__ = ["main", "SETUP_EXCEPTION_FILE"]
 
 SETUP_EXCEPTION_FILE = "setup-exception.pickle"
+ENVIRONMENT_PROPERTY = "Environment"
 TRACE_LIMIT = 256 << 10
 PROGRESS_INTERVAL = 0.1
-USAGE = "usage: python -m taskmon.host [--setup | --teardown] PAYLOAD"
+USAGE = ("usage: python -m taskmon.host [--setup | --teardown] PAYLOAD | --environment ENVIRONMENT PAYLOAD"
+         " | --serve (the scheduler's warm hosts)")
 
 
 class _TaskContext:
     """What the host gives the task object: properties and progress, written to the channel."""
 
-    def __init__(self, channel: Channel):
+    def __init__(self, channel: Channel, environment: object = None):
         self.channel = channel
-        self.properties = {}
-        self._pending_progress = None
+        self.environment = environment
+        self.properties: Dict[str, Any] = {}
+        self._pending_progress: Optional[Tuple[int, Any]] = None
         self._last_progress = 0.0
 
-    def set_property(self, name, value):
+    def set_property(self, name: str, value: Any) -> None:
         """Sets a named property (str, int, float or bytes); it reaches the client even if the task fails."""
         record = encode_property(name, value)
         self.channel.append({"property": record})
         self.properties[name] = bytes(value) if isinstance(value, bytearray) else value
 
-    def get_property(self, name, default=None):
-        """A property this task set earlier in this run."""
-        return self.properties.get(name, default)
+    def get_property(self, name: str, default: Any = None) -> Any:
+        """A property this task set earlier in this run, or one the host gives
+        (``TaskProperties``): ``"Environment"`` the task environment its host set up,
+        ``"HostId"`` the host's pid, ``"JobId"``, ``"TaskId"`` (``JOB/INDEX``)."""
+        if name in self.properties:
+            return self.properties[name]
+        if name == ENVIRONMENT_PROPERTY:
+            return self.environment if self.environment is not None else default
+        if name == "HostId":
+            return str(os.getpid())
+        if name == "JobId":
+            return os.environ.get("TASKMON_JOB_ID", default)
+        if name == "TaskId":
+            job, task = os.environ.get("TASKMON_JOB_ID"), os.environ.get("TASKMON_TASK_ID")
+            return "%s/%s" % (job, task) if job and task else default
+        return default
 
-    def set_progress(self, percent, info=None):
+    def set_progress(self, percent: float, info: Optional[Union[str, int, float]] = None) -> None:
         """Reports progress: a percentage (0-100) and optional information (a primitive value).
 
         Best effort: updates closer together than 0.1 s are coalesced, the last one is kept.
@@ -67,12 +86,15 @@ class _TaskContext:
             raise TypeError("progress must be a number, not %s" % type(percent).__name__)
         if info is not None and not isinstance(info, (str, int, float)):
             raise TypeError("progress info must be a str, int or float, not %s" % type(info).__name__)
-        self._pending_progress = (max(0, min(100, int(percent))), None if info is None else str(info))
+        if isinstance(info, float) and not math.isfinite(info):
+            raise ValueError("progress info must be a finite number, not %r" % info)
+        # Numbers travel as numbers (the client gives them back as int or float).
+        self._pending_progress = (max(0, min(100, int(percent))), info)
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_INTERVAL:
             self.flush_progress()
 
-    def flush_progress(self):
+    def flush_progress(self) -> None:
         if self._pending_progress is not None:
             percent, info = self._pending_progress
             self._pending_progress = None
@@ -80,7 +102,7 @@ class _TaskContext:
             self.channel.progress(percent, info)
 
 
-def _attach(task, context: _TaskContext) -> None:
+def _attach(task: Any, context: _TaskContext) -> None:
     for name in ("set_property", "get_property", "set_progress"):
         try:
             setattr(task, name, getattr(context, name))
@@ -120,18 +142,18 @@ def _report_failure(channel: Channel, error: BaseException, spill_path: str) -> 
     channel.exception(name, str(error), trace)
 
 
-def _run_task(payload_path: str) -> int:
+def _run_task(payload_path: str, environment: object = None) -> int:
     channel_path = os.environ.get("TASKMON_CHANNEL")
     if not channel_path:
         sys.stderr.write("taskmon.host: $TASKMON_CHANNEL is not set; the scheduler runs this, not people\n")
         return 2
     channel = Channel(channel_path)
-    folder = os.path.dirname(os.path.abspath(payload_path))
+    folder = os.path.dirname(os.path.abspath(payload_path.rpartition("#")[0] or payload_path))
     stem = "result-%s-%s" % (os.environ.get("TASKMON_TASK_ID", "x"), os.environ.get("TASKMON_ATTEMPT", "1"))
     spill_path = os.path.join(folder, stem + ".pickle")
     try:
         task = _payload.read_payload(payload_path)
-        context = _TaskContext(channel)
+        context = _TaskContext(channel, environment)
         _attach(task, context)
     except Exception as error:
         _report_failure(channel, error, spill_path)
@@ -196,19 +218,25 @@ def _run_environment(payload_path: str, phase: str) -> int:
     return 0
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of ``python -m taskmon.host``; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     # Print as it happens, so that the monitor can follow a task's output while it runs.
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(line_buffering=True)
+            stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
     if len(args) == 2 and args[0] in ("--setup", "--teardown"):
         return _run_environment(args[1], args[0][2:])
     if len(args) == 1 and not args[0].startswith("-"):
         return _run_task(args[0])
+    if args == ["--serve"]:
+        from taskmon._hostserver import serve
+        return serve()
+    if len(args) == 3 and args[0] == "--environment":
+        from taskmon._hostserver import run_once
+        return run_once(args[1], args[2])
     sys.stderr.write(USAGE + "\n")
     return 2
 

@@ -7,6 +7,9 @@ the scheduler sends them by name, and these enums read them back.
 from __future__ import annotations
 
 import enum
+from typing import Any, Type, TypeVar
+
+_E = TypeVar("_E", bound="_NamedIntEnum")
 
 __all__ = ["TaskStatus", "TaskCancellationReason", "JobPriority", "FINAL_STATUSES"]
 
@@ -25,7 +28,7 @@ class _NamedIntEnum(enum.IntEnum):
         return format(self.name, spec)
 
     @classmethod
-    def parse(cls, value):
+    def parse(cls: Type[_E], value: Any) -> _E:
         """The member for a name (``"FAILED"``, case-insensitive, ``-`` for ``_``), a number, or a member."""
         if isinstance(value, cls):
             return value
