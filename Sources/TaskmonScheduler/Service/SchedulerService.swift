@@ -211,4 +211,15 @@ private struct ParamsOnly<P: Decodable>: Decodable {
     var params: P
 }
 
-extension ServerConnection: EventSink {}
+extension ServerConnection: EventSink {
+    var hasRoom: Bool { queuedBytes <= outboundLimit / 2 }
+
+    func abandon() {
+        // Later than the resync notice, so that a reader that wakes up still finds it.
+        let connection = self
+        Task {
+            try? await Task.sleep(for: .seconds(5))
+            connection.close()
+        }
+    }
+}
