@@ -114,7 +114,9 @@ struct TrustHostileTests {
         // The binary must be reachable by uid 65534 (the build folder may be private).
         let copy = Target.makeFolder() + "/taskmon"
         defer { try? FileManager.default.removeItem(atPath: (copy as NSString).deletingLastPathComponent) }
-        try FileManager.default.copyItem(atPath: AttackedBinary.path, toPath: copy)
+        // Copied by a process of its own: a descriptor of ours open for writing the copy could
+        // leak into a child another test forks meanwhile, and exec would fail with ETXTBSY.
+        #expect(try run("/bin/cp", [AttackedBinary.path, copy]).status == 0)
         chmod((copy as NSString).deletingLastPathComponent, 0o755)
         let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", copy]
 

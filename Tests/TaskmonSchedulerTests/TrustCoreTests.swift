@@ -132,6 +132,32 @@ struct TrustCoreTests {
         await scheduler.stop()
     }
 
+    @Test("unfinished request lines of all connections together are bounded; the one past the bound is refused")
+    func sharedInboundBudget() async throws {
+        let folder = try TempFolder()
+        let server = try SocketServer(
+            socketPath: folder.socketPath, handler: TestHandler(), maxLineBytes: 512 << 10, totalInboundLimit: 1 << 20)
+        try await server.start()
+        let path = folder.socketPath
+        // Three connections each send 400 KiB of a line that never ends: 1.2 MiB in all.
+        let answers = try await blocking { () -> [String] in
+            let sockets = try (0..<3).map { _ in try RawSocket(path) }
+            var answers: [String] = []
+            for socket in sockets {
+                socket.send(Data(repeating: UInt8(ascii: "x"), count: 400 << 10))
+                answers.append(socket.readLine(within: 3))
+            }
+            return answers
+        }
+        #expect(answers[0].isEmpty && answers[1].isEmpty, "\(answers)")
+        #expect(answers[2].contains("unfinished requests"), "\(answers[2])")
+        // Others still get in.
+        let client = try await blocking { try SchedulerClient(socketPath: path, timeout: .seconds(5)) }
+        #expect(client.hello.slots == 3)
+        client.close()
+        await server.stop()
+    }
+
     @Test("a spec built in Swift meets the same bounds as one read from a file")
     func swiftSpecBounds() async throws {
         try await withScheduler { scheduler in
@@ -144,5 +170,51 @@ struct TrustCoreTests {
             let jobs = try await scheduler.client.status().jobs
             #expect(jobs == 0)
         }
+    }
+}
+
+/// A bare Unix socket, for bytes no client would send.
+private final class RawSocket {
+    let fd: Int32
+
+    init(_ path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends what the peer takes (stops at the first error).
+    func send(_ data: Data) {
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+
+    /// The first line that arrives within `seconds`, or "" when none does.
+    func readLine(within seconds: Int) -> String {
+        var collected = Data()
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < deadline, !collected.contains(UInt8(ascii: "\n")) {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, 100) > 0 else { continue }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            collected.append(contentsOf: buffer[0..<n])
+        }
+        return String(decoding: collected, as: UTF8.self)
     }
 }
