@@ -44,6 +44,11 @@ struct TrustHostileTests {
         var info = stat()
         stat(shared, &info)
         #expect(info.st_mode & 0o7777 == 0o1777, "the scheduler changed the mode of a folder it does not own alone")
+        // `submit` does not start a scheduler (nor write its log) there either.
+        let submit = try run(AttackedBinary.path, ["submit", "--", "true"], environment: ["TASKMON_STATE_DIR": shared], timeout: 30)
+        #expect(submit.status == 1)
+        #expect(submit.stderr.contains("refusing the state dir"), "\(submit.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: shared + "/scheduler.log"))
 
         let theirs = Target.makeFolder()
         defer { try? FileManager.default.removeItem(atPath: theirs) }
