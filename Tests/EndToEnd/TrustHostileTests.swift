@@ -12,7 +12,7 @@ struct TrustHostileTests {
     func hostileChannel(script: String) throws {
         try withTarget { target in
             // A file the task points its channel at; were it followed, its line would become the exception.
-            let secret = target.directory.path + "/../" + (target.directory.path as NSString).lastPathComponent + ".secret"
+            let secret = target.directory.path + ".secret"
             try #"{"exception": {"type": "LEAKED", "message": "the secret", "trace": ""}}"#.write(toFile: secret, atomically: true, encoding: .utf8)
             chmod(secret, 0o600)
             defer { unlink(secret) }
