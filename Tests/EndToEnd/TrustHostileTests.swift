@@ -13,7 +13,7 @@ struct TrustHostileTests {
         try await offPool {
             try withTarget { target in
                 // A file the task points its channel at; were it followed, its line would become the exception.
-                let secret = target.directory.path + "/../" + (target.directory.path as NSString).lastPathComponent + ".secret"
+                let secret = target.directory.path + ".secret"
                 try #"{"exception": {"type": "LEAKED", "message": "the secret", "trace": ""}}"#.write(toFile: secret, atomically: true, encoding: .utf8)
                 chmod(secret, 0o600)
                 defer { unlink(secret) }
@@ -47,6 +47,11 @@ struct TrustHostileTests {
             var info = stat()
             stat(shared, &info)
             #expect(info.st_mode & 0o7777 == 0o1777, "the scheduler changed the mode of a folder it does not own alone")
+            // `submit` does not start a scheduler (nor write its log) there either.
+            let submit = try run(AttackedBinary.path, ["submit", "--", "true"], environment: ["TASKMON_STATE_DIR": shared], timeout: 30)
+            #expect(submit.status == 1)
+            #expect(submit.stderr.contains("refusing the state dir"), "\(submit.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: shared + "/scheduler.log"))
 
             let theirs = Target.makeFolder()
             defer { try? FileManager.default.removeItem(atPath: theirs) }
@@ -123,9 +128,9 @@ struct TrustHostileTests {
             // The binary must be reachable by uid 65534 (the build folder may be private).
             let copy = Target.makeFolder() + "/taskmon"
             defer { try? FileManager.default.removeItem(atPath: (copy as NSString).deletingLastPathComponent) }
-            // A hard link, not a copy: a copy is open for writing while other tests fork, and a
-            // child that inherits that descriptor makes exec fail with ETXTBSY.
-            if link(AttackedBinary.path, copy) != 0 { try FileManager.default.copyItem(atPath: AttackedBinary.path, toPath: copy) }
+            // Copied by a process of its own: a descriptor of ours open for writing the copy could
+            // leak into a child another test forks meanwhile, and exec would fail with ETXTBSY.
+            #expect(try run("/bin/cp", [AttackedBinary.path, copy]).status == 0)
             chmod((copy as NSString).deletingLastPathComponent, 0o755)
             let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", copy]
 

@@ -57,7 +57,9 @@ struct TrustInputTests {
     func boundedPage() async throws {
         try await offPool {
             try withTarget { target in
-                let spec = JobSpec(tasks: Array(repeating: TaskSpec(command: ["true"]), count: 25_000))
+                // Held back by a setup that waits, so that 25,000 processes do not load the machine.
+                let spec = JobSpec(environment: EnvironmentSpec(setup: ["sleep", "60"]),
+                                   tasks: Array(repeating: TaskSpec(command: ["true"]), count: 25_000))
                 let client = try target.client(timeout: .seconds(120))
                 let job = try client.submit(spec)
                 let page = try client.call(.getJob, JobQuery(jobID: job.jobID, includeTasks: true, rowsOnly: true), as: JobInfo.self)

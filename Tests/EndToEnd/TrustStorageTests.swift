@@ -41,7 +41,10 @@ struct TrustStorageTests {
         try await offPool {
             guard let disk = SmallDisk(megabytes: 16) else { return }
             let target = Target(directory: StateDirectory(path: disk.path + "/state"))
-            defer { target.stop() }
+            defer {
+                target.stop()
+                unlink(target.logPath)
+            }
             try target.start()
             #expect(try target.taskmon(["submit", "--wait", "--", "true"]).status == 0)
             let filler = disk.fill()

@@ -217,7 +217,8 @@ struct TransportTests {
         try #require(makeDeadSocket(at: folder.socketPath))
 
         let server = try await startServer(folder, handler: TestHandler())
-        // A folder that exists keeps its mode (it may be shared, like /tmp); only one it makes is 0700.
+        // An existing folder is never chmod-ed (it may be /tmp; issue 9): the socket is 0600
+        // and every peer's uid is checked. A folder the server creates is 0700.
         #expect(mode(of: socketFolder) == 0o755)
         #expect(mode(of: folder.socketPath) == 0o600)
 

@@ -11,10 +11,16 @@ protocol EventSink: AnyObject, Sendable {
     func sendUnconditionally(_ line: Data)
     /// True once nobody reads any more (a replay stops waiting for room).
     var isClosed: Bool { get }
+    /// Gives up on a reader that stopped reading (a connection is closed).
+    func abandon()
+    /// Whether a replay that found the sink full may go on (the reader took a good part).
+    var hasRoom: Bool { get }
 }
 
 extension EventSink {
     var isClosed: Bool { false }
+    func abandon() {}
+    var hasRoom: Bool { true }
 }
 
 /// Keeps the recent events and the subscribers, and hands every committed event to each.
@@ -115,10 +121,16 @@ final class EventHub: Sendable {
                 let now = ContinuousClock.now
                 if sink.isClosed { return lastSeq }
                 if let since = waitedSince, now - since > patience {
-                    return resync(sink, "subscriber stopped reading during the replay; take a snapshot")
+                    let last = resync(sink, "subscriber stopped reading during the replay; take a snapshot")
+                    // What it has not read stays queued in our memory while it lives: let it go.
+                    sink.abandon()
+                    return last
                 }
                 if waitedSince == nil { waitedSince = now }
-                try? await Task.sleep(for: .milliseconds(5))
+                // Cheap polls of the queue, not of the database, until the reader took a good part.
+                repeat {
+                    try? await Task.sleep(for: .milliseconds(5))
+                } while !sink.hasRoom && !sink.isClosed && ContinuousClock.now - waitedSince! <= patience
             }
         }
     }

@@ -19,6 +19,4 @@ final class MemoryBudget: Sendable {
             return true
         }
     }
-
-    var inUse: Int { used.withLock { $0 } }
 }

@@ -105,7 +105,7 @@ package final class SocketServer: Sendable {
         maxLineBytes: Int = Wire.maxLineBytes,
         maxLineBytesBeforeHello: Int? = nil,
         totalInboundLimit: Int = 256 << 20,
-        totalOutboundLimit: Int = 256 << 20
+        totalOutboundLimit: Int = 64 << 20
     ) throws {
         guard socketPath.utf8.count <= Self.maxPathBytes else { throw SocketServerError.pathTooLong(socketPath) }
         self.maxLineBytesBeforeHello = maxLineBytesBeforeHello

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TaskmonKit
 
 /// Answers protocol requests: decodes each line, asks the scheduler, encodes the answer.
@@ -11,8 +10,6 @@ final class SchedulerService: ConnectionHandler {
     private let onShutdown: @Sendable () -> Void
     /// Opened once recovery is done; requests wait for it.
     private let ready: AsyncGate
-    /// Connections that have said hello with a version we speak.
-    private let greeted = Mutex<Set<Int>>([])
 
     init(
         scheduler: Scheduler, hub: EventHub, stateDirectory: StateDirectory, slots: Int, ready: AsyncGate = AsyncGate(open: true),
@@ -40,7 +37,7 @@ final class SchedulerService: ConnectionHandler {
         guard let method = RPCMethod(rawValue: name) else {
             return Self.errorLine(id: id, RPCError(.methodNotFound, "unknown method \(name)"))
         }
-        if method != .hello && !greeted.withLock({ $0.contains(connection.id) }) {
+        if method != .hello && !connection.isGreeted {
             return Self.errorLine(id: id, RPCError(.helloRequired, "say hello first, with the protocol version (\(Wire.protocolVersion))"))
         }
         do {
@@ -59,7 +56,6 @@ final class SchedulerService: ConnectionHandler {
     }
 
     func connectionClosed(_ connection: ServerConnection) async {
-        _ = greeted.withLock { $0.remove(connection.id) }
         hub.unsubscribe(connection)
     }
 
@@ -71,7 +67,6 @@ final class SchedulerService: ConnectionHandler {
                 throw RPCError(.unsupportedVersion,
                     "unsupported protocol version \(params.version); this scheduler speaks version \(Wire.protocolVersion)")
             }
-            _ = greeted.withLock { $0.insert(connection.id) }
             connection.markGreeted()
             return try Self.resultLine(id: id, HelloResult(
                 version: Wire.protocolVersion, schedulerPID: getpid(), stateDirectory: stateDirectory.path, slots: slots))
@@ -211,4 +206,15 @@ private struct ParamsOnly<P: Decodable>: Decodable {
     var params: P
 }
 
-extension ServerConnection: EventSink {}
+extension ServerConnection: EventSink {
+    var hasRoom: Bool { queuedBytes <= outboundLimit / 2 }
+
+    func abandon() {
+        // Later than the resync notice, so that a reader that wakes up still finds it.
+        let connection = self
+        Task {
+            try? await Task.sleep(for: .seconds(5))
+            connection.close()
+        }
+    }
+}

@@ -25,6 +25,9 @@ final class Store: Sendable {
         configuration.prepareDatabase { db in
             // WAL + NORMAL: a commit survives a scheduler crash; only a power loss may lose the last ones.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A WAL that grew while the disk was full (failed commits, checkpoints that could
+            // not copy) gives its space back once a checkpoint goes through.
+            try db.execute(sql: "PRAGMA journal_size_limit = 16777216")
         }
         // Created here, not by SQLite, so that it is 0600 whatever the umask and never a link
         // someone left in the state dir (SQLite gives -wal and -shm the database's mode).

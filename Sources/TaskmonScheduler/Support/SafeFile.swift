@@ -92,8 +92,8 @@ enum SafeFile {
     }
 
     /// Opens (creating if needed, mode 0600) a file for writing without following a link.
-    static func openPrivateForWriting(_ path: String, flags: Int32 = 0) throws(Refusal) -> Int32 {
-        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | flags, 0o600)
+    static func openPrivateForWriting(_ path: String) throws(Refusal) -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
         guard fd >= 0 else {
             let code = errno
             if code == ELOOP { throw Refusal(description: "\(path) is a symbolic link; refusing to write through it") }

@@ -86,7 +86,9 @@ struct Submit: ParsableCommand {
             let words = command
             guard !words.isEmpty else { throw CLIError("give a spec file, or -- and a command (see taskmon submit --help)", code: 2) }
             guard count >= 1 else { throw CLIError("--count must be at least 1", code: 2) }
-            var spec = JobSpec(name: name ?? words.joined(separator: " "), tasks: [])
+            // A long command makes a long default name: cut it rather than refuse the job.
+            let defaultName = words.joined(separator: " ")
+            var spec = JobSpec(name: name ?? (defaultName.utf8.count > 200 ? String(defaultName.prefix(120)) + "…" : defaultName), tasks: [])
             if let priority {
                 guard let parsed = JobPriority(name: priority) else {
                     throw CLIError("--priority: unknown priority \"\(priority)\"; use low, below_normal, normal, above_normal or high", code: 2)

@@ -7,6 +7,14 @@ enum BackgroundScheduler {
     /// Spawns the scheduler in a session of its own with output to the state dir's log,
     /// then waits until it answers; returns its pid.
     static func start(_ directory: StateDirectory) throws -> Int32 {
+        // Its log goes into the state dir: never into one that others can write (the scheduler
+        // would refuse it anyway, after we had written there).
+        var info = stat()
+        if stat(directory.path, &info) == 0 {
+            guard info.st_uid == geteuid(), info.st_mode & 0o022 == 0 else {
+                throw CLIError("refusing the state dir \(directory.path): it is not a folder of yours that only you can write; choose another with --state-dir")
+            }
+        }
         try? FileManager.default.createDirectory(
             atPath: directory.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).path

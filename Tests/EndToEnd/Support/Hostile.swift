@@ -28,8 +28,7 @@ final class Target: @unchecked Sendable {
     /// Starts the scheduler and waits (up to 10 s) until it answers; false if it did not.
     @discardableResult
     func start(slots: Int = 2, extra: [String] = [], environment: [String: String] = [:], expectAnswer: Bool = true) throws -> Bool {
-        let log = open(directory.path + "/../" + (directory.path as NSString).lastPathComponent + ".log",
-                       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { close(log) }
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
@@ -50,9 +49,12 @@ final class Target: @unchecked Sendable {
         return false
     }
 
-    /// The scheduler's log (kept beside the state dir, so that deleting the dir keeps it).
+    /// Where the scheduler's log goes: beside the state dir, so that deleting the dir keeps it.
+    var logPath: String { directory.path + ".log" }
+
+    /// The scheduler's log.
     var log: String {
-        (try? String(contentsOfFile: directory.path + "/../" + (directory.path as NSString).lastPathComponent + ".log", encoding: .utf8)) ?? ""
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 
     /// Whether the scheduler process is still alive.
@@ -102,7 +104,7 @@ final class Target: @unchecked Sendable {
     func cleanUp() {
         stop()
         try? FileManager.default.removeItem(atPath: directory.path)
-        try? FileManager.default.removeItem(atPath: directory.path + "/../" + (directory.path as NSString).lastPathComponent + ".log")
+        try? FileManager.default.removeItem(atPath: logPath)
     }
 }
 
