@@ -193,3 +193,22 @@ def test_a_resize_while_suspended_is_applied_after_fg(scheduler, binary):
         shell.send("q", 0.5)
     finally:
         shell.close()
+
+
+def test_s_saves_the_tab_and_never_overwrites(scheduler, open_monitor, tmp_path):
+    job = scheduler.submit({"name": "saver", "tasks": [{"name": "w", "command": ["sh", "-c", "echo one; echo two >&2; echo three"]}]})
+    scheduler.wait(job)
+    monitor = open_monitor(100, 30)
+    monitor.open_task("saver", "w", tab=1)
+    monitor.wait_for("three")
+    target = tmp_path / "saved.out"
+    monitor.send("S", 0.3)
+    monitor.wait_for("Save output of task")
+    monitor.send("\x15" + str(target) + "\r", 0.5)
+    monitor.wait_for("saved")
+    assert target.read_text() == "one\nthree\n"
+    # Once more to the same name: refused, the file kept.
+    monitor.send("S", 0.3)
+    monitor.send("\x15" + str(target) + "\r", 0.5)
+    monitor.wait_for("cannot save")
+    assert target.read_text() == "one\nthree\n"
