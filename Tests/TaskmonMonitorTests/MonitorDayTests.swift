@@ -305,7 +305,7 @@ import TaskmonKit
         let plain = String(decoding: MonitorController.osc52("hi", inTmux: false), as: UTF8.self)
         #expect(plain == "\u{1B}]52;c;aGk=\u{07}")
         let tmux = String(decoding: MonitorController.osc52("hi", inTmux: true), as: UTF8.self)
-        #expect(tmux == "\u{1B}Ptmux;\u{1B}\u{1B}]52;c;aGk=\u{07}\u{1B}\\")
+        #expect(tmux == "\u{1B}]52;c;aGk=\u{07}\u{1B}Ptmux;\u{1B}\u{1B}]52;c;aGk=\u{07}\u{1B}\\")
     }
 
     @Test func theJobsListFiltersSortsAndHidesFinishedJobs() {
