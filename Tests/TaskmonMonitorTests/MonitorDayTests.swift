@@ -112,7 +112,7 @@ import TaskmonKit
     // MARK: Defect 8: the footer lists only what works, and text tabs can be searched
 
     @Test func theFooterAndHelpComeFromTheKeymapThatDispatches() {
-        let harness = jobWithTasks([.failed])
+        let harness = jobWithTasks([.failed], width: 120)
         harness.press(.enter)
         harness.receive(.taskLoaded(TaskInfo(jobID: 1, id: 0, name: "t0", status: .failed, attempts: 1,
                                              exception: TaskException(type: "E", message: "m", trace: "a\nb\nneedle here\nc"))))
@@ -135,6 +135,7 @@ import TaskmonKit
         harness.press(.character("/"))
         harness.type("needle")
         harness.press(.enter)
+        #expect(harness.frame()[2].contains("match 1/1"), "\(harness.frame()[2])")
         let y = harness.frame().firstIndex { $0.contains("needle here") }!
         let x = harness.frame()[y].range(of: "needle")!.lowerBound.utf16Offset(in: harness.frame()[y])
         #expect(harness.canvas.style(atX: x, y: y).attributes.contains(.reverse) || harness.canvas.style(atX: x, y: y) != harness.controller.theme.style(for: .text))
@@ -305,7 +306,7 @@ import TaskmonKit
         let plain = String(decoding: MonitorController.osc52("hi", inTmux: false), as: UTF8.self)
         #expect(plain == "\u{1B}]52;c;aGk=\u{07}")
         let tmux = String(decoding: MonitorController.osc52("hi", inTmux: true), as: UTF8.self)
-        #expect(tmux == "\u{1B}Ptmux;\u{1B}\u{1B}]52;c;aGk=\u{07}\u{1B}\\")
+        #expect(tmux == "\u{1B}]52;c;aGk=\u{07}\u{1B}Ptmux;\u{1B}\u{1B}]52;c;aGk=\u{07}\u{1B}\\")
     }
 
     @Test func theJobsListFiltersSortsAndHidesFinishedJobs() {

@@ -163,17 +163,18 @@ extension MonitorController {
 
     var inTmux: Bool { !(environment["TMUX"] ?? "").isEmpty }
 
-    /// OSC 52 ("set the clipboard"), which terminals honour over SSH too; inside tmux wrapped
-    /// in its passthrough so the outer terminal gets it even where tmux does not relay it.
+    /// OSC 52 ("set the clipboard"), which terminals honour over SSH too; inside tmux sent
+    /// twice: as it is (tmux takes it with `set-clipboard on`) and in its passthrough (which
+    /// reaches the outer terminal with `allow-passthrough on`).
     static func osc52(_ text: String, inTmux: Bool) -> [UInt8] {
         let payload = Data(text.utf8.prefix(100_000)).base64EncodedString()
         return terminalSequence("\u{1B}]52;c;\(payload)\u{07}", inTmux: inTmux)
     }
 
-    /// A sequence for the outer terminal, through tmux's passthrough when in tmux.
+    /// A sequence for the outer terminal; in tmux also wrapped in its passthrough.
     static func terminalSequence(_ sequence: String, inTmux: Bool) -> [UInt8] {
         guard inTmux else { return Array(sequence.utf8) }
-        return Array(("\u{1B}Ptmux;" + sequence.replacingOccurrences(of: "\u{1B}", with: "\u{1B}\u{1B}") + "\u{1B}\\").utf8)
+        return Array((sequence + "\u{1B}Ptmux;" + sequence.replacingOccurrences(of: "\u{1B}", with: "\u{1B}\u{1B}") + "\u{1B}\\").utf8)
     }
 
     // MARK: Notifications

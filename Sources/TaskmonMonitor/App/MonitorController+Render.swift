@@ -124,7 +124,8 @@ extension MonitorController {
     }
 
     private func drawHelp(_ canvas: inout Canvas, top scroll: Int, context: RenderContext) {
-        let boxWidth = min(canvas.width - 2, 90)
+        // Full width on a narrow terminal, so no sliver of the screen below shows at its sides.
+        let boxWidth = canvas.width <= 92 ? canvas.width : 90
         let lines = helpLines(width: boxWidth - 2)
         let boxHeight = min(canvas.height - 2, lines.count + 2)
         let visible = max(1, boxHeight - 2)

@@ -27,15 +27,17 @@ extension TaskRowInfo {
     }
 }
 
-/// A task's note for a one-line listing: its ``TaskRowInfo/shortMessage``, followed by what a
-/// full task adds (the exception's message, the cancellation message, the result).
+/// A task's note for a one-line listing: its exception (`ValueError: bad frame`), else its
+/// ``TaskRowInfo/shortMessage`` followed by what a full task adds (the cancellation message,
+/// the result).
 package enum TaskNote {
     package static func line(_ task: TaskInfo) -> String {
         let short = TaskRowInfo(task).shortMessage
         var detail: String?
         switch task.status {
         case .failed, .environmentError, .timedOut, .interrupted:
-            detail = task.exception?.message
+            // The exception says it best, in its own words: `ValueError: bad frame`.
+            if let exception = task.exception { return "\(exception.type): \(exception.message)" }
         case .canceled, .canceling:
             detail = task.cancellationMessage
         case .completed:

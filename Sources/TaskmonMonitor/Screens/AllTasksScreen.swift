@@ -12,6 +12,8 @@ struct AllTasksScreen {
     private var regex: NSRegularExpression?
     var marks: Set<TaskRef> = []
     private(set) var order: [TaskRef] = []
+    /// Row of each task in `order`, by cursor id: built with the order, not per frame.
+    private var rowOf: [Int: Int] = [:]
     private(set) var pageHeight = 1
     private var computedFor: (revisions: [UInt64], filter: Set<TaskStatus>, sort: TaskOrdering.SortKey, pattern: String?)?
     private var computedAt = Date.distantPast
@@ -72,14 +74,14 @@ struct AllTasksScreen {
             entries.sort { (duration($0.row), -key($0).0) > (duration($1.row), -key($1).0) }
         }
         order = entries.map(\.ref)
+        rowOf = Dictionary(uniqueKeysWithValues: order.enumerated().map { (Self.id($0.element), $0.offset) })
     }
 
     mutating func settle(_ model: MonitorModel, now: Date) {
         update(model, now: now)
         let order = order
-        var index: [Int: Int] = [:]
-        if cursor.selectedID != nil { for (row, ref) in order.enumerated() { index[Self.id(ref)] = row } }
-        _ = cursor.settle(count: order.count, height: max(1, pageHeight - 1), indexOf: { index[$0] }, idAt: { Self.id(order[$0]) })
+        let rowOf = rowOf
+        _ = cursor.settle(count: order.count, height: max(1, pageHeight - 1), indexOf: { rowOf[$0] }, idAt: { Self.id(order[$0]) })
     }
 
     mutating func move(by delta: Int) {

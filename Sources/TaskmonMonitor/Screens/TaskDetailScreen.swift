@@ -96,7 +96,8 @@ struct TaskDetailScreen {
             { $0 == tab ? " \($0.rawValue + 1) \($0.shortTitle)\(badge($0)) " : " \($0.rawValue + 1)\(badge($0)) " },
         ]
         var labels = DetailTab.allCases.map(styles[0])
-        for style in styles.dropFirst() where labels.reduce(0, { $0 + Canvas.measure($1) + 1 }) + 1 > canvas.width {
+        // Eight columns stay free for the position and search status at the bar's right end.
+        for style in styles.dropFirst() where labels.reduce(0, { $0 + Canvas.measure($1) + 1 }) + 9 > canvas.width {
             labels = DetailTab.allCases.map(style)
         }
         var x = 1
@@ -151,9 +152,22 @@ struct TaskDetailScreen {
             y += 1
             index += 1
         }
-        if rows.count > bodyHeight, canvas.width - 16 > tabsEnd {
-            var position = "\(min(rows.count, first + 1))–\(min(rows.count, first + bodyHeight))/\(rows.count)"
-            if let query = textSearch { position = "/\(query) · " + position }
+        let searching = textSearch.map { !$0.isEmpty } ?? false
+        if rows.count > bodyHeight || searching, canvas.width - 8 > tabsEnd {
+            var position = rows.count > bodyHeight ? "\(min(rows.count, first + 1))–\(min(rows.count, first + bodyHeight))/\(rows.count)" : ""
+            if let query = textSearch, searching {
+                // Which matching line `n` is at, of how many: `match 2/5`.
+                let matching = rows.filter { row in
+                    row.glyphs.lowerBound == 0 && row.display.text.range(of: query, options: .caseInsensitive) != nil
+                }.map(\.line)
+                var search = "/\(query)"
+                if let current = textMatchLine, let index = matching.firstIndex(of: current) {
+                    search += " · match \(index + 1)/\(matching.count)"
+                } else {
+                    search += " · \(matching.count) line\(matching.count == 1 ? "" : "s")"
+                }
+                position = position.isEmpty ? search : search + " · " + position
+            }
             let room = min(Canvas.measure(position), canvas.width - tabsEnd - 1)
             canvas.cell(position, x: canvas.width - room - 1, y: 2, width: room, style: context.style(.muted), alignRight: true)
         }

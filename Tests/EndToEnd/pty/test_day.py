@@ -171,3 +171,44 @@ def test_marks_and_one_confirmation_retry_many_tasks(scheduler, open_monitor):
         while scheduler.task(job, task)["attempts"] < 2 and time.time() < deadline:
             time.sleep(0.05)
         assert scheduler.task(job, task)["attempts"] == 2
+
+
+def test_a_resize_while_suspended_is_applied_after_fg(scheduler, binary):
+    """Ctrl-Z in a shell, resize the terminal, `fg`: the monitor redraws at the new size
+    without waiting for a key (no SIGWINCH reaches a stopped job; SIGCONT does)."""
+    scheduler.submit({"name": "suspended-job", "tasks": [{"name": "t", "command": ["true"]}]})
+    env = {key: value for key, value in scheduler.env.items() if key != "NO_COLOR"}
+    env["PS1"] = "$ "
+    shell = MonitorSession("/bin/bash", env, 100, 30, args=("--norc", "--noprofile", "-i"))
+    try:
+        shell.wait_for("$")
+        shell.send("%s 2>/dev/null\r" % binary, 0.5)
+        shell.wait_for("suspended-job")
+        shell.send("\x1a", 0.5)
+        shell.wait_for("Stopped")
+        shell.resize(120, 40)
+        shell.send("fg\r", 0.5)
+        # The footer is drawn on the new last row, and the header spans the new width.
+        shell.wait_until(lambda: "q quit" in shell.line(39), timeout=10, what="footer on row 40 after fg")
+        shell.send("q", 0.5)
+    finally:
+        shell.close()
+
+
+def test_s_saves_the_tab_and_never_overwrites(scheduler, open_monitor, tmp_path):
+    job = scheduler.submit({"name": "saver", "tasks": [{"name": "w", "command": ["sh", "-c", "echo one; echo two >&2; echo three"]}]})
+    scheduler.wait(job)
+    monitor = open_monitor(100, 30)
+    monitor.open_task("saver", "w", tab=1)
+    monitor.wait_for("three")
+    target = tmp_path / "saved.out"
+    monitor.send("S", 0.3)
+    monitor.wait_for("Save output of task")
+    monitor.send("\x15" + str(target) + "\r", 0.5)
+    monitor.wait_for("saved")
+    assert target.read_text() == "one\nthree\n"
+    # Once more to the same name: refused, the file kept.
+    monitor.send("S", 0.3)
+    monitor.send("\x15" + str(target) + "\r", 0.5)
+    monitor.wait_for("cannot save")
+    assert target.read_text() == "one\nthree\n"
