@@ -232,6 +232,10 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
     public var statusCounts: [String: Int]
     /// The number of the last event these figures already reflect.
     public var lastSeq: UInt64
+    /// What runs the tasks (`local`, `slurm`), and why it cannot right now (slurmctld down);
+    /// nil from a scheduler that does not say / when all is well.
+    public var backend: String?
+    public var backendProblem: String?
     public init(pid: Int32, stateDirectory: String, slots: Int, busySlots: Int, queued: Int, jobs: Int,
                 statusCounts: [String: Int], lastSeq: UInt64) {
         self.pid = pid
@@ -251,5 +255,7 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
         case queued, jobs
         case statusCounts = "status_counts"
         case lastSeq = "last_seq"
+        case backend
+        case backendProblem = "backend_problem"
     }
 }

@@ -96,7 +96,8 @@ extension Lifecycle {
                     $0.endRequest = .cancel(message: message, reason: reason)
                     $0.endRequestedAt = now
                 }
-                if run.startedAt != nil { effects.append(.signal(handle, SIGKILL)) }
+                // Not started yet: a backend that queues launches withdraws it.
+                effects.append(.signal(handle, SIGKILL))
             }
         }
         return count
@@ -156,6 +157,8 @@ extension Lifecycle {
             for task in job.tasks {
                 switch task.status {
                 case .assigned, .running:
+                    // Adopted by the backend just before (a cluster job that ran on): it goes on.
+                    if handleByTask[task.key] != nil { continue }
                     if let pid = task.pid { effects.append(.killOrphan(pid: pid, task.key)) }
                     move(task.key, to: .interrupted) {
                         $0.finishedAt = now.wall

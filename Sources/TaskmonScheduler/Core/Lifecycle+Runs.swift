@@ -29,6 +29,8 @@ extension Lifecycle {
             lost(handle, reason: reason, at: at)
         case .outputComplete:
             break
+        case .queued, .canceledOutside, .environmentFailed:
+            applyClusterReport(report)
         }
     }
 
@@ -281,7 +283,11 @@ extension Lifecycle {
             $0.endRequest = request
             $0.endRequestedAt = now
         }
-        guard run.startedAt != nil else { return }
+        guard run.startedAt != nil else {
+            // Not started yet: a backend that queues launches (a cluster) withdraws it now.
+            effects.append(.signal(handle, SIGTERM))
+            return
+        }
         updateRun(handle) { $0.killAt = now + grace }
         effects.append(.signal(handle, SIGTERM))
     }

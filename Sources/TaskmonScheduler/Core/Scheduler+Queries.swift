@@ -3,13 +3,18 @@ import TaskmonKit
 
 extension Scheduler {
     func listJobs() -> JobList {
-        JobList(jobs: jobOrder.compactMap { jobs[$0]?.info(includeTasks: false) }, lastSeq: stateSeq)
+        JobList(jobs: jobOrder.compactMap { id in
+            var info = jobs[id]?.info(includeTasks: false)
+            info?.backend = backend.name
+            return info
+        }, lastSeq: stateSeq)
     }
 
     func job(_ id: JobID, includeTasks: Bool, offset: Int = 0, limit: Int? = nil, rowsOnly: Bool = false) throws(SchedulerRequestError) -> JobInfo {
         guard let job = jobs[id] else { throw SchedulerRequestError(code: .notFound, description: "no job \(id)") }
         var info = job.info(includeTasks: false)
         info.lastSeq = stateSeq
+        info.backend = backend.name
         if includeTasks {
             let start = min(max(0, offset), job.tasks.count)
             let end = limit.map { min(job.tasks.count, start + max(0, $0)) } ?? job.tasks.count
@@ -61,10 +66,13 @@ extension Scheduler {
         }
         var named: [String: Int] = [:]
         for status in TaskStatus.allCases where counts[status.rawValue] > 0 { named[status.name] = counts[status.rawValue] }
-        return SchedulerStatus(
+        var status = SchedulerStatus(
             pid: getpid(), stateDirectory: configuration.stateDirectory.path, slots: configuration.slots,
             busySlots: busySlots, queued: counts[TaskStatus.submitted.rawValue], jobs: jobs.count,
             statusCounts: named, lastSeq: stateSeq)
+        status.backend = backend.name
+        status.backendProblem = (backend as? SlurmBackend)?.problem
+        return status
     }
 }
 

@@ -84,7 +84,21 @@ actor Scheduler {
     }
 
     func recover() {
-        let recovered = lifecycle.recover(at: clock.now())
+        // Runs a cluster went on with while no scheduler ran are taken back first; the rest
+        // of what was ASSIGNED or RUNNING is interrupted below.
+        let now = clock.now()
+        var adopted = 0
+        for (key, detail, request) in lifecycle.adoptionCandidates() {
+            let handle = lifecycle.adoptRun(key, detail, at: now)
+            if backend.adopt(handle, detail, request) {
+                if let channel = request.channelPath { channels[handle] = ChannelReader(path: channel) }
+                adopted += 1
+            } else {
+                lifecycle.abandonAdoption(handle)
+            }
+        }
+        if adopted > 0 { logger.notice("re-attached to \(adopted) task(s) still in the \(backend.name) backend") }
+        let recovered = lifecycle.recover(at: now)
         if recovered > 0 { logger.notice("recovered \(recovered) task(s) left unfinished by the last scheduler") }
         settle()
     }
@@ -92,6 +106,16 @@ actor Scheduler {
     /// Stops dispatching, asks every run to stop and waits up to the grace period (then SIGKILL,
     /// then up to 2 s more); what was running is INTERRUPTED and queued again for the next start.
     func shutdown() async {
+        if backend.runsOutliveScheduler {
+            // A cluster's runs go on; the next scheduler adopts them. Launches already asked
+            // for are submitted (close), and what they report is committed before we stop.
+            lifecycle.shuttingDown = true
+            await backend.close()
+            drainReports()
+            ticker?.cancel()
+            await commits.flushed()
+            return
+        }
         lifecycle.beginShutdown(at: clock.now())
         settle()
         await waitForRuns(until: clock.now() + configuration.cancelGracePeriod)
@@ -147,7 +171,7 @@ actor Scheduler {
         handedOverSeq += UInt64(events.count)
     }
 
-    private func drainReports() {
+    func drainReports() {
         for report in inbox.drain() {
             var stderrTail = ""
             if case .exited(let handle, let termination, _, _) = report, let run = lifecycle.runs[handle] {

@@ -48,7 +48,7 @@ public final class SchedulerServer: Sendable {
         let hub = EventHub(lastSeq: snapshot.lastSeq, store: store)
         let scheduler = Scheduler(configuration: configuration, store: store, snapshot: snapshot, hub: hub, logger: logger)
         let inbox = BackendInbox(wake: { [weak scheduler] in scheduler?.reportsArrived() })
-        await scheduler.attach(try makeBackend(configuration, inbox: inbox), inbox: inbox)
+        await scheduler.attach(try await makeBackend(configuration, inbox: inbox), inbox: inbox)
         await scheduler.recover()
 
         let shutdownRequest = Mutex<SchedulerServer?>(nil)
@@ -72,10 +72,18 @@ public final class SchedulerServer: Sendable {
     }
 
     /// The backend the configuration asks for.
-    private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox) throws -> any Backend {
+    private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox) async throws -> any Backend {
         switch configuration.backend {
         case .local:
-            LocalBackend(inbox: inbox, clock: configuration.clock)
+            return LocalBackend(inbox: inbox, clock: configuration.clock)
+        case .slurm(let settings):
+            try SpoolCheck.writable(configuration.stateDirectory.outputPath)
+            do {
+                return try await SlurmBackend.connect(
+                    settings, inbox: inbox, clock: configuration.clock, environment: configuration.baseEnvironment)
+            } catch let error as SlurmSetupError {
+                throw SchedulerStartError(description: error.description)
+            }
         }
     }
 

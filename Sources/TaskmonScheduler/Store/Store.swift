@@ -90,6 +90,12 @@ final class Store: Sendable {
         migrator.registerMigration("v2-task-host") { db in
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN host TEXT")
         }
+        // Where a cluster runs the task (its Slurm id), so that a restart can adopt the run,
+        // and why it waits there.
+        migrator.registerMigration("v3-run-detail") { db in
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN run_detail TEXT")
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN message TEXT")
+        }
         return migrator
     }
 
@@ -139,8 +145,9 @@ final class Store: Sendable {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO tasks (job_id, idx, name, command, env, cwd, status, attempts, interrupted_retry_attempts,
                 pid, submitted_at, assigned_at, started_at, finished_at, exit_code, signal, progress_percent,
-                progress_info, result, exception, cancellation_message, cancellation_reason, warnings, output_prefix, host)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                progress_info, result, exception, cancellation_message, cancellation_reason, warnings, output_prefix, host,
+                run_detail, message)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for task in job.tasks {
             let fixed: StatementArguments = [
@@ -164,7 +171,7 @@ final class Store: Sendable {
         UPDATE tasks SET status = ?, attempts = ?, interrupted_retry_attempts = ?, pid = ?, submitted_at = ?,
             assigned_at = ?, started_at = ?, finished_at = ?, exit_code = ?, signal = ?, progress_percent = ?,
             progress_info = ?, result = ?, exception = ?, cancellation_message = ?, cancellation_reason = ?,
-            warnings = ?, output_prefix = ?, host = ?
+            warnings = ?, output_prefix = ?, host = ?, run_detail = ?, message = ?
         WHERE job_id = ? AND idx = ?
         """
 
@@ -177,6 +184,7 @@ final class Store: Sendable {
             task.exitCode, task.signal, task.progress?.percent, task.progress?.info,
             task.result.flatMap(json), task.exception.flatMap(json), task.cancellationMessage,
             task.cancellationReason.rawValue, task.warnings.isEmpty ? nil : json(task.warnings), task.outputPrefix, task.host,
+            task.runDetail.flatMap(json), task.message,
         ]
     }
 
@@ -286,6 +294,8 @@ final class Store: Sendable {
             cancellationReason: CancellationReason(rawValue: row["cancellation_reason"]) ?? .none,
             warnings: decode([String].self, "warnings") ?? [], outputPrefix: row["output_prefix"])
         task.host = row["host"]
+        task.runDetail = decode(RunDetail.self, "run_detail")
+        task.message = row["message"]
         return task
     }
 

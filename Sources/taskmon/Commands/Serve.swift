@@ -11,8 +11,25 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var state: StateDirOption
 
-    @Option(help: "Host processes to run at once (default: the number of cores).")
-    var slots: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Tasks to run at once (default: the number of cores; with --backend slurm, 10000 handed to Slurm at once).")
+    var slots: Int?
+
+    @Option(help: "What runs the tasks: local (host processes here) or slurm (job arrays on a Slurm cluster).")
+    var backend: BackendName = .local
+
+    @Option(help: ArgumentHelp("Slurm partition to submit to (default: the cluster's default).", valueName: "name"))
+    var partition: String?
+
+    @Option(help: ArgumentHelp("The slurm.conf Slurm's commands read (default: $SLURM_CONF).", valueName: "file"))
+    var slurmConf: String?
+
+    @Option(help: ArgumentHelp(
+        "Where task output and channels go (default: the state dir's output folder); with Slurm it must be on a filesystem the compute nodes share.",
+        valueName: "dir"))
+    var spool: String?
+
+    @Option(help: ArgumentHelp("Seconds between the Slurm backend's squeue polls.", valueName: "seconds"))
+    var pollInterval: Double = 1
 
     @Option(help: "Seconds between SIGTERM and SIGKILL when a running task is canceled.")
     var killGrace: Double = 5
@@ -21,7 +38,15 @@ struct Serve: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
+        if let slots, slots < 1 { throw ValidationError("--slots must be at least 1") }
+        guard pollInterval >= 0.05, pollInterval <= 3600 else { throw ValidationError("--poll-interval must be between 0.05 and 3600 seconds") }
+        if backend == .local, partition != nil || slurmConf != nil {
+            throw ValidationError("--partition and --slurm-conf need --backend slurm")
+        }
+        if let slurmConf, !FileManager.default.isReadableFile(atPath: slurmConf) {
+            throw ValidationError("--slurm-conf \(slurmConf): no such readable file")
+        }
+        if let spool, !spool.hasPrefix("/") { throw ValidationError("--spool must be an absolute path (compute nodes see it too)") }
         guard killGrace >= 0 else { throw ValidationError("--kill-grace must not be negative") }
     }
 
@@ -33,9 +58,17 @@ struct Serve: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         let ownFolder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
         environment["PATH"] = ownFolder + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
-        let configuration = SchedulerConfiguration(
-            stateDirectory: state.directory, slots: slots,
+        if let slurmConf { environment["SLURM_CONF"] = URL(fileURLWithPath: slurmConf).standardizedFileURL.path }
+        var directory = state.directory
+        if let spool { directory = StateDirectory(path: directory.path, spool: spool) }
+        var configuration = SchedulerConfiguration(
+            stateDirectory: directory, slots: slots ?? (backend == .slurm ? 10_000 : ProcessInfo.processInfo.activeProcessorCount),
             cancelGracePeriod: .milliseconds(Int64(killGrace * 1000)), baseEnvironment: environment)
+        if backend == .slurm {
+            configuration.backend = .slurm(SlurmSettings(
+                partition: partition, slurmConf: environment["SLURM_CONF"],
+                pollInterval: .milliseconds(Int64(pollInterval * 1000))))
+        }
         let server: SchedulerServer
         do {
             server = try await SchedulerServer.start(configuration, logger: logger)
@@ -53,6 +86,11 @@ struct Serve: AsyncParsableCommand {
         await server.waitUntilStopped()
         signals.forEach { $0.cancel() }
     }
+}
+
+/// `--backend`'s values.
+enum BackendName: String, ExpressibleByArgument, CaseIterable {
+    case local, slurm
 }
 
 struct Shutdown: ParsableCommand {

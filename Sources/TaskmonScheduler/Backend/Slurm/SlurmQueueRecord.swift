@@ -1,0 +1,102 @@
+import Foundation
+import Glibc
+
+/// One line of the backend's `squeue` poll: one array element.
+struct SlurmQueueRecord: Sendable, Equatable {
+    /// The array's job id (`12345` of `12345_7`).
+    var arrayJobID: String
+    /// The element's index; a pending range not yet split (`4-7,9%3`) gives one record per index.
+    var index: Int
+    var state: String
+    var reason: String
+    /// The raw wait status (`exit_code`): `raw & 0x7f` a signal, else `raw >> 8` the exit code.
+    var rawExit: Int32
+    /// Seconds since 1970 on the wall clock; nil when Slurm says N/A, NONE or Unknown.
+    var startTime: Double?
+    var endTime: Double?
+    var nodes: String
+
+    /// The `-O` format the parser reads: `|` after each field.
+    static let format = "ArrayJobID:|,ArrayTaskID:|,State:|,Reason:|,exit_code:|,StartTime:|,EndTime:|,NodeList:|"
+
+    /// The records of a poll's output; lines it cannot read are skipped (a job that is not an
+    /// array, someone else's format).
+    static func parse(_ text: String) -> [SlurmQueueRecord] {
+        var records: [SlurmQueueRecord] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count >= 8, !fields[0].isEmpty, Int(fields[0]) != nil else { continue }
+            let base = SlurmQueueRecord(
+                arrayJobID: fields[0], index: 0, state: fields[2], reason: fields[3], rawExit: Int32(fields[4]) ?? 0,
+                startTime: time(fields[5]), endTime: time(fields[6]), nodes: fields[7])
+            for index in indices(fields[1]) {
+                var record = base
+                record.index = index
+                records.append(record)
+            }
+        }
+        return records
+    }
+
+    /// `7` → [7]; `4-7,9%3` → [4, 5, 6, 7, 9]; `N/A` (not an array) → [].
+    static func indices(_ text: String) -> [Int] {
+        let list = text.split(separator: "%").first.map(String.init) ?? ""
+        var result: [Int] = []
+        for part in list.split(separator: ",") {
+            let bounds = part.split(separator: "-").compactMap { Int($0) }
+            if bounds.count == 1 {
+                result.append(bounds[0])
+            } else if bounds.count == 2, bounds[0] <= bounds[1], bounds[1] - bounds[0] < 1_000_000 {
+                result.append(contentsOf: bounds[0]...bounds[1])
+            }
+        }
+        return result
+    }
+
+    /// Slurm's `2026-12-01T21:57:14` (local time, whole seconds) as seconds since 1970.
+    static func time(_ text: String) -> Double? {
+        let parts = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int32($0) }
+        guard parts.count == 6, parts[0] > 1970 else { return nil }
+        var fields = tm()
+        fields.tm_year = parts[0] - 1900
+        fields.tm_mon = parts[1] - 1
+        fields.tm_mday = parts[2]
+        fields.tm_hour = parts[3]
+        fields.tm_min = parts[4]
+        fields.tm_sec = parts[5]
+        fields.tm_isdst = -1
+        let seconds = mktime(&fields)
+        return seconds == -1 ? nil : Double(seconds)
+    }
+}
+
+/// What a Slurm state means for a taskmon run.
+enum SlurmStateMeaning: Equatable {
+    /// Waiting in Slurm's queue.
+    case waiting
+    /// Started (running, completing, suspended).
+    case running
+    /// Ended on its own: completed, failed, killed.
+    case ended
+    case timedOut
+    case cancelled
+    /// The cluster lost it (node failure, preemption, boot failure): retried by taskmon.
+    case lost
+    /// A state this table does not know: left alone until it changes.
+    case unknown
+
+    /// The table in the README's Slurm section.
+    init(state: String) {
+        // `CANCELLED by 0` and the like: the first word is the state.
+        let word = state.split(separator: " ").first.map(String.init) ?? state
+        switch word {
+        case "PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "CONFIGURING": self = .waiting
+        case "RUNNING", "COMPLETING", "SUSPENDED", "STOPPED", "SIGNALING", "RESIZING", "STAGE_OUT": self = .running
+        case "COMPLETED", "FAILED", "OUT_OF_MEMORY", "SPECIAL_EXIT": self = .ended
+        case "TIMEOUT", "DEADLINE": self = .timedOut
+        case "CANCELLED": self = .cancelled
+        case "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "REVOKED": self = .lost
+        default: self = .unknown
+        }
+    }
+}
