@@ -58,16 +58,16 @@ final class ServedTaskmon: @unchecked Sendable {
     private let lock = NSLock()
     private var pid: pid_t?
 
-    /// `cluster` nil: the local backend (for comparison).
-    init(cluster: SlurmTestCluster?, extra: [String] = []) {
+    /// `cluster` nil: the local backend (for comparison). `environment` is added to serve's.
+    init(cluster: SlurmTestCluster?, extra: [String] = [], environment added: [String: String] = [:]) {
         directory = StateDirectory(path: makeTempFolder("tmss"))
         var arguments = ["serve", "--state-dir", directory.path, "--kill-grace", "1"]
         if let cluster {
             arguments += ["--backend", "slurm", "--slurm-conf", cluster.slurmConf, "--poll-interval", "0.2"]
-            environment = cluster.environment
+            environment = cluster.environment.merging(added) { $1 }
         } else {
             arguments += ["--slots", "4"]
-            environment = [:]
+            environment = added
         }
         self.arguments = arguments + extra
     }
@@ -170,11 +170,11 @@ final class ServedTaskmon: @unchecked Sendable {
 
 /// Starts a cluster and a Slurm-backed scheduler, runs `body`, and stops both (also on failure).
 func withSlurmScheduler(
-    _ tunables: [String: String] = [:], extra: [String] = [],
+    _ tunables: [String: String] = [:], extra: [String] = [], environment: [String: String] = [:],
     _ body: (SlurmTestCluster, ServedTaskmon) async throws -> Void
 ) async throws {
     let cluster = try await SlurmTestCluster.start(tunables)
-    let scheduler = ServedTaskmon(cluster: cluster, extra: extra)
+    let scheduler = ServedTaskmon(cluster: cluster, extra: extra, environment: environment)
     do {
         try await scheduler.start()
         try await body(cluster, scheduler)
