@@ -111,8 +111,20 @@ func spawn(_ argv: [String], environment: [String: String], stdout: Int32, stder
         cArgs.forEach { free($0) }
         cEnv.forEach { free($0) }
     }
+    // Signals as a fresh process has them: test threads may block some, and ignored ones
+    // survive exec; a daemon started with SIGTERM blocked would never stop when asked.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    var allSignals = sigset_t()
+    withUnsafeMutableBytes(of: &allSignals) { _ = $0.initializeMemory(as: UInt8.self, repeating: 0xFF) }
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
     var pid: pid_t = 0
-    let result = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, cEnv)
+    let result = posix_spawnp(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
     guard result == 0 else { throw SlurmTestError("cannot start \(argv[0]): \(String(cString: strerror(result)))") }
     return pid
 }

@@ -77,8 +77,21 @@ struct SlurmCommand: Sendable {
             cArgs.forEach { free($0) }
             cEnv.forEach { free($0) }
         }
+        // Signals as a fresh process has them: the calling thread may block some (GCD and test
+        // threads do), and ignored ones survive exec; a daemon or tool started with SIGTERM
+        // blocked would never stop when asked.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        withUnsafeMutableBytes(of: &allSignals) { _ = $0.initializeMemory(as: UInt8.self, repeating: 0xFF) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, cArgs, cEnv)
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, cArgs, cEnv)
         close(out[1])
         close(err[1])
         guard spawned == 0 else {
