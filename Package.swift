@@ -51,6 +51,8 @@ let package = Package(
                 "TaskmonScheduler",
                 "TaskmonMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `[serve]` in config.toml.
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .executableTarget(

@@ -19,6 +19,15 @@ struct SlurmControlTests {
             try await eventually("16 tasks running") { try await slurm.job(id).count(.running) >= 16 }
             let waiting = try await slurm.job(id).tasks!.first { $0.status == .assigned }
             #expect(waiting != nil, "some tasks wait in Slurm's queue")
+            // Why it waits, in plain words (Slurm says Resources or Priority).
+            if let waiting {
+                try await eventually("a pending reason on task \(waiting.id)", within: 30) {
+                    try await slurm.task(id, waiting.id).message?.contains("Slurm's queue") == true
+                }
+                // Its Slurm id is known (and stored for a restart) while it waits.
+                let host = try await slurm.task(id, waiting.id).host ?? ""
+                #expect(host.split(separator: "_").count == 2 && host.split(separator: "_").allSatisfy { Int($0) != nil }, "\(host)")
+            }
 
             // A bare scancel of a running element: CANCELED, and the message says it came from outside.
             let victim = try await slurm.task(id, 0)

@@ -14,8 +14,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Tasks to run at once (default: the number of cores; with --backend slurm, 10000 handed to Slurm at once).")
     var slots: Int?
 
-    @Option(help: "What runs the tasks: local (host processes here) or slurm (job arrays on a Slurm cluster).")
-    var backend: BackendName = .local
+    @Option(help: "What runs the tasks: local (host processes here, the default) or slurm (job arrays on a Slurm cluster).")
+    var backend: BackendName?
 
     @Option(help: ArgumentHelp("Slurm partition to submit to (default: the cluster's default).", valueName: "name"))
     var partition: String?
@@ -28,8 +28,8 @@ struct Serve: AsyncParsableCommand {
         valueName: "dir"))
     var spool: String?
 
-    @Option(help: ArgumentHelp("Seconds between the Slurm backend's squeue polls.", valueName: "seconds"))
-    var pollInterval: Double = 1
+    @Option(help: ArgumentHelp("Seconds between the Slurm backend's squeue polls (default 1).", valueName: "seconds"))
+    var pollInterval: Double?
 
     @Option(help: "Seconds between SIGTERM and SIGKILL when a running task is canceled.")
     var killGrace: Double = 5
@@ -38,15 +38,6 @@ struct Serve: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        if let slots, slots < 1 { throw ValidationError("--slots must be at least 1") }
-        guard pollInterval >= 0.05, pollInterval <= 3600 else { throw ValidationError("--poll-interval must be between 0.05 and 3600 seconds") }
-        if backend == .local, partition != nil || slurmConf != nil {
-            throw ValidationError("--partition and --slurm-conf need --backend slurm")
-        }
-        if let slurmConf, !FileManager.default.isReadableFile(atPath: slurmConf) {
-            throw ValidationError("--slurm-conf \(slurmConf): no such readable file")
-        }
-        if let spool, !spool.hasPrefix("/") { throw ValidationError("--spool must be an absolute path (compute nodes see it too)") }
         guard killGrace >= 0 else { throw ValidationError("--kill-grace must not be negative") }
     }
 
@@ -58,16 +49,24 @@ struct Serve: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         let ownFolder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
         environment["PATH"] = ownFolder + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
-        if let slurmConf { environment["SLURM_CONF"] = URL(fileURLWithPath: slurmConf).standardizedFileURL.path }
+        // The command line first, then `[serve]` in the config file, then the defaults.
+        let settings: ServeSettings
+        do {
+            settings = try ServeSettings.resolve(self, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            printError("taskmon: \(error)")
+            throw ExitCode(2)
+        }
+        if let slurmConf = settings.slurmConf { environment["SLURM_CONF"] = slurmConf }
         var directory = state.directory
-        if let spool { directory = StateDirectory(path: directory.path, spool: spool) }
+        if let spool = settings.spool { directory = StateDirectory(path: directory.path, spool: spool) }
         var configuration = SchedulerConfiguration(
-            stateDirectory: directory, slots: slots ?? (backend == .slurm ? 10_000 : ProcessInfo.processInfo.activeProcessorCount),
+            stateDirectory: directory, slots: settings.slots,
             cancelGracePeriod: .milliseconds(Int64(killGrace * 1000)), baseEnvironment: environment)
-        if backend == .slurm {
+        if settings.backend == .slurm {
             configuration.backend = .slurm(SlurmSettings(
-                partition: partition, slurmConf: environment["SLURM_CONF"],
-                pollInterval: .milliseconds(Int64(pollInterval * 1000))))
+                partition: settings.partition, slurmConf: environment["SLURM_CONF"],
+                pollInterval: .milliseconds(Int64(settings.pollInterval * 1000))))
         }
         let server: SchedulerServer
         do {
@@ -86,11 +85,6 @@ struct Serve: AsyncParsableCommand {
         await server.waitUntilStopped()
         signals.forEach { $0.cancel() }
     }
-}
-
-/// `--backend`'s values.
-enum BackendName: String, ExpressibleByArgument, CaseIterable {
-    case local, slurm
 }
 
 struct Shutdown: ParsableCommand {
