@@ -8,19 +8,26 @@ import TaskmonKit
 private let clusterScript = FileManager.default.currentDirectoryPath + "/Scripts/slurm-cluster"
 
 /// Runs a command line with `environment` added; its stdout, or nil when it fails.
+/// posix_spawn and waitpid, not Foundation.Process, which at times never notices that a
+/// shell whose children daemonized has exited.
 @discardableResult
 private func shell(_ command: String, environment: [String: String] = [:]) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+    let outputPath = "\(benchRoot)/shell-\(getpid()).out"
+    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let argv = ["/bin/sh", "-c", "exec >'\(outputPath)' 2>/dev/null </dev/null; " + command]
+    let cArgs = argv.map { strdup($0) } + [nil]
+    let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        cArgs.forEach { free($0) }
+        cEnv.forEach { free($0) }
+        unlink(outputPath)
+    }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, "/bin/sh", nil, nil, cArgs, cEnv) == 0 else { return nil }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    guard status == 0 else { return nil }
+    return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
 }
 
 /// CPU seconds (user + system) a process has used so far.
@@ -40,7 +47,8 @@ private final class SlurmBenchCluster {
     init() throws {
         var template = Array("/tmp/tmbench-XXXXXX".utf8CString)
         folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        guard shell("'\(clusterScript)' start '\(folder)'", environment: ["OVERSUBSCRIBE": "FORCE:8"]) != nil else {
+        // Output to /dev/null: the daemons it starts would hold a pipe open for ever.
+        guard shell("'\(clusterScript)' start '\(folder)' >/dev/null 2>&1", environment: ["OVERSUBSCRIBE": "FORCE:8"]) != nil else {
             throw BenchError("the test cluster did not start (see \(folder)/log)")
         }
     }
@@ -50,7 +58,7 @@ private final class SlurmBenchCluster {
     }
 
     func stop() {
-        shell("'\(clusterScript)' stop '\(folder)'")
+        shell("'\(clusterScript)' stop '\(folder)' >/dev/null 2>&1")
         try? FileManager.default.removeItem(atPath: folder)
     }
 }
@@ -98,7 +106,7 @@ private func waitFor(_ seconds: Double, _ condition: () throws -> Bool) rethrows
 }
 
 func slurmBench() throws {
-    guard shell("command -v slurmctld && command -v sbatch") != nil else {
+    guard shell("command -v slurmctld && command -v sbatch >/dev/null") != nil else {
         line("## Slurm: skipped — Slurm is not installed (apt-get install slurmctld slurmd slurm-client munge)")
         return
     }

@@ -7,8 +7,11 @@ extension SlurmBackend {
     func poll() {
         let following = state.withLock { state in !state.closed && state.elements.values.contains { $0.phase == .queued || $0.phase == .running } }
         guard following else { return }
+        let traceStart = ContinuousClock.now
         let answer = command.run("squeue", ["--me", "-h", "-r", "-t", "all", "-O", SlurmQueueRecord.format], timeout: settings.commandTimeout)
         let now = clock.now()
+        let polled = ContinuousClock.now
+        defer { if Self.trace { FileHandle.standardError.write(Data("slurm trace: poll \(answer.output.count) bytes: squeue \(polled - traceStart), the rest \(ContinuousClock.now - polled)\n".utf8)) } }
         guard answer.succeeded else {
             // slurmctld down or unreachable: nothing is concluded from silence; polling goes on.
             noteProblem("Slurm does not answer: \(answer.problem)")
@@ -57,7 +60,8 @@ extension SlurmBackend {
             reports.append(.started(handle, RunDetail(backendID: id, place: Self.place(id, record.nodes)), at: start))
         }
         let signal = record.rawExit & 0x7f
-        let end = endMoment(record, element, now: now)
+        // Parsed only for a run that ends in this record (most records change nothing).
+        var end: Moment { endMoment(record, element, now: now) }
         switch meaning {
         case .waiting, .unknown:
             if meaning == .waiting, record.reason != element.reason {
@@ -68,7 +72,7 @@ extension SlurmBackend {
             }
             return false
         case .running:
-            reportStart()
+            if element.startedAt == nil { reportStart() }
             return false
         case .ended:
             if record.state.hasPrefix("FAILED"), record.reason == "JobLaunchFailure", signal == 0 || signal > 31 {
@@ -168,7 +172,7 @@ extension SlurmBackend {
         let raw = code.count == 2 ? (code[1] != 0 ? code[1] : code[0] << 8) : 0
         return SlurmQueueRecord(
             arrayJobID: arrayJobID, index: index, state: state, reason: fields["Reason"] ?? "None", rawExit: raw,
-            startTime: fields["StartTime"].flatMap(SlurmQueueRecord.time), endTime: fields["EndTime"].flatMap(SlurmQueueRecord.time),
+            startText: Substring(fields["StartTime"] ?? "N/A"), endText: Substring(fields["EndTime"] ?? "N/A"),
             nodes: fields["NodeList"] ?? "")
     }
 

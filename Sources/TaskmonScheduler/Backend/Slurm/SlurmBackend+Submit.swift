@@ -12,6 +12,8 @@ extension SlurmBackend {
         var nice: Int
     }
 
+    static let trace = ProcessInfo.processInfo.environment["TASKMON_SLURM_TRACE"] != nil
+
     /// Submits every launch collected so far, one sbatch per job array. On the backend's queue.
     func flushLaunches() {
         let (collected, withdrawn) = state.withLock { state -> ([(RunHandle, LaunchRequest)], [RunHandle]) in
@@ -65,7 +67,8 @@ extension SlurmBackend {
             state.nextSubmission += 1
             return state.nextSubmission
         }
-        let jobFolder = (first.stdoutPath as NSString).deletingLastPathComponent
+        let traceStart = ContinuousClock.now
+        let jobFolder = Self.parent(first.stdoutPath)
         let folder = "\(jobFolder)/slurm-\(getpid())-\(Int(Date().timeIntervalSince1970 * 1000))-\(submissionID)"
         do {
             try prepare(folder: folder, jobFolder: jobFolder, runs)
@@ -82,7 +85,9 @@ extension SlurmBackend {
         if let partition = settings.partition { arguments.append("--partition=\(partition)") }
         if let minutes { arguments.append("--time=\(minutes)") }
         arguments.append("\(folder)/batch")
+        let prepared = ContinuousClock.now
         let answer = command.run("sbatch", arguments, timeout: settings.commandTimeout, environment: Self.commonEnvironment(runs.map(\.1)))
+        if Self.trace { FileHandle.standardError.write(Data("slurm trace: \(runs.count) elements: prepare \(prepared - traceStart), sbatch \(ContinuousClock.now - prepared)\n".utf8)) }
         let now = clock.now()
         let id = answer.text.split(separator: "\n").first?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) }
         guard answer.succeeded, let id, !id.isEmpty, Int(id) != nil else {
@@ -120,9 +125,12 @@ extension SlurmBackend {
         try makeFolder(folder, mayExist: false)
         let common = Self.commonEnvironment(runs.map(\.1))
         var folders: Set<String> = [jobFolder]
-        for (index, (_, request)) in runs.enumerated() {
+        var elements: [UInt8] = []
+        var offsets: [Int] = []
+        offsets.reserveCapacity(runs.count + 1)
+        for (_, request) in runs {
             for path in [request.stdoutPath, request.stderrPath] {
-                let parent = (path as NSString).deletingLastPathComponent
+                let parent = Self.parent(path)
                 if folders.insert(parent).inserted { try makeFolder(parent, mayExist: true) }
             }
             if request.replacesEarlierAttempt {
@@ -132,9 +140,12 @@ extension SlurmBackend {
             for (name, value) in request.environment where common[name] != value { exports[name] = value }
             var located = request
             if located.workingDirectory == nil { located.workingDirectory = defaultDirectory }
-            try write(SlurmScripts.element(located, exports: exports), to: "\(folder)/\(index)")
+            offsets.append(elements.count)
+            elements.append(contentsOf: SlurmScripts.element(located, exports: exports).utf8)
         }
-        try write(SlurmScripts.batch(folder: folder), to: "\(folder)/batch")
+        offsets.append(elements.count)
+        try write(elements, to: "\(folder)/elements")
+        try write(Array(SlurmScripts.batch(folder: folder, offsets: offsets).utf8), to: "\(folder)/batch")
     }
 
     private func makeFolder(_ path: String, mayExist: Bool) throws {
@@ -143,11 +154,11 @@ extension SlurmBackend {
         }
     }
 
-    private func write(_ text: String, to path: String) throws {
+    private func write(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o700)
         guard fd >= 0 else { throw SlurmSpoolError("cannot create \(path): \(errorText(errno))") }
         defer { Glibc.close(fd) }
-        var bytes = Array(text.utf8)
+        var bytes = bytes
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
@@ -179,6 +190,12 @@ extension SlurmBackend {
             common = common.filter { request.environment[$0.key] == $0.value }
         }
         return common
+    }
+
+    /// The folder a path is in (plain string work: this runs for every element).
+    static func parent(_ path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        return slash == path.utf8.startIndex ? "/" : String(path[..<slash])
     }
 
     /// Slurm's time limits are whole minutes: rounded up, so Slurm never ends a task before

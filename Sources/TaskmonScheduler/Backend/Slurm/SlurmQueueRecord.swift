@@ -11,10 +11,15 @@ struct SlurmQueueRecord: Sendable, Equatable {
     var reason: String
     /// The raw wait status (`exit_code`): `raw & 0x7f` a signal, else `raw >> 8` the exit code.
     var rawExit: Int32
-    /// Seconds since 1970 on the wall clock; nil when Slurm says N/A, NONE or Unknown.
-    var startTime: Double?
-    var endTime: Double?
+    /// Slurm's start and end times as it printed them; parsed only when a run changes state
+    /// (a poll at 10,000 elements must not call mktime 20,000 times).
+    var startText: Substring
+    var endText: Substring
     var nodes: String
+
+    /// Seconds since 1970 on the wall clock; nil when Slurm says N/A, NONE or Unknown.
+    var startTime: Double? { Self.time(startText) }
+    var endTime: Double? { Self.time(endText) }
 
     /// The `-O` format the parser reads: `|` after each field.
     static let format = "ArrayJobID:|,ArrayTaskID:|,State:|,Reason:|,exit_code:|,StartTime:|,EndTime:|,NodeList:|"
@@ -24,18 +29,30 @@ struct SlurmQueueRecord: Sendable, Equatable {
     static func parse(_ text: String) -> [SlurmQueueRecord] {
         var records: [SlurmQueueRecord] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(trimmed)
             guard fields.count >= 8, !fields[0].isEmpty, Int(fields[0]) != nil else { continue }
             let base = SlurmQueueRecord(
-                arrayJobID: fields[0], index: 0, state: fields[2], reason: fields[3], rawExit: Int32(fields[4]) ?? 0,
-                startTime: time(fields[5]), endTime: time(fields[6]), nodes: fields[7])
-            for index in indices(fields[1]) {
+                arrayJobID: String(fields[0]), index: 0, state: String(fields[2]), reason: String(fields[3]),
+                rawExit: Int32(fields[4]) ?? 0, startText: fields[5], endText: fields[6], nodes: String(fields[7]))
+            if let single = Int(fields[1]) {
+                var record = base
+                record.index = single
+                records.append(record)
+                continue
+            }
+            for index in indices(String(fields[1])) {
                 var record = base
                 record.index = index
                 records.append(record)
             }
         }
         return records
+    }
+
+    /// Without Foundation: squeue pads nothing with this format, but a space may slip in.
+    private static func trimmed(_ field: Substring) -> Substring {
+        guard field.first == " " || field.last == " " else { return field }
+        return field.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed().reduce(into: Substring()) { $0.append($1) }
     }
 
     /// `7` → [7]; `4-7,9%3` → [4, 5, 6, 7, 9]; `N/A` (not an array) → [].
@@ -54,7 +71,7 @@ struct SlurmQueueRecord: Sendable, Equatable {
     }
 
     /// Slurm's `2026-12-01T21:57:14` (local time, whole seconds) as seconds since 1970.
-    static func time(_ text: String) -> Double? {
+    static func time<S: StringProtocol>(_ text: S) -> Double? {
         let parts = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int32($0) }
         guard parts.count == 6, parts[0] > 1970 else { return nil }
         var fields = tm()

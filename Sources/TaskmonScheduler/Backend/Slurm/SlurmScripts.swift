@@ -4,16 +4,21 @@ import TaskmonKit
 /// The shell scripts an array element runs on its compute node.
 ///
 /// One array carries many tasks with different argv, cwd, environment and spool files, but
-/// Slurm gives every element the same batch script. So each element gets a small script of its
-/// own in the submission's folder on the shared spool, named by its array index; the batch
-/// script only runs the one for `$SLURM_ARRAY_TASK_ID`. Only `/bin/sh` is needed on the nodes.
+/// Slurm gives every element the same batch script. So each element has a small script of its
+/// own, all of them one after another in one file on the shared spool (`elements`: one file
+/// per array, not one per task — creating 10,000 files costs seconds on a busy filesystem);
+/// the batch script holds where each one starts and runs the one for `$SLURM_ARRAY_TASK_ID`.
+/// Only `/bin/sh`, `tail` and `head` are needed on the nodes.
 enum SlurmScripts {
-    /// The array's batch script.
-    static func batch(folder: String) -> String {
+    /// The array's batch script: `offsets` has one entry per element plus the end.
+    static func batch(folder: String, offsets: [Int]) -> String {
         """
         #!/bin/sh
-        # taskmon: each element runs its own script from the shared spool
-        exec /bin/sh \(quote(folder))/"$SLURM_ARRAY_TASK_ID" </dev/null
+        # taskmon: element i runs bytes offsets[i] ..< offsets[i+1] of the elements file
+        set -- \(offsets.map(String.init).joined(separator: " "))
+        shift "$SLURM_ARRAY_TASK_ID" || exit 125
+        script=$(tail -c +$(($1 + 1)) \(quote(folder + "/elements")) | head -c $(($2 - $1))) || exit 125
+        exec /bin/sh -c "$script" taskmon-element </dev/null
 
         """
     }
@@ -48,15 +53,40 @@ enum SlurmScripts {
     /// channel) and exit with `code`. Everything is single-quoted: nothing is expanded.
     private static func failure(_ request: LaunchRequest, _ message: String, code: Int) -> String {
         var words = "printf '%s\\n' \(quote("taskmon: " + message)) >&2;"
-        if let channel = request.channelPath,
-           let data = try? JSONSerialization.data(withJSONObject: ["exception": ["type": "LaunchError", "message": message]]) {
-            words += " printf '%s\\n' \(quote(String(decoding: data, as: UTF8.self))) >>\(quote(channel));"
+        if let channel = request.channelPath {
+            let line = "{\"exception\": {\"type\": \"LaunchError\", \"message\": \"\(jsonEscaped(message))\"}}"
+            words += " printf '%s\\n' \(quote(line)) >>\(quote(channel));"
         }
         return words + " exit \(code);"
     }
 
+    /// The inside of a JSON string (this runs for every element of an array: no JSONSerialization).
+    static func jsonEscaped(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+
     /// A single-quoted shell word: nothing inside is expanded.
     static func quote(_ word: String) -> String {
-        "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        guard word.utf8.contains(UInt8(ascii: "'")) else { return "'" + word + "'" }
+        var out = "'"
+        for character in word { out += character == "'" ? "'\\''" : String(character) }
+        return out + "'"
     }
 }
