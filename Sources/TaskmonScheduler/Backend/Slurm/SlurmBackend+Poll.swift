@@ -17,23 +17,20 @@ extension SlurmBackend {
             noteProblem("Slurm does not answer: \(answer.problem)")
             return
         }
-        let records = SlurmQueueRecord.parse(answer.text)
+        let records = SlurmQueueRecord.parse(answer.output)
         var reports: [BackendReport] = []
         var vanished: [(RunHandle, String)] = []
         state.withLock { state in
             state.problem = nil
             var seen: Set<RunHandle> = []
             for record in records {
-                guard let handle = state.byID["\(record.arrayJobID)_\(record.index)"], var element = state.elements[handle] else { continue }
+                let id = record.id
+                guard let handle = state.byID[id], var element = state.elements[handle] else { continue }
                 seen.insert(handle)
                 element.missedPolls = 0
-                let ended = apply(record, handle, &element, now: now, into: &reports)
-                if ended {
-                    state.elements[handle] = element
-                    forget(handle, &state)
-                } else {
-                    state.elements[handle] = element
-                }
+                let ended = apply(record, id, handle, &element, now: now, into: &reports)
+                state.elements[handle] = element
+                if ended { forget(handle, &state) }
             }
             for (handle, element) in state.elements where !seen.contains(handle) && (element.phase == .queued || element.phase == .running) {
                 var element = element
@@ -47,8 +44,7 @@ extension SlurmBackend {
     }
 
     /// What one record means for its run; returns true when the run is over.
-    private func apply(_ record: SlurmQueueRecord, _ handle: RunHandle, _ element: inout SlurmElement, now: Moment, into reports: inout [BackendReport]) -> Bool {
-        let id = "\(record.arrayJobID)_\(record.index)"
+    private func apply(_ record: SlurmQueueRecord, _ id: String, _ handle: RunHandle, _ element: inout SlurmElement, now: Moment, into reports: inout [BackendReport]) -> Bool {
         let meaning = SlurmStateMeaning(state: record.state)
         func reportStart() {
             guard element.startedAt == nil else { return }
@@ -136,7 +132,7 @@ extension SlurmBackend {
                 state.withLock { state in
                     guard var element = state.elements[handle] else { return }
                     element.missedPolls = 0
-                    let ended = apply(record, handle, &element, now: now, into: &reports)
+                    let ended = apply(record, id, handle, &element, now: now, into: &reports)
                     state.elements[handle] = element
                     if ended { forget(handle, &state) }
                 }
@@ -172,7 +168,7 @@ extension SlurmBackend {
         let raw = code.count == 2 ? (code[1] != 0 ? code[1] : code[0] << 8) : 0
         return SlurmQueueRecord(
             arrayJobID: arrayJobID, index: index, state: state, reason: fields["Reason"] ?? "None", rawExit: raw,
-            startText: Substring(fields["StartTime"] ?? "N/A"), endText: Substring(fields["EndTime"] ?? "N/A"),
+            startText: fields["StartTime"] ?? "N/A", endText: fields["EndTime"] ?? "N/A",
             nodes: fields["NodeList"] ?? "")
     }
 

@@ -70,8 +70,9 @@ extension SlurmBackend {
         let traceStart = ContinuousClock.now
         let jobFolder = Self.parent(first.stdoutPath)
         let folder = "\(jobFolder)/slurm-\(getpid())-\(Int(Date().timeIntervalSince1970 * 1000))-\(submissionID)"
+        let common = Self.commonEnvironment(runs.map(\.1))
         do {
-            try prepare(folder: folder, jobFolder: jobFolder, runs)
+            try prepare(folder: folder, jobFolder: jobFolder, runs, common: common)
         } catch {
             fail(runs, "cannot write the job array's scripts on the spool: \(error)")
             removeFolder(folder)
@@ -86,7 +87,7 @@ extension SlurmBackend {
         if let minutes { arguments.append("--time=\(minutes)") }
         arguments.append("\(folder)/batch")
         let prepared = ContinuousClock.now
-        let answer = command.run("sbatch", arguments, timeout: settings.commandTimeout, environment: Self.commonEnvironment(runs.map(\.1)))
+        let answer = command.run("sbatch", arguments, timeout: settings.commandTimeout, environment: common)
         if Self.trace { FileHandle.standardError.write(Data("slurm trace: \(runs.count) elements: prepare \(prepared - traceStart), sbatch \(ContinuousClock.now - prepared)\n".utf8)) }
         let now = clock.now()
         let id = answer.text.split(separator: "\n").first?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) }
@@ -120,10 +121,9 @@ extension SlurmBackend {
 
     /// The submission's folder with one script per element, the batch script, and the tasks'
     /// spool folders (a missing output folder would fail the element with JobLaunchFailure).
-    private func prepare(folder: String, jobFolder: String, _ runs: [(RunHandle, LaunchRequest)]) throws {
+    private func prepare(folder: String, jobFolder: String, _ runs: [(RunHandle, LaunchRequest)], common: [String: String]) throws {
         try makeFolder(jobFolder, mayExist: true)
         try makeFolder(folder, mayExist: false)
-        let common = Self.commonEnvironment(runs.map(\.1))
         var folders: Set<String> = [jobFolder]
         var elements: [UInt8] = []
         var offsets: [Int] = []
@@ -186,7 +186,7 @@ extension SlurmBackend {
     /// which `--export=ALL` hands to each element (values with commas survive this way).
     static func commonEnvironment(_ requests: [LaunchRequest]) -> [String: String] {
         guard var common = requests.first?.environment else { return [:] }
-        for request in requests.dropFirst() {
+        for request in requests.dropFirst() where !common.allSatisfy({ request.environment[$0.key] == $0.value }) {
             common = common.filter { request.environment[$0.key] == $0.value }
         }
         return common

@@ -34,7 +34,9 @@ enum SlurmScripts {
             lines.append("exec >>\(quote(request.stdoutPath)) 2>>\(quote(request.stderrPath))")
         }
         if !exports.isEmpty {
-            lines.append("export " + exports.sorted { $0.key < $1.key }.map { "\($0.key)=\(quote($0.value))" }.joined(separator: " "))
+            // Byte order: the same script for the same request, without Unicode-aware comparison.
+            lines.append("export " + exports.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                .map { "\($0.key)=\(quote($0.value))" }.joined(separator: " "))
         }
         if let cwd = request.workingDirectory {
             lines.append("cd \(quote(cwd)) 2>/dev/null || { " + failure(request, "cannot change directory to \(cwd): no such directory on the node", code: 126) + " }")
