@@ -7,11 +7,8 @@ extension SlurmBackend {
     func poll() {
         let following = state.withLock { state in !state.closed && state.elements.values.contains { $0.phase == .queued || $0.phase == .running } }
         guard following else { return }
-        let traceStart = ContinuousClock.now
         let answer = command.run("squeue", ["--me", "-h", "-r", "-t", "all", "-O", SlurmQueueRecord.format], timeout: settings.commandTimeout)
         let now = clock.now()
-        let polled = ContinuousClock.now
-        defer { if Self.trace { FileHandle.standardError.write(Data("slurm trace: poll \(answer.output.count) bytes: squeue \(polled - traceStart), the rest \(ContinuousClock.now - polled)\n".utf8)) } }
         guard answer.succeeded else {
             // slurmctld down or unreachable: nothing is concluded from silence; polling goes on.
             noteProblem("Slurm does not answer: \(answer.problem)")

@@ -12,8 +12,6 @@ extension SlurmBackend {
         var nice: Int
     }
 
-    static let trace = ProcessInfo.processInfo.environment["TASKMON_SLURM_TRACE"] != nil
-
     /// Submits every launch collected so far, one sbatch per job array. On the backend's queue.
     func flushLaunches() {
         let (collected, withdrawn) = state.withLock { state -> ([(RunHandle, LaunchRequest)], [RunHandle]) in
@@ -67,7 +65,6 @@ extension SlurmBackend {
             state.nextSubmission += 1
             return state.nextSubmission
         }
-        let traceStart = ContinuousClock.now
         let jobFolder = Self.parent(first.stdoutPath)
         let folder = "\(jobFolder)/slurm-\(getpid())-\(Int(Date().timeIntervalSince1970 * 1000))-\(submissionID)"
         let common = Self.commonEnvironment(runs.map(\.1))
@@ -86,9 +83,7 @@ extension SlurmBackend {
         if let partition = settings.partition { arguments.append("--partition=\(partition)") }
         if let minutes { arguments.append("--time=\(minutes)") }
         arguments.append("\(folder)/batch")
-        let prepared = ContinuousClock.now
         let answer = command.run("sbatch", arguments, timeout: settings.commandTimeout, environment: common)
-        if Self.trace { FileHandle.standardError.write(Data("slurm trace: \(runs.count) elements: prepare \(prepared - traceStart), sbatch \(ContinuousClock.now - prepared)\n".utf8)) }
         let now = clock.now()
         let id = answer.text.split(separator: "\n").first?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) }
         guard answer.succeeded, let id, !id.isEmpty, Int(id) != nil else {
