@@ -99,6 +99,24 @@ struct SlurmOutcomeTests {
         }
     }
 
+    @Test("--spool: output and channel go to the spool, and clients read them from there")
+    func spool() async throws {
+        let spool = makeTempFolder("tmspool")
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        try await withSlurmScheduler(extra: ["--spool", spool]) { _, slurm in
+            let spec = JobSpec(name: "spooled", tasks: [TaskSpec(command: ["sh", "-c", """
+                echo spooled; printf '%s\\n' '{"property": {"name": "P", "int": 1}}' >> "$TASKMON_CHANNEL"
+                """])])
+            let job = try await slurm.waitUntilDone(try await slurm.submit(spec))
+            let task = try await slurm.task(job.id, 0)
+            #expect(task.status == .completed)
+            #expect(task.standardOutput == "spooled\n")
+            #expect(task.properties["P"] == .int(1))
+            #expect(FileManager.default.fileExists(atPath: "\(spool)/\(job.id)/0.stdout"))
+            #expect(!FileManager.default.fileExists(atPath: "\(slurm.directory.path)/output/\(job.id)/0.stdout"))
+        }
+    }
+
     @Test("timed out: taskmon's own deadline ends it TIMED_OUT, long before Slurm's whole-minute limit")
     func timedOut() async throws {
         try await withSlurmScheduler { _, slurm in
