@@ -52,6 +52,8 @@ let package = Package(
                 "TaskmonMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                // `[serve]` in config.toml.
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .executableTarget(
@@ -62,6 +64,8 @@ let package = Package(
         .testTarget(name: "TaskmonKitTests", dependencies: ["TaskmonKit"]),
         .testTarget(name: "TaskmonMonitorTests", dependencies: ["TaskmonMonitor", "TaskmonKit"]),
         .testTarget(name: "TaskmonSchedulerTests", dependencies: ["TaskmonScheduler", "TaskmonKit"]),
+        // Against a real single-node Slurm cluster (Scripts/slurm-cluster); `skipped: …` without Slurm.
+        .testTarget(name: "TaskmonSlurmTests", dependencies: ["TaskmonKit", "CTaskmonPOSIX", "taskmon"]),
         // Drives the real binaries; depending on them makes `swift test` build them first.
         .testTarget(
             name: "EndToEndTests",

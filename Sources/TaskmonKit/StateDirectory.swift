@@ -3,9 +3,13 @@ import Foundation
 /// Where a scheduler keeps its state and its socket, and how clients find it.
 public struct StateDirectory: Sendable, Equatable {
     public var path: String
+    /// Where task output, channels and job spool files go: `PATH/output`, unless the
+    /// scheduler was given a spool elsewhere (`--spool`, a folder compute nodes share).
+    public var outputPath: String
 
-    public init(path: String) {
+    public init(path: String, spool: String? = nil) {
         self.path = (path as NSString).standardizingPath
+        outputPath = spool.map { ($0 as NSString).standardizingPath } ?? self.path + "/output"
     }
 
     /// `--state-dir` when given, else `$TASKMON_STATE_DIR`, else `$XDG_STATE_HOME/taskmon`,
@@ -21,7 +25,6 @@ public struct StateDirectory: Sendable, Equatable {
     public var socketPath: String { path + "/scheduler.sock" }
     public var databasePath: String { path + "/taskmon.db" }
     public var lockPath: String { path + "/scheduler.lock" }
-    public var outputPath: String { path + "/output" }
     public var logPath: String { path + "/scheduler.log" }
 
     /// Where one task's files are: `PREFIX.stdout`, `PREFIX.stderr`, `PREFIX.channel`.

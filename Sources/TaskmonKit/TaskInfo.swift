@@ -18,6 +18,9 @@ public struct TaskInfo: Codable, Sendable, Equatable {
     public var pid: Int32?
     /// Where the task ran, in its backend's words (a Slurm job id and node, a warm host).
     public var host: String?
+    /// What the backend says about the task while it waits to start, in plain words (why a
+    /// cluster's queue holds it); nil when there is nothing to say.
+    public var message: String?
     public var submittedAt: Date?
     public var assignedAt: Date?
     public var startedAt: Date?
@@ -78,7 +81,7 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         case statusValue = "status_value"
         case command, attempts
         case interruptedRetryAttempts = "interrupted_retry_attempts"
-        case pid, host
+        case pid, host, message
         case submittedAt = "submitted_at"
         case assignedAt = "assigned_at"
         case startedAt = "started_at"
@@ -107,6 +110,7 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         interruptedRetryAttempts = try c.decodeIfPresent(Int.self, forKey: .interruptedRetryAttempts) ?? 0
         pid = try c.decodeIfPresent(Int32.self, forKey: .pid)
         host = try c.decodeIfPresent(String.self, forKey: .host)
+        message = try c.decodeIfPresent(String.self, forKey: .message)
         submittedAt = try c.decodeIfPresent(Date.self, forKey: .submittedAt)
         assignedAt = try c.decodeIfPresent(Date.self, forKey: .assignedAt)
         startedAt = try c.decodeIfPresent(Date.self, forKey: .startedAt)
@@ -141,6 +145,7 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         try c.encode(interruptedRetryAttempts, forKey: .interruptedRetryAttempts)
         try c.encode(pid, forKey: .pid)
         try c.encodeIfPresent(host, forKey: .host)
+        try c.encodeIfPresent(message, forKey: .message)
         try c.encode(submittedAt, forKey: .submittedAt)
         try c.encode(assignedAt, forKey: .assignedAt)
         try c.encode(startedAt, forKey: .startedAt)
@@ -183,6 +188,8 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var progress: Int
     /// Problems of the job as a whole, such as a teardown that failed.
     public var warnings: [String]
+    /// What runs the job's tasks (`local`, `slurm`); nil from a scheduler that does not say.
+    public var backend: String?
     public var tasks: [TaskInfo]?
     /// In answers to `get_job` with `rows_only`: the page's tasks as list rows, instead of `tasks`.
     public var taskRows: [TaskRowInfo]?
@@ -223,7 +230,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case taskCount = "task_count"
         case statusCounts = "status_counts"
         case doneCount = "done_count"
-        case progress, warnings, tasks
+        case progress, warnings, tasks, backend
         case taskRows = "task_rows"
         case lastSeq = "last_seq"
     }

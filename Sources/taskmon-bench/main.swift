@@ -228,7 +228,7 @@ func latency() throws {
 
 line("taskmon-bench\(quick ? " --quick" : "") — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(taskmonPath)")
 line("")
-/// `scheduler` or `monitor` runs only that half; both by default.
+/// `scheduler` or `monitor` runs only that half; both by default. `slurm` runs the Slurm figures.
 let sections = Set(CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("-") })
 do {
     if sections.isEmpty || sections.contains("scheduler") {
@@ -241,6 +241,11 @@ do {
         try bigOutput()
         line("")
         try latency()
+        line("")
+    }
+    // Needs a Slurm install and root (it starts a test cluster); only when asked for.
+    if sections.contains("slurm") {
+        try slurmBench()
         line("")
     }
     if sections.isEmpty || sections.contains("monitor") {

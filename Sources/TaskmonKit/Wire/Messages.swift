@@ -247,6 +247,10 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
     /// Set while the scheduler cannot commit to its database ("no space left on device"):
     /// changes wait in memory, unacknowledged, and are written once the cause is gone.
     public var storageError: String?
+    /// What runs the tasks (`local`, `slurm`), and why it cannot right now (slurmctld down);
+    /// nil from a scheduler that does not say / when all is well.
+    public var backend: String?
+    public var backendProblem: String?
     public init(pid: Int32, stateDirectory: String, slots: Int, busySlots: Int, queued: Int, jobs: Int,
                 statusCounts: [String: Int], lastSeq: UInt64, storageError: String? = nil) {
         self.storageError = storageError
@@ -268,5 +272,7 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
         case statusCounts = "status_counts"
         case lastSeq = "last_seq"
         case storageError = "storage_error"
+        case backend
+        case backendProblem = "backend_problem"
     }
 }

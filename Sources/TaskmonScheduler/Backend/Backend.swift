@@ -17,6 +17,9 @@ import TaskmonKit
 ///          ├─ HostPool       warm hosts: setup() once per host, then many tasks
 ///          └─ SlurmBackend   job arrays via sbatch; one batched squeue poll; scancel
 /// ```
+///
+/// A backend that answers `.pending` may get a signal for a run that has not started: it
+/// withdraws the launch and reports `.launchFailed` (or `.exited` if it had started meanwhile).
 package protocol Backend: Sendable {
     /// A short name people see (`local`, `slurm`).
     var name: String { get }
@@ -39,11 +42,16 @@ package protocol Backend: Sendable {
     /// Stops reporting and lets go of threads and descriptors; called once, after the last run ended
     /// or was abandoned.
     func close() async
+
+    /// True when runs go on without the scheduler (a cluster's jobs): a shutdown then leaves
+    /// them running, and the next scheduler adopts them, instead of stopping them.
+    var runsOutliveScheduler: Bool { get }
 }
 
 extension Backend {
     package func adopt(_ handle: RunHandle, _ detail: RunDetail, _ request: LaunchRequest) -> Bool { false }
     package func close() async {}
+    package var runsOutliveScheduler: Bool { false }
 }
 
 /// The scheduler's name for one run: a task's attempt, or a job's setup or teardown.
@@ -101,11 +109,21 @@ package enum BackendReport: Sendable {
     /// The run's host could not set its task environment up (its `setup()` raised): the job's
     /// tasks are ENVIRONMENT_ERROR with this exception and never run.
     case environmentFailed(RunHandle, TaskException, at: Moment)
+    /// A pending launch waits in the backend's queue (a cluster's): `detail` names it there (kept
+    /// with the task, so that a restarted scheduler can adopt it), `reason` says in plain words
+    /// why it waits (nil: nothing to say), `lasting` when that will not change by itself.
+    case queued(RunHandle, RunDetail, reason: String?, lasting: Bool, at: Moment)
+    /// Someone outside taskmon ended the run (a bare `scancel`): CANCELED, `message` says so.
+    case canceledOutside(RunHandle, message: String, at: Moment)
+    /// The place it was to run could not start it (Slurm's JobLaunchFailure): this task never
+    /// ran and ends ENVIRONMENT_ERROR with `message` (the job's other tasks go on).
+    case environmentUnavailable(RunHandle, message: String, at: Moment)
 
     package var handle: RunHandle {
         switch self {
         case .started(let handle, _, _), .launchFailed(let handle, _, _), .exited(let handle, _, _, _),
-             .lost(let handle, _, _), .outputComplete(let handle, _), .environmentFailed(let handle, _, _):
+             .lost(let handle, _, _), .outputComplete(let handle, _), .environmentFailed(let handle, _, _),
+             .queued(let handle, _, _, _, _), .canceledOutside(let handle, _, _), .environmentUnavailable(let handle, _, _):
             handle
         }
     }

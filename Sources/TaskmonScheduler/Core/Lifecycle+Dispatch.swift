@@ -39,7 +39,15 @@ extension Lifecycle {
 
     /// Launches an ASSIGNED task in a slot; it becomes RUNNING once the backend says it started.
     mutating func start(_ key: TaskKey, at now: Moment) {
-        guard let job = jobs[key.job], let task = task(key) else { return }
+        guard let request = taskRequest(key) else { return }
+        let handle = newHandle()
+        addRun(handle, Run(purpose: .task(key), holdsSlot: true, stderrPath: request.stderrPath))
+        effects.append(.launch(handle, request))
+    }
+
+    /// What a task's next attempt runs: its command, environment, cwd and spool files.
+    func taskRequest(_ key: TaskKey) -> LaunchRequest? {
+        guard let job = jobs[key.job], let task = task(key) else { return nil }
         let spool = settings.stateDirectory.taskSpool(job: key.job, task: key.task)
         let channelPath = spool + ".channel"
         var environment = jobEnvironment(job)
@@ -53,9 +61,7 @@ extension Lifecycle {
             purpose: .task(key), timeLimit: job.taskTimeout.map(Self.duration(seconds:)), priority: job.priority,
             replacesEarlierAttempt: task.attempts > 0)
         request.host = hostLaunch(job, task)
-        let handle = newHandle()
-        addRun(handle, Run(purpose: .task(key), holdsSlot: true, stderrPath: request.stderrPath))
-        effects.append(.launch(handle, request))
+        return request
     }
 
     /// Runs the job's setup in the slot of the task first in line, which waits ASSIGNED.

@@ -97,7 +97,8 @@ extension Lifecycle {
                     $0.endRequest = .cancel(message: message, reason: reason)
                     $0.endRequestedAt = now
                 }
-                if run.startedAt != nil { effects.append(.signal(handle, SIGKILL)) }
+                // Not started yet: a backend that queues launches withdraws it.
+                effects.append(.signal(handle, SIGKILL))
             }
         }
         return count
@@ -164,6 +165,8 @@ extension Lifecycle {
                 }
                 switch task.status {
                 case .assigned, .running:
+                    // Adopted by the backend just before (a cluster job that ran on): it goes on.
+                    if handleByTask[task.key] != nil { continue }
                     if let pid = task.pid { effects.append(.killOrphan(pid: pid, task.key)) }
                     move(task.key, to: .interrupted) {
                         $0.finishedAt = now.wall

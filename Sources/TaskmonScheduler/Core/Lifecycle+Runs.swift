@@ -30,6 +30,8 @@ extension Lifecycle {
         case .outputComplete:
             break
         case .environmentFailed(let handle, let exception, let at): environmentFailed(handle, exception, at: at)
+        case .queued, .canceledOutside, .environmentUnavailable:
+            applyClusterReport(report)
         }
     }
 

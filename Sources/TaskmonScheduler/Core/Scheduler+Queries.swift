@@ -3,13 +3,18 @@ import TaskmonKit
 
 extension Scheduler {
     func listJobs() -> JobList {
-        JobList(jobs: jobOrder.compactMap { jobs[$0]?.info(includeTasks: false) }, lastSeq: stateSeq)
+        JobList(jobs: jobOrder.compactMap { id in
+            var info = jobs[id]?.info(includeTasks: false)
+            info?.backend = backend.name
+            return info
+        }, lastSeq: stateSeq)
     }
 
     func job(_ id: JobID, includeTasks: Bool, offset: Int = 0, limit: Int? = nil, rowsOnly: Bool = false) throws(SchedulerRequestError) -> JobInfo {
         guard let job = jobs[id] else { throw SchedulerRequestError(code: .notFound, description: "no job \(id)") }
         var info = job.info(includeTasks: false)
         info.lastSeq = stateSeq
+        info.backend = backend.name
         if includeTasks {
             // Bounded before any arithmetic: a limit of Int.max must not overflow, and no
             // answer holds more than a page (the caller pages on with `task_count`).
@@ -64,10 +69,13 @@ extension Scheduler {
         }
         var named: [String: Int] = [:]
         for status in TaskStatus.allCases where counts[status.rawValue] > 0 { named[status.name] = counts[status.rawValue] }
-        return SchedulerStatus(
+        var status = SchedulerStatus(
             pid: getpid(), stateDirectory: configuration.stateDirectory.path, slots: configuration.slots,
             busySlots: busySlots, queued: counts[TaskStatus.submitted.rawValue], jobs: jobs.count,
             statusCounts: named, lastSeq: stateSeq, storageError: commits.storageError)
+        status.backend = backend.name
+        status.backendProblem = (backend as? SlurmBackend)?.problem
+        return status
     }
 }
 

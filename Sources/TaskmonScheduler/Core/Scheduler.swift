@@ -87,15 +87,33 @@ actor Scheduler {
     }
 
     func recover() {
-        // Processes of this state dir's tasks that a crashed scheduler left: found by their
-        // marker even when their start was never recorded, killed, and their attempt counted.
-        let orphans = OrphanSweep.scan(configuration.stateDirectory)
+        // Runs a cluster went on with while no scheduler ran are taken back first; the rest
+        // of what was ASSIGNED or RUNNING is interrupted below.
+        let now = clock.now()
+        var adopted = 0
+        var adoptedKeys: Set<TaskKey> = []
+        for (key, detail, request) in lifecycle.adoptionCandidates() {
+            let handle = lifecycle.adoptRun(key, detail, at: now)
+            if backend.adopt(handle, detail, request) {
+                if let channel = request.channelPath { channels[handle] = ChannelReader(path: channel) }
+                adopted += 1
+                adoptedKeys.insert(key)
+            } else {
+                lifecycle.abandonAdoption(handle)
+            }
+        }
+        if adopted > 0 { logger.notice("re-attached to \(adopted) task(s) still in the \(backend.name) backend") }
+        // Processes of this state dir's tasks that a crashed scheduler left (here, not adopted):
+        // found by their marker even when their start was never recorded, killed, and their
+        // attempt counted.
+        let orphans = OrphanSweep.scan(configuration.stateDirectory).filter { !adoptedKeys.contains($0.key) }
         orphans.forEach(OrphanSweep.kill)
         if !orphans.isEmpty { logger.notice("killed \(orphans.count) process(es) left by the last scheduler's tasks") }
         var started = journal.startedAttempts()
         for orphan in orphans { started[orphan.key] = max(started[orphan.key] ?? 0, orphan.attempt) }
+        for key in adoptedKeys { started[key] = nil }
         journal.start()
-        let recovered = lifecycle.recover(at: clock.now(), startedAttempts: started)
+        let recovered = lifecycle.recover(at: now, startedAttempts: started)
         if recovered > 0 { logger.notice("recovered \(recovered) task(s) left unfinished by the last scheduler") }
         settle()
     }
@@ -103,6 +121,16 @@ actor Scheduler {
     /// Stops dispatching, asks every run to stop and waits up to the grace period (then SIGKILL,
     /// then up to 2 s more); what was running is INTERRUPTED and queued again for the next start.
     func shutdown() async {
+        if backend.runsOutliveScheduler {
+            // A cluster's runs go on; the next scheduler adopts them. Launches already asked
+            // for are submitted (close), and what they report is committed before we stop.
+            lifecycle.shuttingDown = true
+            await backend.close()
+            drainReports()
+            ticker?.cancel()
+            await commits.flushed()
+            return
+        }
         lifecycle.beginShutdown(at: clock.now())
         settle()
         await waitForRuns(until: clock.now() + configuration.cancelGracePeriod)
@@ -180,7 +208,7 @@ actor Scheduler {
         handedOverSeq += UInt64(events.count)
     }
 
-    private func drainReports() {
+    func drainReports() {
         for report in inbox.drain() {
             var stderrTail = ""
             if case .exited(let handle, let termination, _, _) = report, let run = lifecycle.runs[handle] {

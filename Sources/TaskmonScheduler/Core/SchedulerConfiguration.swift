@@ -45,4 +45,7 @@ public struct SchedulerConfiguration: Sendable {
 public enum BackendChoice: Sendable, Equatable {
     /// Host processes on this machine.
     case local
+    /// Job arrays on a Slurm cluster; output, channels and Python payloads must be on a
+    /// filesystem the compute nodes share (the state dir, or the spool given to it).
+    case slurm(SlurmSettings)
 }

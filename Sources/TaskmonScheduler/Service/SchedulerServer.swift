@@ -46,7 +46,7 @@ public final class SchedulerServer: Sendable {
         let scheduler = Scheduler(configuration: configuration, store: store, snapshot: snapshot, hub: hub, logger: logger)
         await scheduler.resumeJobIDs(after: snapshot.jobIDHighWater)
         let inbox = BackendInbox(wake: { [weak scheduler] in scheduler?.reportsArrived() })
-        await scheduler.attach(try makeBackend(configuration, inbox: inbox), inbox: inbox)
+        await scheduler.attach(try await makeBackend(configuration, inbox: inbox), inbox: inbox)
 
         let shutdownRequest = Mutex<SchedulerServer?>(nil)
         let recovered = AsyncGate()
@@ -76,15 +76,23 @@ public final class SchedulerServer: Sendable {
     }
 
     /// The backend the configuration asks for.
-    private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox) throws -> any Backend {
+    private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox) async throws -> any Backend {
         switch configuration.backend {
         case .local:
-            RoutingBackend(
+            return RoutingBackend(
                 local: LocalBackend(
                     inbox: inbox, clock: configuration.clock,
                     outputGrace: .milliseconds(Int(Moment.nanoseconds(configuration.outputGrace) / 1_000_000)),
                     orphans: configuration.adoptsOrphans ? LocalBackend.OrphanPolicy(stateDirectory: configuration.stateDirectory) : nil),
                 hosts: HostPool(inbox: inbox, clock: configuration.clock, capacity: configuration.slots))
+        case .slurm(let settings):
+            try SpoolCheck.writable(configuration.stateDirectory.outputPath)
+            do {
+                return try await SlurmBackend.connect(
+                    settings, inbox: inbox, clock: configuration.clock, environment: configuration.baseEnvironment)
+            } catch let error as SlurmSetupError {
+                throw SchedulerStartError(description: error.description)
+            }
         }
     }
 

@@ -27,6 +27,11 @@ struct TaskState: Sendable {
     var pid: Int32?
     /// Where it runs or ran, in its backend's words; nil for a plain local process.
     var host: String?
+    /// The backend's record of the current attempt's run (a Slurm job id), kept so that a
+    /// restarted scheduler can adopt a run that went on without it.
+    var runDetail: RunDetail?
+    /// What the backend says about the task now: why it waits in a cluster's queue.
+    var message: String?
     var submittedAt: Date?
     var assignedAt: Date?
     var startedAt: Date?
@@ -59,6 +64,8 @@ struct TaskState: Sendable {
             exception: exception, cancellationMessage: cancellationMessage,
             cancellationReason: cancellationReason, warnings: warnings)
         info.host = host
+        // Only while it waits for its launch: once it runs, the reason is history.
+        info.message = status == .assigned || status == .submitted ? message : nil
         return info
     }
 
@@ -66,6 +73,8 @@ struct TaskState: Sendable {
     mutating func resetForNewAttempt() {
         pid = nil
         host = nil
+        runDetail = nil
+        message = nil
         assignedAt = nil
         startedAt = nil
         finishedAt = nil

@@ -122,6 +122,12 @@ final class Store: Sendable {
         migrator.registerMigration("v3-python-hosts") { db in
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN host TEXT; ALTER TABLE tasks ADD COLUMN python TEXT")
         }
+        // Where a cluster runs the task (its Slurm id), so that a restart can adopt the run,
+        // and why it waits there.
+        migrator.registerMigration("v3-run-detail") { db in
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN run_detail TEXT")
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN message TEXT")
+        }
         return migrator
     }
 
@@ -199,8 +205,9 @@ final class Store: Sendable {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO tasks (job_id, idx, name, command, env, cwd, status, attempts, interrupted_retry_attempts,
                 pid, submitted_at, assigned_at, started_at, finished_at, exit_code, signal, progress_percent,
-                progress_info, result, exception, cancellation_message, cancellation_reason, warnings, output_prefix, host)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                progress_info, result, exception, cancellation_message, cancellation_reason, warnings, output_prefix, host,
+                run_detail, message)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for task in job.tasks {
             let fixed: StatementArguments = [
@@ -235,7 +242,7 @@ final class Store: Sendable {
         UPDATE tasks SET status = ?, attempts = ?, interrupted_retry_attempts = ?, pid = ?, submitted_at = ?,
             assigned_at = ?, started_at = ?, finished_at = ?, exit_code = ?, signal = ?, progress_percent = ?,
             progress_info = ?, result = ?, exception = ?, cancellation_message = ?, cancellation_reason = ?,
-            warnings = ?, output_prefix = ?, host = ?
+            warnings = ?, output_prefix = ?, host = ?, run_detail = ?, message = ?
         WHERE job_id = ? AND idx = ?
         """
 
@@ -248,6 +255,7 @@ final class Store: Sendable {
             task.exitCode, task.signal, task.progress?.percent, task.progress?.info,
             task.result.flatMap(json), task.exception.flatMap(json), task.cancellationMessage,
             task.cancellationReason.rawValue, task.warnings.isEmpty ? nil : json(task.warnings), task.outputPrefix, task.host,
+            task.runDetail.flatMap(json), task.message,
         ]
     }
 
@@ -459,6 +467,8 @@ final class Store: Sendable {
             warnings: try decode([String].self, "warnings") ?? [], outputPrefix: try row.decode(forColumn: "output_prefix"))
         task.host = try row.decode(forColumn: "host")
         task.python = try row.decode(forColumn: "python")
+        task.runDetail = try decode(RunDetail.self, "run_detail")
+        task.message = try row.decode(forColumn: "message")
         return task
     }
 

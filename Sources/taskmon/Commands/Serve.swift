@@ -11,8 +11,25 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var state: StateDirOption
 
-    @Option(help: "Host processes to run at once (default: the number of cores).")
-    var slots: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Tasks to run at once (default: the number of cores; with --backend slurm, 10000 handed to Slurm at once).")
+    var slots: Int?
+
+    @Option(help: "What runs the tasks: local (host processes here, the default) or slurm (job arrays on a Slurm cluster).")
+    var backend: BackendName?
+
+    @Option(help: ArgumentHelp("Slurm partition to submit to (default: the cluster's default).", valueName: "name"))
+    var partition: String?
+
+    @Option(help: ArgumentHelp("The slurm.conf Slurm's commands read (default: $SLURM_CONF).", valueName: "file"))
+    var slurmConf: String?
+
+    @Option(help: ArgumentHelp(
+        "Where task output and channels go (default: the state dir's output folder); with Slurm it must be on a filesystem the compute nodes share.",
+        valueName: "dir"))
+    var spool: String?
+
+    @Option(help: ArgumentHelp("Seconds between the Slurm backend's squeue polls (default 1).", valueName: "seconds"))
+    var pollInterval: Double?
 
     @Option(help: "Seconds between SIGTERM and SIGKILL when a running task is canceled.")
     var killGrace: Double = 5
@@ -21,7 +38,6 @@ struct Serve: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
         guard killGrace >= 0 else { throw ValidationError("--kill-grace must not be negative") }
     }
 
@@ -33,9 +49,25 @@ struct Serve: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         let ownFolder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
         environment["PATH"] = ownFolder + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        // The command line first, then `[serve]` in the config file, then the defaults.
+        let settings: ServeSettings
+        do {
+            settings = try ServeSettings.resolve(self, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            printError("taskmon: \(error)")
+            throw ExitCode(2)
+        }
+        if let slurmConf = settings.slurmConf { environment["SLURM_CONF"] = slurmConf }
+        var directory = state.directory
+        if let spool = settings.spool { directory = StateDirectory(path: directory.path, spool: spool) }
         var configuration = SchedulerConfiguration(
-            stateDirectory: state.directory, slots: slots,
+            stateDirectory: directory, slots: settings.slots,
             cancelGracePeriod: .milliseconds(Int64(killGrace * 1000)), baseEnvironment: environment)
+        if settings.backend == .slurm {
+            configuration.backend = .slurm(SlurmSettings(
+                partition: settings.partition, slurmConf: environment["SLURM_CONF"],
+                pollInterval: .milliseconds(Int64(settings.pollInterval * 1000))))
+        }
         configuration.adoptsOrphans = true
         let server: SchedulerServer
         do {
