@@ -26,7 +26,6 @@ package final class LocalBackend: Backend {
         var runs: [Int32: Run] = [:]
         var pidByHandle: [RunHandle: Int32] = [:]
         var streamOwners: [UInt64: Int32] = [:]
-        var readyFolders: Set<String> = []
         /// Exited runs whose output is still open, and when to report them anyway.
         var awaitingOutput: [Int32: DispatchTime] = [:]
         /// One timer serves every run in `awaitingOutput`: most tasks' pipes close a moment
@@ -47,6 +46,7 @@ package final class LocalBackend: Backend {
     package let name = "local"
     private let inbox: BackendInbox
     private let clock: any SchedulerClock
+    private let spool = SpoolPreparer()
     private let state = Mutex(State())
     private let outputGrace: DispatchTimeInterval
     private let launcher: ProcessLauncher
@@ -91,7 +91,7 @@ package final class LocalBackend: Backend {
     package var liveProcesses: Int { launcher.liveChildren }
 
     package func launch(_ handle: RunHandle, _ request: LaunchRequest) -> LaunchOutcome {
-        prepareSpool(request)
+        spool.prepare(request)
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]
         guard ctaskmon_pipe_cloexec(&out) == 0 else { return .failed(Self.pipeError(errno)) }
@@ -146,22 +146,6 @@ package final class LocalBackend: Backend {
         launcher.signalGroup(pid, signal)
     }
 
-    /// The job's folder exists (created once per job) and, for a new attempt, the last
-    /// attempt's files are gone, so that it starts with fresh output.
-    /// Plain syscalls: this runs for every task on the hot path.
-    private func prepareSpool(_ request: LaunchRequest) {
-        let folder = (request.stdoutPath as NSString).deletingLastPathComponent
-        let known = state.withLock { $0.readyFolders.contains(folder) }
-        if !known {
-            mkdir(folder, 0o700)
-            state.withLock { state in
-                if state.readyFolders.count > 4096 { state.readyFolders.removeAll() }
-                state.readyFolders.insert(folder)
-            }
-        }
-        guard request.replacesEarlierAttempt else { return }
-        for path in [request.stdoutPath, request.stderrPath, request.channelPath].compactMap({ $0 }) { unlink(path) }
-    }
 
     private func exited(_ pid: Int32, _ termination: ProcessTermination) {
         let at = clock.now()

@@ -69,7 +69,6 @@ package final class HostPool: Backend {
         var pidByHandle: [RunHandle: Int32] = [:]
         /// Exits seen before `launch` recorded the host (a host that died at once).
         var earlyExits: [Int32: (ProcessTermination, Moment)] = [:]
-        var readyFolders: Set<String> = []
         var generation: UInt64 = 0
     }
 
@@ -84,6 +83,7 @@ package final class HostPool: Backend {
     private let inbox: BackendInbox
     private let clock: any SchedulerClock
     private let capacity: Int
+    private let spool = SpoolPreparer()
     private let state = Mutex(State())
     private let launcher: ProcessLauncher
     /// How long after a host's exit its last lines may still arrive.
@@ -119,7 +119,7 @@ package final class HostPool: Backend {
 
     package func launch(_ handle: RunHandle, _ request: LaunchRequest) -> LaunchOutcome {
         guard let host = request.host else { return .failed(LaunchError(message: "not a Python task: the host pool runs only those")) }
-        prepareSpool(request)
+        spool.prepare(request)
         let key = Self.key(request, host)
         let command = Self.taskCommand(request, key)
         let warm = state.withLock { state -> (HostConnection, RunDetail)? in
@@ -410,18 +410,4 @@ package final class HostPool: Backend {
         return .task(payload: request.host?.taskPayload ?? "", stdout: request.stdoutPath, stderr: request.stderrPath, env: env)
     }
 
-    /// The job's folder exists and a new attempt starts with fresh files (as the local backend does).
-    private func prepareSpool(_ request: LaunchRequest) {
-        let folder = (request.stdoutPath as NSString).deletingLastPathComponent
-        let known = state.withLock { $0.readyFolders.contains(folder) }
-        if !known {
-            mkdir(folder, 0o700)
-            state.withLock { state in
-                if state.readyFolders.count > 4096 { state.readyFolders.removeAll() }
-                state.readyFolders.insert(folder)
-            }
-        }
-        guard request.replacesEarlierAttempt else { return }
-        for path in [request.stdoutPath, request.stderrPath, request.channelPath].compactMap({ $0 }) { unlink(path) }
-    }
 }
