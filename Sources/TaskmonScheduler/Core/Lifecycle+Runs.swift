@@ -166,7 +166,9 @@ extension Lifecycle {
     }
 
     private mutating func taskExited(_ key: TaskKey, run: Run, termination: ProcessTermination, at: Moment, stderrTail: String) {
-        guard let job = jobs[key.job], let task = task(key) else { return }
+        // Only the job's scalars: a copy of the job held across the moves below would make
+        // each one copy the job's whole task array (quadratic over a job).
+        guard let taskTimeout = jobs[key.job].map({ $0.taskTimeout }), let task = task(key) else { return }
         func record(_ state: inout TaskState) {
             state.finishedAt = at.wall
             switch termination {
@@ -191,7 +193,7 @@ extension Lifecycle {
             return
         }
         if let deadline = run.deadline, at >= deadline {
-            let limit = job.taskTimeout.map { Self.formatSeconds($0) } ?? "?"
+            let limit = taskTimeout.map { Self.formatSeconds($0) } ?? "?"
             let killed = run.timeoutKillSent ? "; killed" : ""
             move(key, to: .timedOut) {
                 record(&$0)
@@ -306,8 +308,9 @@ extension Lifecycle {
 
     /// An INTERRUPTED task goes back in the queue while its job allows more retries.
     mutating func requeueIfRetriesLeft(_ key: TaskKey) {
-        guard let job = jobs[key.job], let task = task(key) else { return }
-        guard task.interruptedRetryAttempts < job.maxInterruptedRetries else {
+        guard let (maxRetries, priority) = jobs[key.job].map({ ($0.maxInterruptedRetries, $0.priority) }),
+              let task = task(key) else { return }
+        guard task.interruptedRetryAttempts < maxRetries else {
             completeJobIfDone(key.job)
             return
         }
@@ -315,14 +318,13 @@ extension Lifecycle {
             $0.interruptedRetryAttempts += 1
             $0.resetForNewAttempt()
         }
-        enqueue(key, priority: job.priority)
+        enqueue(key, priority: priority)
     }
 
     /// After a task reaches a final status: consequential cancels, job completion.
     mutating func taskFinished(_ key: TaskKey, status: TaskStatus, at now: Moment) {
-        guard let job = jobs[key.job] else { return }
-        if status == .failed && job.cancelOnTaskFailure {
-            let task = job.tasks[key.task]
+        guard let cancelOnFailure = jobs[key.job]?.cancelOnTaskFailure else { return }
+        if status == .failed && cancelOnFailure, let task = task(key) {
             cancelTasks(
                 of: key.job, only: nil, except: key,
                 message: "Canceled because task \(key.task) (\(task.displayName)) failed", reason: .consequential, at: now)
@@ -331,12 +333,18 @@ extension Lifecycle {
     }
 
     mutating func completeJobIfDone(_ id: JobID, at now: Moment? = nil) {
-        guard let job = jobs[id], job.finishedAt == nil, job.allFinal else { return }
-        let finishedAt = now?.wall ?? job.tasks.compactMap(\.finishedAt).max() ?? job.submittedAt
+        guard let (finishedAt, anythingStarted) = completion(of: id, at: now) else { return }
         modifyJob(id) { $0.finishedAt = finishedAt }
         events.append(.jobCompleted(jobs[id]!.info(includeTasks: false)))
-        let anythingStarted = job.setup != .pending || job.tasks.contains { $0.attempts > 0 }
         if anythingStarted { startTeardown(id) }
+    }
+
+    /// When a job whose every task is final finished, and whether anything of it ran; nil while
+    /// it is not done (or already marked done).
+    private func completion(of id: JobID, at now: Moment?) -> (Date, Bool)? {
+        guard let job = jobs[id], job.finishedAt == nil, job.allFinal else { return nil }
+        let finishedAt = now?.wall ?? job.tasks.compactMap(\.finishedAt).max() ?? job.submittedAt
+        return (finishedAt, job.setup != .pending || job.tasks.contains { $0.attempts > 0 })
     }
 
     private mutating func setupExited(_ id: JobID, termination: ProcessTermination, at: Moment, stderrTail: String) {

@@ -81,6 +81,9 @@ struct Lifecycle {
 
     /// Changes to commit, and the events to publish once they are committed.
     var batch = StoreBatch()
+    /// Tasks changed since the last ``takeChanges()``; copied into the batch only then, so that
+    /// a task changed many times in one turn (a property a line) is copied once, not each time.
+    private var changedTasks: Set<TaskKey> = []
     var events: [EventBody] = []
     /// Effects for the actor, in order.
     var effects: [Effect] = []
@@ -102,10 +105,11 @@ struct Lifecycle {
 
     /// Takes the changes and events collected so far, for the commit queue.
     mutating func takeChanges() -> (StoreBatch, [EventBody]) {
-        // Properties are written from the task's state at this point.
-        for key in batch.propertiesChanged where batch.tasks[key] == nil {
+        // Rows (and properties) are written from each changed task's state at this point.
+        for key in changedTasks.union(batch.propertiesChanged) {
             batch.tasks[key] = jobs[key.job]?.tasks[key.task]
         }
+        changedTasks.removeAll(keepingCapacity: true)
         defer {
             batch = StoreBatch()
             events.removeAll(keepingCapacity: true)
@@ -113,7 +117,7 @@ struct Lifecycle {
         return (batch, events)
     }
 
-    var hasChanges: Bool { !batch.isEmpty || !events.isEmpty }
+    var hasChanges: Bool { !batch.isEmpty || !events.isEmpty || !changedTasks.isEmpty }
 
     func task(_ key: TaskKey) -> TaskState? {
         guard let job = jobs[key.job], key.task >= 0, key.task < job.tasks.count else { return nil }
@@ -150,7 +154,7 @@ struct Lifecycle {
         jobs[key.job]!.tasks[key.task] = task
         jobs[key.job]!.counts[previous.rawValue] -= 1
         jobs[key.job]!.counts[status.rawValue] += 1
-        batch.tasks[key] = task
+        changedTasks.insert(key)
         events.append(.taskStatusChanged(TaskStatusChange(
             jobID: key.job, taskID: key.task, name: task.displayName, previous: previous, status: status,
             pid: task.pid, attempts: task.attempts, exitCode: task.exitCode, signal: task.signal,
@@ -162,7 +166,7 @@ struct Lifecycle {
     mutating func modify(_ key: TaskKey, propertiesChanged: Bool = false, _ update: (inout TaskState) -> Void) {
         guard task(key) != nil else { return }
         update(&jobs[key.job]!.tasks[key.task])
-        batch.tasks[key] = jobs[key.job]!.tasks[key.task]
+        changedTasks.insert(key)
         if propertiesChanged { batch.propertiesChanged.insert(key) }
     }
 
