@@ -64,7 +64,9 @@ struct HostPoolTests {
             TaskSpec(name: "p\(index)", command: [python, "-m", "taskmon.host", "\(payloads.bundle)#\(index)"],
                      python: "\(payloads.bundle)#\(index)")
         })
-        spec.host = HostSpec(interpreter: [python], environment: payloads.environment, uniqueID: uniqueID)
+        // A long idle timeout: on a loaded machine the pause between two tasks must not recycle
+        // the host these tests watch.
+        spec.host = HostSpec(interpreter: [python], environment: payloads.environment, uniqueID: uniqueID, idleTimeout: 300)
         spec.environment = EnvironmentSpec(env: ["PYTHONPATH": clientSources])
         return spec
     }
