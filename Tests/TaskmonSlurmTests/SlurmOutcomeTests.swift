@@ -81,14 +81,16 @@ struct SlurmOutcomeTests {
             let spec = JobSpec(name: "split", tasks: (0..<12).map { _ in TaskSpec(command: ["sh", "-c", "echo $TASKMON_TASK_ID"]) })
             let job = try await slurm.waitUntilDone(try await slurm.submit(spec))
             #expect(job.count(.completed) == 12)
-            var arrays: Set<String> = []
+            var arrays: [String: Int] = [:]
             for index in 0..<12 {
                 let task = try await slurm.task(job.id, index)
                 #expect(task.standardOutput == "\(index)\n")
                 // "slurm 12_3 on node": the array's id before the underscore.
-                if let id = task.host?.split(separator: " ").dropFirst().first?.split(separator: "_").first { arrays.insert(String(id)) }
+                if let id = task.host?.split(separator: " ").dropFirst().first?.split(separator: "_").first { arrays[String(id), default: 0] += 1 }
             }
-            #expect(arrays.count == 3, "MaxArraySize 5 allows indices 0-4: 12 tasks need 3 arrays, got \(arrays)")
+            // MaxArraySize 5 allows indices 0-4: 12 tasks need at least 3 arrays (more when a
+            // loaded machine spreads the launches over two bursts), none larger than 5.
+            #expect(arrays.count >= 3 && arrays.values.allSatisfy { $0 <= 5 }, "\(arrays)")
         }
     }
 
