@@ -86,12 +86,15 @@ struct EscapeTests {
         try await offPool {
             try withServedScheduler { scheduler in
                 let file = scheduler.directory.path + "/pg.pid"
+                let ready = scheduler.directory.path + "/pg.ready"
+                // The pid comes from the shell ($$ is the same after exec); python says when it
+                // has left its group. The timeout leaves python time to start on a loaded machine.
                 let script = """
-                    exec python3 -c 'import os, time; os.setpgid(0, os.getpgid(os.getppid())); open("\(file)", "w").write("%d\\n" % os.getpid()); time.sleep(60)'
+                    echo $$ > \(file); exec python3 -c 'import os, time; os.setpgid(0, os.getpgid(os.getppid())); open("\(ready)", "w").write("%d\\n" % os.getpid()); time.sleep(60)'
                     """
-                // Time enough for python to start and leave its group even on a loaded machine.
-                let (job, _) = try run(script, in: scheduler, timeout: 5)
+                let (job, _) = try run(script, in: scheduler, timeout: 20)
                 let task = try Self.pid(in: file)
+                #expect(try Self.pid(in: ready) == task)
                 #expect(getpgid(task) == getpgid(scheduler.pid), "the task did not join the scheduler's group")
                 let info = try scheduler.waitForJob(job)
                 #expect(info.count(.timedOut) == 1)

@@ -58,9 +58,8 @@ import Testing
             #expect(scalars >= 200 * 60 - 120)
         }
         let median = durations.sorted()[durations.count / 2]
+        // Printed, not asserted: timing is the benchmark's (`taskmon-bench monitor`), and a
+        // timing floor fails on a loaded machine without anything being wrong.
         print("Canvas: 200×60 frame composed and walked in \(median) (median, debug build)")
-        // About 0.3 ms optimised; a debug build on a busy machine is far slower, so this
-        // only catches a blow-up (a String per cell, quadratic clipping).
-        #expect(median < .milliseconds(100))
     }
 }
