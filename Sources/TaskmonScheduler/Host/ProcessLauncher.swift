@@ -165,9 +165,11 @@ package final class ProcessLauncher: Sendable {
         var result = spawnOnce(executable, request, argv: argv, envp: envp)
         // ETXTBSY is usually transient: a file just written by this process (a staged script, say)
         // stays open for writing in any child another thread is forking until that child execs.
-        // Waiting a few milliseconds (only on this failure path) lets those children get there.
+        // Waiting (only on this failure path) lets those children get there: a few milliseconds
+        // usually, but up to half a second in all on a loaded machine, where such a child may
+        // wait that long for a core before it reaches exec.
         var delay: UInt32 = 1_000
-        while result.errno == ETXTBSY, delay <= 16_000 {
+        while result.errno == ETXTBSY, delay <= 256_000 {
             usleep(delay)
             delay *= 2
             result = spawnOnce(executable, request, argv: argv, envp: envp)
