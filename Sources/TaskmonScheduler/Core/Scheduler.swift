@@ -23,7 +23,6 @@ actor Scheduler {
     /// The number the commit queue will give the last event handed to it so far.
     private var handedOverSeq: UInt64
     private var ticker: Task<Void, Never>?
-    private var drainScheduled = false
     private let journal: LaunchJournal
     private var compacting = false
 
@@ -153,15 +152,20 @@ actor Scheduler {
     /// Carries out the reducer's effects, hands its changes to the commit queue, and keeps the
     /// ticker running while anything runs.
     func settle() {
-        // A launch's outcome feeds the reducer at once, which may ask for more (a failed launch
-        // frees its slot for the next task): loop until nothing is left.
+        carryOutEffects()
+        flush()
+        ensureTicker()
+    }
+
+    /// Carries out every effect the reducer asked for. A launch's outcome feeds the reducer at
+    /// once, which may ask for more (a failed launch frees its slot for the next task): loop
+    /// until nothing is left.
+    private func carryOutEffects() {
         var effects = lifecycle.takeEffects()
         while !effects.isEmpty {
             for effect in effects { carryOut(effect) }
             effects = lifecycle.takeEffects()
         }
-        flush()
-        ensureTicker()
     }
 
     private func carryOut(_ effect: Lifecycle.Effect) {
@@ -223,11 +227,7 @@ actor Scheduler {
             }
             lifecycle.apply(report, stderrTail: stderrTail)
             // Effects first (launches for freed slots), so that one commit covers the whole burst.
-            var effects = lifecycle.takeEffects()
-            while !effects.isEmpty {
-                for effect in effects { carryOut(effect) }
-                effects = lifecycle.takeEffects()
-            }
+            carryOutEffects()
         }
         settle()
     }
@@ -261,11 +261,7 @@ actor Scheduler {
             if case .task(let key) = run.purpose, run.startedAt != nil { readChannel(handle, key, final: false) }
         }
         lifecycle.advance(to: clock.now())
-        var effects = lifecycle.takeEffects()
-        while !effects.isEmpty {
-            for effect in effects { carryOut(effect) }
-            effects = lifecycle.takeEffects()
-        }
+        carryOutEffects()
         flush()
         if lifecycle.runs.isEmpty && lifecycle.nextTimer == nil {
             ticker = nil
@@ -282,18 +278,12 @@ actor Scheduler {
         if !records.isEmpty { lifecycle.channelRecords(key, records) }
     }
 
-    /// The last lines of a file (at most 4 KiB), for exception traces.
+    /// The last lines of a file (at most 4 KiB), for exception traces; opened as every file a
+    /// task can touch is (``SafeFile``): a link, a FIFO or another user's file reads as empty.
     static func tail(of path: String, bytes: Int = 4096) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0 else { return "" }
-        let start = max(0, Int64(info.st_size) - Int64(bytes))
-        var buffer = [UInt8](repeating: 0, count: Int(Int64(info.st_size) - start))
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
-        guard n > 0 else { return "" }
-        var text = String(decoding: buffer[0..<n], as: UTF8.self)
+        guard let file = try? SafeFile.openForReading(path), file.size > 0 else { return "" }
+        let start = max(0, file.size - Int64(bytes))
+        var text = String(decoding: file.read(offset: start, length: bytes), as: UTF8.self)
         if start > 0, let newline = text.firstIndex(of: "\n") { text = String(text[text.index(after: newline)...]) }
         return text
     }

@@ -60,8 +60,6 @@ package final class ProcessLauncher: Sendable {
         try reaper.watch(pid)
     }
 
-    /// Whether `pid` is one of our children not yet reaped.
-    package func isWatched(_ pid: Int32) -> Bool { reaper.isWatched(pid) }
 
     deinit {
         reaper.stopWhenIdle()

@@ -62,8 +62,6 @@ final class ProcessReaper: Sendable {
 
     var liveChildren: Int { state.withLock { $0.live } }
 
-    /// Whether `pid` is a child this reaper watches and has not reaped yet.
-    func isWatched(_ pid: Int32) -> Bool { state.withLock { $0.unreaped.contains(pid) } }
 
     /// Children watched by any reaper of this process (a host pool's beside the local backend's).
     private static let everyUnreaped = Mutex<Set<Int32>>([])
