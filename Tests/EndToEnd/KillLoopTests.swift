@@ -41,63 +41,66 @@ struct KillLoopTests {
     @Test("a run started but never recorded (the crash came before its commit) is found, killed, and counted")
     func unrecordedRunIsFound() async throws {
         try await offPool {
-            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else {
-                print("skipped: sqlite3 is not installed (apt-get install sqlite3)")
-                return
+            try withOneSlotSchedulerAndSQLite { scheduler in
+                let pidFile = scheduler.directory.path + "/run.pid"
+                let spec = JobSpec(name: "unrecorded", tasks: [
+                    TaskSpec(command: ["sh", "-c", "[ \"$TASKMON_ATTEMPT\" = 1 ] && echo $$ > \(pidFile); exec sleep 60"]),
+                ])
+                let job = try scheduler.client().submit(spec).jobID
+                let first = try EscapeTests.pid(in: pidFile)
+                scheduler.crash()
+                // As if the crash had come before the RUNNING row was committed: the database says
+                // the task never started.
+                let forget = "UPDATE tasks SET status = 1, attempts = 0, pid = NULL, started_at = NULL, assigned_at = NULL WHERE job_id = \(job)"
+                #expect(try run("/usr/bin/sqlite3", [scheduler.directory.databasePath, forget]).status == 0)
+                #expect(EscapeTests.isAlive(first), "the task's process outlives the crashed scheduler")
+                try scheduler.start(slots: 1)
+                #expect(EscapeTests.gone(first), "the unrecorded run was not killed")
+                let client = try scheduler.client()
+                var task = try client.task(job, 0)
+                let deadline = Date().addingTimeInterval(30)
+                while task.status != .running && Date() < deadline {
+                    usleep(20_000)
+                    task = try client.task(job, 0)
+                }
+                #expect(task.attempts == 2, "the unrecorded attempt 1 must count: \(task.attempts)")
+                #expect(task.warnings.contains { $0.contains("attempt 1 had started") })
+                _ = try client.cancel(job)
             }
-            let scheduler = ServedScheduler()
-            defer { scheduler.cleanUp() }
-            try scheduler.start(slots: 1)
-            let pidFile = scheduler.directory.path + "/run.pid"
-            let spec = JobSpec(name: "unrecorded", tasks: [
-                TaskSpec(command: ["sh", "-c", "[ \"$TASKMON_ATTEMPT\" = 1 ] && echo $$ > \(pidFile); exec sleep 60"]),
-            ])
-            let job = try scheduler.client().submit(spec).jobID
-            let first = try EscapeTests.pid(in: pidFile)
-            scheduler.crash()
-            // As if the crash had come before the RUNNING row was committed: the database says
-            // the task never started.
-            let forget = "UPDATE tasks SET status = 1, attempts = 0, pid = NULL, started_at = NULL, assigned_at = NULL WHERE job_id = \(job)"
-            #expect(try run("/usr/bin/sqlite3", [scheduler.directory.databasePath, forget]).status == 0)
-            #expect(EscapeTests.isAlive(first), "the task's process outlives the crashed scheduler")
-            try scheduler.start(slots: 1)
-            #expect(EscapeTests.gone(first), "the unrecorded run was not killed")
-            let client = try scheduler.client()
-            var task = try client.task(job, 0)
-            let deadline = Date().addingTimeInterval(30)
-            while task.status != .running && Date() < deadline {
-                usleep(20_000)
-                task = try client.task(job, 0)
-            }
-            #expect(task.attempts == 2, "the unrecorded attempt 1 must count: \(task.attempts)")
-            #expect(task.warnings.contains { $0.contains("attempt 1 had started") })
-            _ = try client.cancel(job)
         }
     }
 
     @Test("a run that started and ended before a crash kept it from being recorded still counts (the launch journal)")
     func unrecordedFinishedRunCounts() async throws {
         try await offPool {
-            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else {
-                print("skipped: sqlite3 is not installed (apt-get install sqlite3)")
-                return
+            try withOneSlotSchedulerAndSQLite { scheduler in
+                let log = scheduler.directory.path + "/attempts.log"
+                let spec = JobSpec(name: "journal", tasks: [TaskSpec(command: ["sh", "-c", "echo $TASKMON_ATTEMPT >> \(log)"])])
+                let job = try scheduler.client().submit(spec).jobID
+                _ = try scheduler.waitForJob(job)
+                scheduler.crash()
+                // As if the crash had come before anything of the run was committed.
+                let forget = "UPDATE tasks SET status = 1, attempts = 0, pid = NULL, started_at = NULL, assigned_at = NULL, finished_at = NULL, exit_code = NULL WHERE job_id = \(job); UPDATE jobs SET finished_at = NULL WHERE id = \(job)"
+                #expect(try run("/usr/bin/sqlite3", [scheduler.directory.databasePath, forget]).status == 0)
+                try scheduler.start(slots: 1)
+                let done = try scheduler.waitForJob(job)
+                #expect(done.tasks?.first?.attempts == 2)
+                let attempts = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+                #expect(attempts == ["1", "2"], "attempt 1 ran again: \(attempts)")
             }
-            let scheduler = ServedScheduler()
-            defer { scheduler.cleanUp() }
-            try scheduler.start(slots: 1)
-            let log = scheduler.directory.path + "/attempts.log"
-            let spec = JobSpec(name: "journal", tasks: [TaskSpec(command: ["sh", "-c", "echo $TASKMON_ATTEMPT >> \(log)"])])
-            let job = try scheduler.client().submit(spec).jobID
-            _ = try scheduler.waitForJob(job)
-            scheduler.crash()
-            // As if the crash had come before anything of the run was committed.
-            let forget = "UPDATE tasks SET status = 1, attempts = 0, pid = NULL, started_at = NULL, assigned_at = NULL, finished_at = NULL, exit_code = NULL WHERE job_id = \(job); UPDATE jobs SET finished_at = NULL WHERE id = \(job)"
-            #expect(try run("/usr/bin/sqlite3", [scheduler.directory.databasePath, forget]).status == 0)
-            try scheduler.start(slots: 1)
-            let done = try scheduler.waitForJob(job)
-            #expect(done.tasks?.first?.attempts == 2)
-            let attempts = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
-            #expect(attempts == ["1", "2"], "attempt 1 ran again: \(attempts)")
         }
+    }
+
+    /// A one-slot `taskmon serve`, for tests that rewrite its database with sqlite3 (they say
+    /// `skipped: …` where sqlite3 is not installed).
+    private func withOneSlotSchedulerAndSQLite(_ body: (ServedScheduler) throws -> Void) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else {
+            print("skipped: sqlite3 is not installed (apt-get install sqlite3)")
+            return
+        }
+        let scheduler = ServedScheduler()
+        defer { scheduler.cleanUp() }
+        try scheduler.start(slots: 1)
+        try body(scheduler)
     }
 }
