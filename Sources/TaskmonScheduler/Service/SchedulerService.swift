@@ -95,7 +95,7 @@ final class SchedulerService: ConnectionHandler {
         case .getJob:
             let params = try checked(JobQuery.self, line, WireLimits.problem)
             await settled()
-            return try Self.resultLine(id: id, try await scheduler.job(
+            return try JobInfoJSON.resultLine(id: id, try await scheduler.job(
                 params.jobID, includeTasks: params.includeTasks, offset: params.taskOffset, limit: params.taskLimit,
                 rowsOnly: params.rowsOnly))
         case .getTask:
