@@ -195,7 +195,7 @@ struct CLITests {
             try withServedScheduler { scheduler in
                 try scheduler.taskmon("submit", "--", "sleep", "30")
                 let client = try scheduler.client()
-                for _ in 0..<500 where try client.task(1, 0).status != .running { usleep(10_000) }
+                _ = try eventually(60) { try client.task(1, 0).status == .running }
                 let canceled = try scheduler.taskmon("cancel", "1/0", "--message", "wrong input set")
                 #expect(canceled.status == 0)
                 #expect(canceled.stdout == "canceled 1 task of job 1\n")

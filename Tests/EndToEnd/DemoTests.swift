@@ -105,7 +105,8 @@ struct DemoTests {
 
             // Retried after its SIGKILL: its second attempt ends ~2 s after it starts.
             var retried = try task("fetch-dataset")
-            for _ in 0..<100 where retried.status != .completed {
+            let retrying = ContinuousClock.now + .seconds(60)
+            while retried.status != .completed, ContinuousClock.now < retrying {
                 usleep(100_000)
                 retried = try task("fetch-dataset")
             }
@@ -115,7 +116,8 @@ struct DemoTests {
 
             // The long ones are running with progress; the backlog waits behind them.
             var render = try client.job(try #require(jobs["render-frames"]), includeTasks: true)
-            for _ in 0..<100 where render.tasks?.contains(where: { $0.progress == nil }) != false {
+            let rendering = ContinuousClock.now + .seconds(60)
+            while render.tasks?.allSatisfy({ $0.status == .running && $0.progress != nil }) != true, ContinuousClock.now < rendering {
                 usleep(100_000)
                 render = try client.job(render.id, includeTasks: true)
             }
@@ -147,10 +149,7 @@ struct DemoTests {
             #expect(demo.output().contains("TASKMON_STATE_DIR=\(directory.path) taskmon"))
             let client = try demo.connect(directory)
             // Wait until tasks run, so that stopping has processes to stop.
-            for _ in 0..<100 {
-                if try client.jobs().contains(where: { $0.count(.running) > 0 }) { break }
-                usleep(50_000)
-            }
+            _ = try eventually(60) { try client.jobs().contains(where: { $0.count(.running) > 0 }) }
             client.close()
             #expect(!demo.taskProcesses(of: directory).isEmpty)
 
@@ -214,7 +213,8 @@ private final class DemoRun {
 
     /// Waits for a line of output starting with `prefix`, and returns it.
     func waitForLine(prefix: String) throws -> String {
-        for _ in 0..<300 {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             if let line = output().split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) { return String(line) }
             usleep(50_000)
         }
@@ -224,7 +224,8 @@ private final class DemoRun {
     /// Connects to the demo's scheduler once it answers.
     func connect(_ directory: StateDirectory) throws -> SchedulerClient {
         self.directory = directory
-        for _ in 0..<300 {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             if let client = try? SchedulerClient.connect(directory, timeout: .seconds(10)) { return client }
             usleep(50_000)
         }
@@ -242,10 +243,12 @@ private final class DemoRun {
         }
     }
 
-    /// SIGTERM, then waits (up to 20 s) for the demo to exit; returns its exit status.
+    /// SIGTERM, then waits (up to 60 s: a task's rollback may use its kill grace) for the demo
+    /// to exit; returns its exit status.
     func terminate() -> Int32 {
         kill(pid, SIGTERM)
-        for _ in 0..<400 {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 exited = true
@@ -254,7 +257,7 @@ private final class DemoRun {
             }
             usleep(50_000)
         }
-        Issue.record("the demo did not exit within 20 s of SIGTERM; output: \(output())")
+        Issue.record("the demo did not exit within 60 s of SIGTERM; output: \(output())")
         return -1
     }
 

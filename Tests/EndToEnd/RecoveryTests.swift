@@ -19,10 +19,9 @@ struct RecoveryTests {
                 """, in: scheduler.directory)
             #expect(try scheduler.taskmon("submit", spec).status == 0)
             var client = try scheduler.client()
-            for _ in 0..<1000 {
+            _ = try eventually(60) {
                 let job = try client.job(1)
-                if job.count(.completed) == 1 && job.count(.failed) == 1 && job.count(.running) == 1 { break }
-                usleep(10_000)
+                return job.count(.completed) == 1 && job.count(.failed) == 1 && job.count(.running) == 1
             }
             let before = try (0..<2).map { try client.task(1, $0) }
             let orphan = try #require(try client.task(1, 2).pid)
@@ -46,9 +45,9 @@ struct RecoveryTests {
 
             // The long task was interrupted by the crash and is running again as a new attempt.
             var long = try client.task(1, 2)
-            for _ in 0..<1000 where !(long.status == .running && long.attempts == 2) {
-                usleep(10_000)
+            _ = try eventually(60) {
                 long = try client.task(1, 2)
+                return long.status == .running && long.attempts == 2
             }
             #expect(long.status == .running)
             #expect(long.attempts == 2)
@@ -56,9 +55,9 @@ struct RecoveryTests {
             #expect(long.pid != orphan)
             // The crashed scheduler's process for it was killed, not left running beside the new one.
             var orphanAlive = true
-            for _ in 0..<200 where orphanAlive {
+            _ = eventually(60) {
                 orphanAlive = kill(orphan, 0) == 0
-                if orphanAlive { usleep(10_000) }
+                return !orphanAlive
             }
             #expect(!orphanAlive)
             try scheduler.taskmon("cancel", "1")

@@ -38,10 +38,9 @@ struct EnvironmentTests {
             }
             try await scheduler.waitForJob(job)
             var lines: [String] = []
-            for _ in 0..<250 {
+            await within {
                 lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-                if lines.last == "teardown" { break }
-                try await Task.sleep(for: .milliseconds(20))
+                return lines.last == "teardown"
             }
             #expect(lines.first == "setup")
             #expect(lines.last == "teardown")
@@ -58,9 +57,9 @@ struct EnvironmentTests {
             }
             try await scheduler.waitForJob(job)
             var info = try await scheduler.client.job(job)
-            for _ in 0..<250 where info.warnings.isEmpty {
-                try await Task.sleep(for: .milliseconds(20))
+            try await within {
                 info = try await scheduler.client.job(job)
+                return !info.warnings.isEmpty
             }
             #expect(info.warnings == ["teardown exited with status 2: cannot remove tmp"])
             #expect(info.count(.completed) == 1)

@@ -138,7 +138,7 @@ private final class ReportLog: Sendable {
         reports.withLock { $0.append(contentsOf: drained) }
     }
 
-    func waitForReport(timeout: Duration = .seconds(30)) async throws -> BackendReport? {
+    func waitForReport(timeout: Duration = .seconds(120)) async throws -> BackendReport? {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
             take()
@@ -162,7 +162,7 @@ struct HostPoolDirectTests {
             stdoutPath: folder + "/1/0.stdout", stderrPath: folder + "/1/0.stderr", channelPath: folder + "/1/0.channel",
             purpose: .task(TaskKey(job: 1, task: 0)))
         request.host = HostLaunch(
-            interpreter: ["sh", "-c", "sleep 30", "host"], environmentPayload: nil, uniqueID: nil, idleTimeout: .seconds(1),
+            interpreter: ["sh", "-c", "sleep 600", "host"], environmentPayload: nil, uniqueID: nil, idleTimeout: .seconds(1),
             taskPayload: folder + "/tasks.pickle#0", setupSpool: folder + "/1/setup", teardownSpool: folder + "/1/teardown", job: 1)
         guard case .pending = pool.launch(RunHandle(1), request) else {
             Issue.record("a new host's launch should be pending until it says hello")

@@ -239,7 +239,7 @@ struct HostProcessTests {
         let launcher = ProcessLauncher(onExit: log.record)
         let grandchildFile = scratch.file("grandchild")
         let pid = try launcher.launch(
-            request(["sh", "-c", "sleep 30 & echo $! > \(grandchildFile); sleep 30; wait"], in: scratch))
+            request(["sh", "-c", "sleep 600 & echo $! > \(grandchildFile); sleep 600; wait"], in: scratch))
         let grandchild = try #require(Int32(await waitForContent(grandchildFile).trimmingCharacters(in: .newlines)))
         #expect(isAlive(grandchild))
         launcher.signalGroup(pid, SIGTERM)

@@ -124,9 +124,9 @@ struct TaskOutcomeTests {
             let grandchild = try #require(Int32(try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
             // The grandchild was in the task's group, so it is gone too (allow for reaping by init).
             var alive = true
-            for _ in 0..<100 where alive {
+            await within {
                 alive = kill(grandchild, 0) == 0 && !isZombie(grandchild)
-                if alive { try await Task.sleep(for: .milliseconds(20)) }
+                return !alive
             }
             #expect(!alive)
         }
@@ -198,9 +198,9 @@ struct OutputSpoolTests {
             // Nothing a task started outlives it: the background subshell went with the task.
             let pid = try #require(Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
             var alive = kill(pid, 0) == 0 && !isZombie(pid)
-            for _ in 0..<500 where alive {
-                try await Task.sleep(for: .milliseconds(20))
+            await within {
                 alive = kill(pid, 0) == 0 && !isZombie(pid)
+                return !alive
             }
             #expect(!alive, "the background subshell outlived its task")
         }

@@ -26,11 +26,14 @@ enum SlurmAvailability {
     }
 }
 
-/// Runs blocking work (child processes, blocking client calls) on a GCD thread, never on the
-/// cooperative pool the tests run on.
+/// Runs blocking work (child processes, blocking client calls) on a thread of its own: never
+/// on the cooperative pool the tests run on, nor on GCD's global queue, whose few threads the
+/// scheduler's timers need.
 func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 }
 
