@@ -12,7 +12,7 @@ import Foundation
 /// (older schedulers) read as nil.
 ///
 /// `peak_rss` (bytes) and `cpu_time` (seconds) are what a finished local attempt used; rows
-/// without them read as nil.
+/// without them (or from older schedulers) end before them and read as nil.
 ///
 /// Times are seconds since 1970 (numbers); absent values are `null`.
 public struct TaskRowInfo: Codable, Sendable, Equatable {
@@ -100,7 +100,10 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         try c.encode(exceptionType)
         try c.encode(cancellationReason.rawValue)
         try c.encode(exceptionMessage)
-        try c.encode(peakRSS)
-        try c.encode(cpuTime)
+        // Only finished local attempts have them: other rows stay as short as before.
+        if peakRSS != nil || cpuTime != nil {
+            try c.encode(peakRSS)
+            try c.encode(cpuTime)
+        }
     }
 }

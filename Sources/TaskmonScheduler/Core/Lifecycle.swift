@@ -167,7 +167,8 @@ struct Lifecycle {
         events.append(.taskStatusChanged(TaskStatusChange(
             jobID: key.job, taskID: key.task, name: task.displayName, previous: previous, status: status,
             pid: task.pid, attempts: task.attempts, exitCode: task.exitCode, signal: task.signal,
-            exceptionType: task.exception?.type, cancellationReason: task.cancellationReason)))
+            exceptionType: task.exception?.type, cancellationReason: task.cancellationReason,
+            peakRSS: task.peakRSS, cpuTime: task.cpuTime)))
         return true
     }
 
