@@ -123,6 +123,25 @@ struct HostProcessTests {
         #expect(lines == ["A=1", "PATH=/usr/bin:/bin"])
     }
 
+    @Test func argumentsAndEnvironmentArePassedWholeAndNulBytesAreRefused() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let long = String(repeating: "é∂x", count: 5000)
+        let pid = try launcher.launch(request(
+            ["/bin/sh", "-c", "printf '%s|%s|%s' \"$1\" \"$LONG\" \"$EMPTY\"", "sh", "ünï 😀"], in: scratch,
+            environment: ["PATH": "/usr/bin:/bin", "LONG": long, "EMPTY": ""]))
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        #expect(try scratch.read("out") == "ünï 😀|\(long)|")
+        let argument = try #require(throws: LaunchError.self) {
+            try launcher.launch(request(["/bin/echo", "a\u{0}b"], in: scratch))
+        }
+        #expect(argument.message.contains("argument 1 contains a NUL byte"))
+        #expect(throws: LaunchError.self) {
+            try launcher.launch(request(["/bin/true"], in: scratch, environment: ["PATH": "/bin", "X": "1\u{0}2"]))
+        }
+    }
+
     @Test func programIsFoundWithTheRequestsPathNotOurs() async throws {
         let scratch = try Scratch()
         let bin = scratch.file("bin")

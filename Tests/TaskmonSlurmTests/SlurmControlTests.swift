@@ -87,7 +87,12 @@ struct SlurmControlTests {
     @Test("slurmctld down: the status says so, nothing is lost, polling resumes when it is back")
     func controllerDown() async throws {
         try await withSlurmScheduler { cluster, slurm in
-            let id = try await slurm.submit(JobSpec(name: "outage", tasks: [TaskSpec(command: ["sh", "-c", "sleep 3; echo ok"])]))
+            // The task ends only once the test lets it (a file appears), so a slow poll on a
+            // loaded machine cannot miss its RUNNING; a minute is its backstop.
+            let gate = makeTempFolder("tmsg") + "/go"
+            defer { try? FileManager.default.removeItem(atPath: (gate as NSString).deletingLastPathComponent) }
+            let wait = "i=0; while [ ! -e '\(gate)' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; echo ok"
+            let id = try await slurm.submit(JobSpec(name: "outage", tasks: [TaskSpec(command: ["sh", "-c", wait])]))
             try await eventually("the task running") { try await slurm.job(id).count(.running) == 1 }
             // A clean stop: slurmctld saves its state. (Killed with -9 it may lose its last
             // allocations and start a running job a second time: Slurm's doing, not taskmon's.)
@@ -97,6 +102,7 @@ struct SlurmControlTests {
             try await Task.sleep(for: .seconds(4))
             #expect(try await slurm.task(id, 0).status == .running, "silence is not an ending")
             try await cluster.startDaemon("slurmctld")
+            #expect(FileManager.default.createFile(atPath: gate, contents: nil))
             let job = try await slurm.waitUntilDone(id, within: 60)
             let task = try await slurm.task(id, 0)
             #expect(job.count(.completed) == 1, "\(task.status.name): \(task.exception?.message ?? "")")

@@ -8,7 +8,7 @@ final class SpoolPreparer: Sendable {
     private let readyFolders = Mutex<Set<String>>([])
 
     func prepare(_ request: LaunchRequest) {
-        let folder = (request.stdoutPath as NSString).deletingLastPathComponent
+        let folder = Self.folder(of: request.stdoutPath)
         if !readyFolders.withLock({ $0.contains(folder) }) {
             mkdir(folder, 0o700)
             readyFolders.withLock { folders in
@@ -42,5 +42,12 @@ final class SpoolPreparer: Sendable {
             }
             unlink(path)
         }
+    }
+
+    /// The folder part of a spool path (NSString's version bridged and re-normalized the path
+    /// on every launch).
+    static func folder(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        return slash == path.utf8.startIndex ? "/" : String(path[..<slash])
     }
 }

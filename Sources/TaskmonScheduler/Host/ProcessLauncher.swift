@@ -324,12 +324,16 @@ struct CStringArray: ~Copyable {
         func discard() { free(buffer) }
 
         private mutating func copy(_ string: String) -> Bool {
-            for byte in string.utf8 {
-                if byte == 0 { return false }
-                next.pointee = CChar(bitPattern: byte)
-                next += 1
+            var text = string
+            // One memchr and one memcpy a string: a task's environment is a few KiB, copied on
+            // every launch.
+            return text.withUTF8 { bytes in
+                guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
+                if memchr(base, 0, bytes.count) != nil { return false }
+                memcpy(next, base, bytes.count)
+                next += bytes.count
+                return true
             }
-            return true
         }
     }
 }

@@ -21,7 +21,7 @@ enum DemoWorkload {
     /// Seconds between SIGTERM and SIGKILL on cancel. Well over ``deployCanary()``'s rollback
     /// (~4 s, more on a loaded machine), so that task leaves CANCELING by itself rather than
     /// being killed. It also bounds how long quitting the demo can take.
-    static let killGrace = 8.0
+    static let killGrace = 30.0
 
     /// The message the demo cancels ``deployCanary()`` with; the task ends with
     /// "Canceled by USER: " + this.

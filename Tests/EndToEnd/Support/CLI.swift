@@ -71,11 +71,11 @@ final class ServedScheduler: @unchecked Sendable {
         servePID = try Spawn.start(
             [Binaries.taskmon, "serve", "--state-dir", directory.path, "--slots", String(slots), "--kill-grace", "1"],
             environment: ProcessInfo.processInfo.environment, stdout: log, stderr: log)
-        for _ in 0..<500 {
-            if (try? SchedulerClient.connect(directory)) != nil { return }
-            usleep(10_000)
-        }
-        Issue.record("taskmon serve did not answer on \(directory.path)")
+        let (answered, exited) = Spawn.waitUntilServing(servePID!, directory)
+        if answered { return }
+        if exited { servePID = nil }
+        let serveLog = (try? String(contentsOfFile: directory.path + "/serve.log", encoding: .utf8)) ?? ""
+        Issue.record("taskmon serve \(exited ? "exited before it answered" : "did not answer within 60 s") on \(directory.path): \(serveLog.suffix(2000))")
     }
 
     var pid: Int32 { servePID ?? 0 }

@@ -25,7 +25,7 @@ final class Target: @unchecked Sendable {
         return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
     }
 
-    /// Starts the scheduler and waits (up to 10 s) until it answers; false if it did not.
+    /// Starts the scheduler and waits (up to 60 s) until it answers; false if it did not.
     @discardableResult
     func start(slots: Int = 2, extra: [String] = [], environment: [String: String] = [:], expectAnswer: Bool = true) throws -> Bool {
         let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
@@ -36,16 +36,14 @@ final class Target: @unchecked Sendable {
             [AttackedBinary.path, "serve", "--state-dir", directory.path, "--slots", String(slots), "--kill-grace", "1"] + extra,
             environment: env, stdout: log, stderr: log)
         guard expectAnswer else { return true }
-        for _ in 0..<1000 {
-            if (try? SchedulerClient.connect(directory, timeout: .seconds(5))) != nil { return true }
-            var status: Int32 = 0
-            if let pid, waitpid(pid, &status, WNOHANG) == pid {
-                self.pid = nil
-                return false
-            }
-            usleep(10_000)
+        guard let pid else { return false }
+        let (answered, exited) = Spawn.waitUntilServing(pid, directory)
+        if answered { return true }
+        if exited {
+            self.pid = nil
+            return false
         }
-        Issue.record("taskmon serve did not answer on \(directory.path)")
+        Issue.record("taskmon serve did not answer within 60 s on \(directory.path)")
         return false
     }
 

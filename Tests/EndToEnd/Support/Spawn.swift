@@ -1,6 +1,7 @@
 import CTaskmonPOSIX
 import Foundation
 import Testing
+import TaskmonKit
 
 /// Starting and reaping child processes for the tests, without Foundation.Process.
 ///
@@ -35,6 +36,21 @@ enum Spawn {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
+    /// Waits until a just-started `taskmon serve` (`pid`) answers on `directory`: true once it
+    /// does, false if it exited first (its status is then reaped) or `seconds` of the clock
+    /// passed. Counted on the clock, not in sleeps: a loaded machine stretches every sleep, and
+    /// a scheduler there can take many seconds to open its database and socket.
+    static func waitUntilServing(_ pid: pid_t, _ directory: StateDirectory, seconds: Double = 60) -> (answered: Bool, exited: Bool) {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            if (try? SchedulerClient.connect(directory, timeout: .seconds(5))) != nil { return (true, false) }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { return (false, true) }
+            usleep(10_000)
+        } while Date() < deadline
+        return (false, false)
     }
 
     /// A pipe whose both ends are close-on-exec.
