@@ -67,6 +67,23 @@ struct AttemptHistoryTests {
         #expect(h.task(job, 0).attempts == 0)
     }
 
+    @Test("an attempt a crash kept from being recorded (found running, the task SUBMITTED) is kept as INTERRUPTED")
+    func unrecordedAttemptKept() {
+        var crashed = LifecycleHarness(slots: 1)
+        let job = crashed.submit([["a"], ["b"]])
+        var h = LifecycleHarness(slots: 2, jobs: Array(crashed.lifecycle.jobs.values))
+        h.keepsBatches = true
+        h.lifecycle.recover(at: LifecycleHarness.at(5), startedAttempts: [TaskKey(job: job, task: 1): 1])
+        h.collect()
+        let task = h.task(job, 1)
+        #expect(task.earlierAttempts.map(\.attempt) == [1])
+        #expect(task.earlierAttempts.first?.status == .interrupted)
+        #expect(task.earlierAttempts.first?.exception?.message.contains("before it was recorded") == true)
+        #expect(h.batches.contains { $0.attemptsChanged.contains(TaskKey(job: job, task: 1)) })
+        let launch = h.pendingLaunches.first { $0.1.purpose == .task(TaskKey(job: job, task: 1)) }
+        #expect(launch?.1.keepsEarlierAttemptAs == "/state/output/\(job)/1.attempt1")
+    }
+
     @Test("at most keptLimit earlier attempts are kept; the files of those pushed out are removed")
     func bounded() throws {
         var h = LifecycleHarness()

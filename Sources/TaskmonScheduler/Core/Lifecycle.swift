@@ -174,7 +174,7 @@ struct Lifecycle {
 
     /// A task's attempt was just kept (``TaskState/resetForNewAttempt()``): its record is written
     /// with the change that starts the next, and the files of one it pushed out are removed.
-    private mutating func keptAttempt(of task: TaskState, oldestBefore: Int?) {
+    mutating func keptAttempt(of task: TaskState, oldestBefore: Int?) {
         batch.attemptsChanged.insert(task.key)
         guard let dropped = oldestBefore, let oldest = task.earlierAttempts.first?.attempt, dropped < oldest else { return }
         for attempt in dropped..<oldest {

@@ -77,6 +77,14 @@ struct TaskState: Sendable {
         return info
     }
 
+    /// Adds an earlier attempt, the oldest kept going beyond ``AttemptSummary/keptLimit``.
+    mutating func keep(_ record: AttemptRecord) {
+        earlierAttempts.append(record)
+        if earlierAttempts.count > AttemptSummary.keptLimit {
+            earlierAttempts.removeFirst(earlierAttempts.count - AttemptSummary.keptLimit)
+        }
+    }
+
     /// The current attempt has not started yet: the last one counted is already kept.
     var currentAttemptKept: Bool { attempts > 0 && earlierAttempts.last?.attempt == attempts }
 
@@ -84,12 +92,7 @@ struct TaskState: Sendable {
     /// attempts (the oldest kept one goes beyond the limit). An attempt that never started
     /// (a launch that failed for want of processes) counts for nothing and is not kept.
     mutating func resetForNewAttempt() {
-        if attempts > (earlierAttempts.last?.attempt ?? 0) {
-            earlierAttempts.append(AttemptRecord(self))
-            if earlierAttempts.count > AttemptSummary.keptLimit {
-                earlierAttempts.removeFirst(earlierAttempts.count - AttemptSummary.keptLimit)
-            }
-        }
+        if attempts > (earlierAttempts.last?.attempt ?? 0) { keep(AttemptRecord(self)) }
         peakRSS = nil
         cpuTime = nil
         pid = nil
