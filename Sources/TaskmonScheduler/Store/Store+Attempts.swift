@@ -38,9 +38,12 @@ extension Store {
     /// Writes a task's kept attempts as they are now: the one just kept is added, any pushed
     /// out beyond the limit are deleted. In the transaction that records the task's new attempt.
     func writeAttempts(of task: TaskState, _ db: Database) throws {
-        let oldest = task.earlierAttempts.first?.attempt ?? Int.max
-        try db.cachedStatement(sql: "DELETE FROM task_attempts WHERE job_id = ? AND idx = ? AND attempt < ?")
-            .execute(arguments: [task.jobID, task.index, oldest])
+        // Only a task at the limit can have pushed one out: retrying 10,000 tasks once costs one
+        // insert each, not a delete too.
+        if task.earlierAttempts.count >= AttemptSummary.keptLimit, let oldest = task.earlierAttempts.first?.attempt {
+            try db.cachedStatement(sql: "DELETE FROM task_attempts WHERE job_id = ? AND idx = ? AND attempt < ?")
+                .execute(arguments: [task.jobID, task.index, oldest])
+        }
         let insert = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO task_attempts (job_id, idx, attempt, status, host, submitted_at, assigned_at,
                 started_at, finished_at, exit_code, signal, progress, result, properties, exception,
