@@ -71,6 +71,36 @@ struct AttemptTests {
         }
     }
 
+    @Test("retried but waiting for a slot: the last attempt's output is its own, the new attempt's is empty until it runs")
+    func retriedNotStartedYet() async throws {
+        try await offPool {
+            let scheduler = ServedScheduler()
+            defer { scheduler.cleanUp() }
+            try scheduler.start(slots: 1)
+            let spec = try writeSpec("""
+                { "name": "waits", "tasks": [
+                  { "name": "flaky", "command": ["sh", "-c", "echo attempt $TASKMON_ATTEMPT; [ $TASKMON_ATTEMPT -gt 1 ] || exit 3"] },
+                  { "name": "blocker", "command": ["sleep", "30"] } ] }
+                """, in: scheduler.directory)
+            #expect(try scheduler.taskmon("submit", spec).status == 0)
+            let client = try scheduler.client()
+            defer { client.close() }
+            for _ in 0..<1000 where try client.task(1, 1).status != .running { usleep(10_000) }
+            #expect(try client.task(1, 0).status == .failed)
+            try client.retry(1, 0)
+            let waiting = try client.task(1, 0)
+            #expect(waiting.status == .submitted)
+            #expect(waiting.standardOutput == "", "the new attempt has printed nothing yet")
+            #expect(try client.readOutput(1, 0, stream: .stdout, offset: 0, length: 100).data.isEmpty)
+            #expect(try client.task(1, 0, attempt: 1).standardOutput == "attempt 1\n")
+            #expect(String(decoding: try client.readOutput(1, 0, stream: .stdout, offset: 0, length: 100, attempt: 1).data, as: UTF8.self) == "attempt 1\n")
+            try client.cancel(1, task: 1)
+            #expect(try scheduler.waitForJob(1).tasks?.first?.status == .completed)
+            #expect(try client.task(1, 0).standardOutput == "attempt 2\n")
+            #expect(try client.task(1, 0, attempt: 1).standardOutput == "attempt 1\n")
+        }
+    }
+
     @Test("an attempt the crash of the scheduler interrupted is kept with its output when the next one runs")
     func crashInterruptedAttemptKept() async throws {
         try await offPool {

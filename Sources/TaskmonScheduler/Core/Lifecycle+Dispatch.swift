@@ -115,10 +115,9 @@ extension Lifecycle {
         if let prefix = record.outputPrefix { return prefix + "." + stream.rawValue }
         let kept = settings.stateDirectory.attemptSpool(job: task.jobID, task: task.index, attempt: record.attempt)
             + "." + stream.rawValue
+        let notMovedYet = task.currentAttemptKept && record.attempt == task.attempts && handleByTask[task.key] == nil
         var status = stat()
-        if lstat(kept, &status) != 0 && errno == ENOENT && task.currentAttemptKept && record.attempt == task.attempts {
-            return outputPath(task, stream)
-        }
+        if notMovedYet && lstat(kept, &status) != 0 && errno == ENOENT { return outputPath(task, stream) }
         return kept
     }
 
