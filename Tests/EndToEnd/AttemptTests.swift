@@ -85,11 +85,17 @@ struct AttemptTests {
             #expect(try scheduler.taskmon("submit", spec).status == 0)
             let client = try scheduler.client()
             defer { client.close() }
-            for _ in 0..<1000 where try client.task(1, 1).status != .running { usleep(10_000) }
+            var blocker = try client.task(1, 1)
+            for _ in 0..<3000 where blocker.status != .running {
+                usleep(10_000)
+                blocker = try client.task(1, 1)
+            }
+            try #require(blocker.status == .running, "the blocker is \(blocker.status.name): \(blocker.exception?.message ?? "")")
             #expect(try client.task(1, 0).status == .failed)
             try client.retry(1, 0)
             let waiting = try client.task(1, 0)
-            #expect(waiting.status == .submitted)
+            blocker = try client.task(1, 1)
+            #expect(waiting.status == .submitted, "the blocker is \(blocker.status.name): \(blocker.exception?.message ?? "")")
             #expect(waiting.standardOutput == "", "the new attempt has printed nothing yet")
             #expect(try client.readOutput(1, 0, stream: .stdout, offset: 0, length: 100).data.isEmpty)
             #expect(try client.task(1, 0, attempt: 1).standardOutput == "attempt 1\n")
