@@ -90,12 +90,18 @@ public struct TaskStatusChange: Codable, Sendable, Equatable {
     public var signal: Int32?
     public var exceptionType: String?
     public var cancellationReason: CancellationReason
+    /// What the attempt's process used, on the change that ends a local attempt.
+    public var peakRSS: Int64?
+    public var cpuTime: Double?
 
     public init(
         jobID: JobID, taskID: TaskIndex, name: String, previous: TaskStatus, status: TaskStatus,
         pid: Int32? = nil, attempts: Int = 0, exitCode: Int32? = nil, signal: Int32? = nil,
-        exceptionType: String? = nil, cancellationReason: CancellationReason = .none
+        exceptionType: String? = nil, cancellationReason: CancellationReason = .none,
+        peakRSS: Int64? = nil, cpuTime: Double? = nil
     ) {
+        self.peakRSS = peakRSS
+        self.cpuTime = cpuTime
         self.jobID = jobID
         self.taskID = taskID
         self.name = name
@@ -117,6 +123,8 @@ public struct TaskStatusChange: Codable, Sendable, Equatable {
         case signal
         case exceptionType = "exception_type"
         case cancellationReason = "task_cancellation_reason"
+        case peakRSS = "peak_rss"
+        case cpuTime = "cpu_time"
     }
 }
 

@@ -33,6 +33,12 @@ public struct StateDirectory: Sendable, Equatable {
     /// filesystem, on the hot path of a job of many short tasks.
     public func taskSpool(job: JobID, task: TaskIndex) -> String { "\(jobOutputPath(job))/\(task)" }
 
+    /// Where an earlier attempt's files are kept once a new attempt starts:
+    /// `PREFIX.attemptN.stdout` beside the task's own (N = 1 for the first attempt).
+    public func attemptSpool(job: JobID, task: TaskIndex, attempt: Int) -> String {
+        "\(jobOutputPath(job))/\(task).attempt\(attempt)"
+    }
+
     /// The folder holding a job's spool files.
     public func jobOutputPath(_ job: JobID) -> String { "\(outputPath)/\(job)" }
 }

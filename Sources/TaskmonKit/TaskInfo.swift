@@ -41,6 +41,14 @@ public struct TaskInfo: Codable, Sendable, Equatable {
     public var cancellationReason: CancellationReason
     /// Problems found in what the task reported (a malformed channel line, say).
     public var warnings: [String]
+    /// Largest resident set of the attempt's process, in bytes, once it has ended (local tasks).
+    public var peakRSS: Int64?
+    /// CPU time (user + system) the attempt's process used, in seconds, once it has ended.
+    public var cpuTime: Double?
+    /// The earlier attempts kept, oldest first (the current attempt is this record itself).
+    public var attemptHistory: [AttemptSummary] = []
+    /// Set when this record describes an earlier attempt (`get_task` with `attempt`): its number.
+    public var attempt: Int?
 
     public init(
         jobID: JobID, id: TaskIndex, name: String, status: TaskStatus = .notSubmitted,
@@ -97,6 +105,10 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         case cancellationMessage = "task_cancellation_message"
         case cancellationReason = "task_cancellation_reason"
         case warnings
+        case peakRSS = "peak_rss"
+        case cpuTime = "cpu_time"
+        case attemptHistory = "attempt_history"
+        case attempt
     }
 
     public init(from decoder: Decoder) throws {
@@ -130,6 +142,10 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         cancellationMessage = try c.decodeIfPresent(String.self, forKey: .cancellationMessage)
         cancellationReason = try c.decodeIfPresent(CancellationReason.self, forKey: .cancellationReason) ?? .none
         warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
+        peakRSS = try c.decodeIfPresent(Int64.self, forKey: .peakRSS)
+        cpuTime = try c.decodeIfPresent(Double.self, forKey: .cpuTime)
+        attemptHistory = try c.decodeIfPresent([AttemptSummary].self, forKey: .attemptHistory) ?? []
+        attempt = try c.decodeIfPresent(Int.self, forKey: .attempt)
     }
 
     /// Writes every key of the shape, `null` where there is nothing, so that readers can rely on it.
@@ -165,6 +181,10 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         try c.encode(cancellationMessage, forKey: .cancellationMessage)
         try c.encode(cancellationReason, forKey: .cancellationReason)
         try c.encode(warnings, forKey: .warnings)
+        try c.encode(peakRSS, forKey: .peakRSS)
+        try c.encode(cpuTime, forKey: .cpuTime)
+        try c.encode(attemptHistory, forKey: .attemptHistory)
+        try c.encodeIfPresent(attempt, forKey: .attempt)
     }
 }
 

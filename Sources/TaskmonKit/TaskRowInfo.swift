@@ -5,11 +5,14 @@ import Foundation
 ///
 /// `[id, name, status_value, attempts, pid, started_at, finished_at, progress_percent,
 ///   progress_info, exit_code, signal, exception_type, cancellation_reason_value,
-///   exception_message]`
+///   exception_message, peak_rss, cpu_time]`
 ///
 /// `exception_message` is the first line of the exception's message, at most
 /// ``messageLimit`` characters: enough to group failures by what they say. Rows without it
 /// (older schedulers) read as nil.
+///
+/// `peak_rss` (bytes) and `cpu_time` (seconds) are what a finished local attempt used; rows
+/// without them (or from older schedulers) end before them and read as nil.
 ///
 /// Times are seconds since 1970 (numbers); absent values are `null`.
 public struct TaskRowInfo: Codable, Sendable, Equatable {
@@ -27,6 +30,10 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
     public var cancellationReason: CancellationReason
     /// The first line of the exception's message, cut at ``messageLimit`` characters.
     public var exceptionMessage: String?
+    /// Largest resident set of the finished attempt, in bytes.
+    public var peakRSS: Int64?
+    /// CPU time of the finished attempt, in seconds.
+    public var cpuTime: Double?
 
     /// Longest `exception_message` a row carries.
     public static let messageLimit = 200
@@ -48,6 +55,8 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
             let firstLine = exception.message.prefix { $0 != "\n" }
             return String(firstLine.prefix(Self.messageLimit))
         }
+        peakRSS = task.peakRSS
+        cpuTime = task.cpuTime
     }
 
     public init(from decoder: Decoder) throws {
@@ -71,6 +80,8 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         exceptionType = try c.decodeIfPresent(String.self)
         cancellationReason = CancellationReason(rawValue: try c.decode(Int.self)) ?? .none
         exceptionMessage = c.isAtEnd ? nil : try c.decodeIfPresent(String.self)
+        peakRSS = c.isAtEnd ? nil : try c.decodeIfPresent(Int64.self)
+        cpuTime = c.isAtEnd ? nil : try c.decodeIfPresent(Double.self)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -89,5 +100,10 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         try c.encode(exceptionType)
         try c.encode(cancellationReason.rawValue)
         try c.encode(exceptionMessage)
+        // Only finished local attempts have them: other rows stay as short as before.
+        if peakRSS != nil || cpuTime != nil {
+            try c.encode(peakRSS)
+            try c.encode(cpuTime)
+        }
     }
 }

@@ -19,7 +19,7 @@ final class ScreenHarness {
         controller = MonitorController(
             theme: Theme.builtinDefault.resolved(for: .monochrome), symbols: .ascii,
             requests: { box.requests.append($0) },
-            outputSource: { job, task, stream in sources["\(job)/\(task)/\(stream.rawValue)"] })
+            outputSource: { job, task, stream, attempt in sources["\(job)/\(task)/\(stream.rawValue)" + (attempt.map { "#\($0)" } ?? "")] })
         self.box = box
     }
 

@@ -10,6 +10,9 @@ struct EventJSONTests {
         "漢字🎉 é", "\u{202E}bidi", "\u{FFFD}", String(repeating: "x", count: 5000),
     ]
 
+    /// Whole, tiny, huge and unrounded seconds: JSONEncoder's shortest forms (`1`, `1e-07`, `3e+20`).
+    static let cpuTimes = [0.75, 1.0, 12.0, 1e-7, 0.1 + 0.2, 3e20, 123456789.123, 0, Double.leastNonzeroMagnitude, 2.5e-5]
+
     static var changes: [TaskStatusChange] {
         var all: [TaskStatusChange] = []
         for (index, name) in names.enumerated() {
@@ -19,7 +22,8 @@ struct EventJSONTests {
                     jobID: JobID(index * 1_000_003), taskID: index * 7, name: name, previous: previous, status: status,
                     pid: index % 2 == 0 ? Int32(4000 + index) : nil, attempts: index, exitCode: index % 3 == 0 ? Int32(index - 1) : nil,
                     signal: index % 4 == 1 ? 9 : nil, exceptionType: index % 2 == 1 ? "Value\"Error\(name.prefix(3))" : nil,
-                    cancellationReason: CancellationReason.allCases[index % 3]))
+                    cancellationReason: CancellationReason.allCases[index % 3],
+                    peakRSS: index % 3 == 1 ? Int64(index) << 30 : nil, cpuTime: (index + status.rawValue) % 2 == 0 ? Self.cpuTimes[(index + status.rawValue) % Self.cpuTimes.count] : nil))
             }
         }
         return all

@@ -115,6 +115,24 @@ struct SlurmOutcomeTests {
         }
     }
 
+    @Test("a retried task keeps its first attempt's output on the shared spool, as locally")
+    func retryKeepsTheAttempt() async throws {
+        try await withSlurmScheduler { _, slurm in
+            let spec = JobSpec(name: "flaky", tasks: [TaskSpec(command: ["sh", "-c",
+                "echo \"attempt $TASKMON_ATTEMPT\"; [ \"$TASKMON_ATTEMPT\" -gt 1 ] || exit 3"])])
+            let id = try await slurm.submit(spec)
+            _ = try await slurm.waitUntilDone(id)
+            let client = try await slurm.client()
+            defer { client.close() }
+            try await offPool { try client.retry(id, 0) }
+            try await eventually("the retry to complete", within: 120) { try await slurm.task(id, 0).status == .completed }
+            let (current, first) = try await offPool { (try client.task(id, 0), try client.task(id, 0, attempt: 1)) }
+            #expect(current.standardOutput == "attempt 2\n")
+            #expect(first.status == .failed && first.exitCode == 3)
+            #expect(first.standardOutput == "attempt 1\n")
+        }
+    }
+
     @Test("timed out: taskmon's own deadline ends it TIMED_OUT, long before Slurm's whole-minute limit")
     func timedOut() async throws {
         try await withSlurmScheduler { _, slurm in

@@ -42,15 +42,17 @@ extension SchedulerClient {
         try await offloaded { () throws(SchedulerClientError) in try self.tasks(of: id, offset: offset, limit: limit) }
     }
 
-    public func task(_ job: JobID, _ task: TaskIndex, outputCap: Int = Wire.defaultOutputCap) async throws(SchedulerClientError) -> TaskInfo {
-        try await offloaded { () throws(SchedulerClientError) in try self.task(job, task, outputCap: outputCap) }
+    public func task(
+        _ job: JobID, _ task: TaskIndex, outputCap: Int = Wire.defaultOutputCap, attempt: Int? = nil
+    ) async throws(SchedulerClientError) -> TaskInfo {
+        try await offloaded { () throws(SchedulerClientError) in try self.task(job, task, outputCap: outputCap, attempt: attempt) }
     }
 
     public func readOutput(
-        _ job: JobID, _ task: TaskIndex, stream: OutputStreamName, offset: Int64, length: Int
+        _ job: JobID, _ task: TaskIndex, stream: OutputStreamName, offset: Int64, length: Int, attempt: Int? = nil
     ) async throws(SchedulerClientError) -> OutputChunk {
         try await offloaded { () throws(SchedulerClientError) in
-            try self.readOutput(job, task, stream: stream, offset: offset, length: length)
+            try self.readOutput(job, task, stream: stream, offset: offset, length: length, attempt: attempt)
         }
     }
 

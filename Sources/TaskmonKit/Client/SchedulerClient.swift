@@ -156,16 +156,20 @@ public final class SchedulerClient: Sendable {
         try call(.getJob, JobQuery(jobID: id, includeTasks: false), as: JobInfo.self)
     }
 
-    /// One task, with up to `outputCap` bytes of each output stream (0 leaves them out).
-    public func task(_ job: JobID, _ task: TaskIndex, outputCap: Int = Wire.defaultOutputCap) throws(SchedulerClientError) -> TaskInfo {
-        try call(.getTask, TaskQuery(jobID: job, taskID: task, outputCap: outputCap), as: TaskInfo.self)
+    /// One task, with up to `outputCap` bytes of each output stream (0 leaves them out); with
+    /// `attempt`, that earlier attempt of it as it was kept.
+    public func task(
+        _ job: JobID, _ task: TaskIndex, outputCap: Int = Wire.defaultOutputCap, attempt: Int? = nil
+    ) throws(SchedulerClientError) -> TaskInfo {
+        try call(.getTask, TaskQuery(jobID: job, taskID: task, outputCap: outputCap, attempt: attempt), as: TaskInfo.self)
     }
 
-    /// A byte range of a task's output.
+    /// A byte range of a task's output (of an earlier attempt's, with `attempt`).
     public func readOutput(
-        _ job: JobID, _ task: TaskIndex, stream: OutputStreamName, offset: Int64, length: Int
+        _ job: JobID, _ task: TaskIndex, stream: OutputStreamName, offset: Int64, length: Int, attempt: Int? = nil
     ) throws(SchedulerClientError) -> OutputChunk {
-        try call(.readOutput, ReadOutputParams(jobID: job, taskID: task, stream: stream, offset: offset, length: length), as: OutputChunk.self)
+        try call(.readOutput, ReadOutputParams(
+            jobID: job, taskID: task, stream: stream, offset: offset, length: length, attempt: attempt), as: OutputChunk.self)
     }
 
     /// Cancels a whole job, or one task of it.

@@ -138,15 +138,19 @@ public struct TaskQuery: Codable, Sendable {
     public var taskID: TaskIndex
     /// Bytes of stdout/stderr to include; 0 leaves them out.
     public var outputCap: Int
-    public init(jobID: JobID, taskID: TaskIndex, outputCap: Int = Wire.defaultOutputCap) {
+    /// An earlier attempt to describe instead of the current one (1 is the first); nil: the current.
+    public var attempt: Int?
+    public init(jobID: JobID, taskID: TaskIndex, outputCap: Int = Wire.defaultOutputCap, attempt: Int? = nil) {
         self.jobID = jobID
         self.taskID = taskID
         self.outputCap = outputCap
+        self.attempt = attempt
     }
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id"
         case taskID = "task_id"
         case outputCap = "output_cap"
+        case attempt
     }
 }
 
@@ -161,17 +165,20 @@ public struct ReadOutputParams: Codable, Sendable {
     public var stream: OutputStreamName
     public var offset: Int64
     public var length: Int
-    public init(jobID: JobID, taskID: TaskIndex, stream: OutputStreamName, offset: Int64, length: Int) {
+    /// An earlier attempt's output instead of the current one's (1 is the first); nil: the current.
+    public var attempt: Int?
+    public init(jobID: JobID, taskID: TaskIndex, stream: OutputStreamName, offset: Int64, length: Int, attempt: Int? = nil) {
         self.jobID = jobID
         self.taskID = taskID
         self.stream = stream
         self.offset = offset
         self.length = length
+        self.attempt = attempt
     }
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id"
         case taskID = "task_id"
-        case stream, offset, length
+        case stream, offset, length, attempt
     }
 }
 

@@ -27,6 +27,7 @@ public enum WireLimits {
         if query.jobID < 1 { return "job_id must be at least 1 (got \(query.jobID))" }
         if query.taskID < 0 { return "task_id must not be negative (got \(query.taskID))" }
         if query.outputCap < 0 { return "output_cap must not be negative (got \(query.outputCap))" }
+        if let attempt = query.attempt, attempt < 1 { return "attempt must be at least 1 (got \(attempt))" }
         return nil
     }
 
@@ -37,6 +38,7 @@ public enum WireLimits {
             return "offset must be from 0 to \(maxOffset) (got \(params.offset))"
         }
         if params.length < 0 { return "length must not be negative (got \(params.length))" }
+        if let attempt = params.attempt, attempt < 1 { return "attempt must be at least 1 (got \(attempt))" }
         return nil
     }
 

@@ -26,9 +26,9 @@ public enum MonitorApp {
         let controller = MonitorController(
             theme: themes.current, symbols: StatusSymbols.forTerminal(environment: environment, localeIsUTF8: terminal.localeIsUTF8),
             requests: { link.perform($0) },
-            outputSource: { job, task, stream in
+            outputSource: { job, task, stream, attempt in
                 link.client.map {
-                    SpoolOutputSource(remote: SchedulerOutputSource(client: $0, job: job, task: task, stream: stream),
+                    SpoolOutputSource(remote: SchedulerOutputSource(client: $0, job: job, task: task, stream: stream, attempt: attempt),
                                       stateDirectory: stateDirectory)
                 }
             },

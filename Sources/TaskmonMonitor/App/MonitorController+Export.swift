@@ -82,7 +82,7 @@ extension MonitorController {
     }
 
     private func streamSource(_ screen: TaskDetailScreen) -> (source: any OutputSource, localPath: String?)? {
-        guard let source = outputSource?(screen.jobID, screen.taskID, screen.tab == .output ? .stdout : .stderr) else { return nil }
+        guard let source = outputSource?(screen.jobID, screen.taskID, screen.tab == .output ? .stdout : .stderr, screen.attempt) else { return nil }
         // A finished stream read from its spool file can go to the pager as it is.
         if let spool = source as? SpoolOutputSource {
             _ = try? spool.read(offset: Int64(1) << 50, length: 0)

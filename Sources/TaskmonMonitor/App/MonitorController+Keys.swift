@@ -416,6 +416,15 @@ extension MonitorController {
         case .retry:
             requests?(.retry(screen.jobID, screen.taskID))
             return
+        case .previousAttempt, .nextAttempt:
+            if screen.switchAttempt(by: action == .previousAttempt ? -1 : 1) {
+                requestTask(&screen)
+            } else if action == .previousAttempt {
+                show(screen.task?.attemptHistory.isEmpty ?? true ? "no earlier attempt kept" : "this is the oldest attempt kept", isError: false, now: now)
+            } else {
+                show("this is the current attempt", isError: false, now: now)
+            }
+            return
         case .pager, .save, .copy:
             detail = screen
             export(action, now: now)

@@ -46,11 +46,12 @@ package final class MonitorController {
     /// Smallest terminal the screens can be drawn in; below it a "too small" screen shows.
     package static let minimumSize = (width: 40, height: 10)
 
-    /// Opens a task's output stream for reading by range; nil while not connected.
-    let outputSource: ((JobID, TaskIndex, OutputStreamName) -> (any OutputSource)?)?
+    /// Opens a task's output stream (of an earlier attempt, when one is given) for reading by
+    /// range; nil while not connected.
+    let outputSource: ((JobID, TaskIndex, OutputStreamName, Int?) -> (any OutputSource)?)?
 
     package init(theme: ResolvedTheme, symbols: StatusSymbols, requests: ((LinkRequest) -> Void)?,
-                outputSource: ((JobID, TaskIndex, OutputStreamName) -> (any OutputSource)?)? = nil,
+                outputSource: ((JobID, TaskIndex, OutputStreamName, Int?) -> (any OutputSource)?)? = nil,
                 nextTheme: (() -> (ResolvedTheme, String, String?))? = nil) {
         self.theme = theme
         self.symbols = symbols
@@ -100,13 +101,16 @@ package final class MonitorController {
             model.installTasks(job, pages: pages, complete: complete)
         case .taskLoaded(let info):
             guard var detail, detail.jobID == info.jobID, detail.taskID == info.id else { return }
-            // A new attempt writes new output: reopen the streams.
-            if detail.documentsAttempt != info.attempts {
-                detail.documents = [:]
-                detail.documentsAttempt = info.attempts
-            }
-            detail.task = info
             detail.loading = false
+            // An answer for the attempt shown before `[` or `]` was pressed: the next is on its way.
+            if info.attempt == detail.attempt {
+                // A new attempt writes new output: reopen the streams.
+                if detail.documentsAttempt != info.attempt ?? info.attempts {
+                    detail.documents = [:]
+                    detail.documentsAttempt = info.attempt ?? info.attempts
+                }
+                detail.task = info
+            }
             if detail.stale {
                 detail.stale = false
                 requestTask(&detail)
@@ -132,14 +136,14 @@ package final class MonitorController {
         requests?(.loadTasks(job))
     }
 
-    private func requestTask(_ detail: inout TaskDetailScreen) {
+    func requestTask(_ detail: inout TaskDetailScreen) {
         guard requests != nil else { return }
         if detail.loading {
             detail.stale = true
             return
         }
         detail.loading = true
-        requests?(.loadTask(detail.jobID, detail.taskID))
+        requests?(.loadTask(detail.jobID, detail.taskID, attempt: detail.attempt))
     }
 
     // MARK: Navigation
@@ -241,9 +245,9 @@ package final class MonitorController {
     /// The stream document on screen, opened if needed.
     func visibleDocument() -> OutputDocument? {
         guard route == .detail, var screen = detail, screen.tab.isStream else { return nil }
-        let job = screen.jobID, task = screen.taskID
-        let running = screen.task?.status.isActive ?? model.jobs[job]?.tasks?[safe: task]?.status.isActive ?? false
-        let document = screen.currentDocument(source: { stream in self.outputSource?(job, task, stream) }, running: running)
+        let job = screen.jobID, task = screen.taskID, attempt = screen.attempt
+        let running = attempt == nil && (screen.task?.status.isActive ?? model.jobs[job]?.tasks?[safe: task]?.status.isActive ?? false)
+        let document = screen.currentDocument(source: { stream in self.outputSource?(job, task, stream, attempt) }, running: running)
         detail = screen
         return document
     }

@@ -14,6 +14,7 @@ enum Action: Hashable {
     case nextTab, previousTab, tab(DetailTab)
     case follow, wrap, scrollLeft, scrollRight
     case pager, save, copy
+    case previousAttempt, nextAttempt
 }
 
 /// One line of a keymap: the keys, what the help and the footer call them, and what each does.
@@ -187,6 +188,8 @@ extension Keymap {
     private static let taskActions: [Binding] = [
         Binding("c", "cancel this task (asks first)", footer: "cancel", [.character("c")], .cancel),
         Binding("r", "retry this task", footer: "retry", [.character("r")], .retry),
+        Binding("[ ]", "earlier / later attempt of a retried task (like kubectl logs --previous)",
+                [(.character("["), .previousAttempt), (.character("]"), .nextAttempt)]),
     ]
 
     private static let exportKeys: [Binding] = [

@@ -19,7 +19,8 @@ package enum LinkMessage: Sendable {
 /// What the UI asks of the scheduler.
 package enum LinkRequest: Sendable, Equatable {
     case loadTasks(JobID)
-    case loadTask(JobID, TaskIndex)
+    /// One task; with `attempt`, that earlier attempt of it.
+    case loadTask(JobID, TaskIndex, attempt: Int? = nil)
     case cancel(JobID, TaskIndex?, message: String?)
     case retry(JobID, TaskIndex)
     /// Several tasks (marked ones, a failure group), with one confirmation.

@@ -88,8 +88,8 @@ package final class SchedulerLink: Sendable {
                 switch request {
                 case .loadTasks(let job):
                     try Self.taskPages(client, job) { page, complete in post(.tasksLoaded(job, [page], complete: complete)) }
-                case .loadTask(let job, let task):
-                    post(.taskLoaded(try client.task(job, task, outputCap: 0)))
+                case .loadTask(let job, let task, let attempt):
+                    post(.taskLoaded(try client.task(job, task, outputCap: 0, attempt: attempt)))
                 case .cancel(let job, let task, let message):
                     let result = try client.cancel(job, task: task, message: message)
                     let what = task.map { "task \(job)/\($0)" } ?? "job \(job)"

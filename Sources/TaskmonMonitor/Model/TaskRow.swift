@@ -34,6 +34,8 @@ package struct TaskRow: Sendable, Equatable {
         info.signal = change.signal
         info.exceptionType = change.exceptionType
         info.cancellationReason = change.cancellationReason
+        info.peakRSS = change.peakRSS
+        info.cpuTime = change.cpuTime
         switch change.status {
         case .submitted, .assigned, .notSubmitted:
             // A new attempt (a retry, or an interrupted task queued again) starts from nothing.

@@ -23,14 +23,18 @@ package final class SpoolOutputSource: OutputSource, Sendable {
 
     /// `remote` reads through the scheduler; `stateDirectory` says where its spool files are.
     package convenience init(remote: SchedulerOutputSource, stateDirectory: StateDirectory) {
-        self.init(remote: remote, job: remote.job, task: remote.task, stream: remote.stream, stateDirectory: stateDirectory)
+        self.init(remote: remote, job: remote.job, task: remote.task, stream: remote.stream, attempt: remote.attempt,
+                  stateDirectory: stateDirectory)
     }
 
-    /// The `stream` of task `task` of job `job`: read from `remote` until it is complete.
+    /// The `stream` of task `task` of job `job` (of its earlier `attempt`, whose files are kept
+    /// under its number): read from `remote` until it is complete.
     package init(remote: any OutputSource & Sendable, job: JobID, task: TaskIndex, stream: OutputStreamName,
-                 stateDirectory: StateDirectory) {
+                 attempt: Int? = nil, stateDirectory: StateDirectory) {
         self.remote = remote
-        path = stateDirectory.taskSpool(job: job, task: task) + "." + (stream == .stdout ? "stdout" : "stderr")
+        let spool = attempt.map { stateDirectory.attemptSpool(job: job, task: task, attempt: $0) }
+            ?? stateDirectory.taskSpool(job: job, task: task)
+        path = spool + "." + (stream == .stdout ? "stdout" : "stderr")
     }
 
     deinit {

@@ -98,7 +98,7 @@ enum DetailText {
         let command = task.command.map(shellQuoted).joined(separator: " ").components(separatedBy: "\n")
         add("Command", command.first)
         lines += command.dropFirst().map { String(repeating: " ", count: 14) + $0 }
-        add("Attempts", String(task.attempts))
+        add("Attempts", String(task.attempts) + (task.attempt.map { " — showing attempt \($0), an earlier one ([ ] switch)" } ?? ""))
         if task.interruptedRetryAttempts > 0 { add("Interrupted", "\(task.interruptedRetryAttempts) time(s), queued again") }
         add("PID", task.pid.map(String.init))
         add("Exit code", task.exitCode.map(String.init))
@@ -110,15 +110,36 @@ enum DetailText {
         if let started = task.startedAt {
             add("Ran for", Formatting.duration((task.finishedAt ?? now).timeIntervalSince(started)))
         }
+        add("CPU time", task.cpuTime.map { String(format: "%.2fs", $0) })
+        add("Peak RSS", task.peakRSS.map { Formatting.bytes($0) })
         if let progress = task.progress {
             add("Progress", "\(progress.percent)%" + (progress.info.map { " — \($0)" } ?? ""))
         }
         add("Stdout", task.standardOutputSize.map { Formatting.bytes($0) })
         add("Stderr", task.standardErrorSize.map { Formatting.bytes($0) })
+        lines += attemptLines(task)
         if !task.warnings.isEmpty {
             lines.append("")
             lines.append("Warnings:")
             lines += task.warnings.map { "  " + $0 }
+        }
+        return lines
+    }
+
+    /// The earlier attempts kept, one line each; `[` and `]` show one.
+    private static func attemptLines(_ task: TaskInfo) -> [String] {
+        guard !task.attemptHistory.isEmpty else { return [] }
+        var lines = ["", "Earlier attempts ([ ] show one):"]
+        for earlier in task.attemptHistory {
+            var words = ["  \(earlier.attempt)", earlier.status.name]
+            if let code = earlier.exitCode { words.append("exit \(code)") }
+            if let signal = earlier.signal { words.append("signal \(signal)") }
+            if let type = earlier.exceptionType { words.append(type) }
+            if let started = earlier.startedAt, let finished = earlier.finishedAt {
+                words.append("ran " + Formatting.duration(finished.timeIntervalSince(started)))
+            }
+            if let finished = earlier.finishedAt { words.append("ended " + timestamp(finished)) }
+            lines.append(words.joined(separator: "  "))
         }
         return lines
     }

@@ -28,6 +28,8 @@ struct TaskDetailScreen {
     var documentsAttempt: Int?
     /// Stream tabs opened on a finished task, shown at their end once and then left there.
     var openedAtEnd: Set<DetailTab> = []
+    /// The earlier attempt shown (`[` `]`); nil: the current one.
+    var attempt: Int?
 
     init(jobID: JobID, taskID: TaskIndex, tab: DetailTab) {
         self.jobID = jobID
@@ -57,7 +59,11 @@ struct TaskDetailScreen {
                             style: context.style(status).adding(.bold))
         }
         var detail = ""
-        if let attempts = task?.attempts ?? row?.attempts, attempts > 0 { detail += " · attempt \(attempts)" }
+        if let attempt {
+            detail += " · attempt \(attempt) of \(task?.attempts ?? row?.attempts ?? attempt) (earlier; ] later)"
+        } else if let attempts = task?.attempts ?? row?.attempts, attempts > 0 {
+            detail += " · attempt \(attempts)" + ((task?.attemptHistory.isEmpty ?? true) ? "" : " ([ earlier)")
+        }
         if loading && task == nil { detail += " · loading…" }
         canvas.put(detail, x: x, y: 1, maxWidth: canvas.width - x, style: context.style(.muted))
         let tabsEnd = drawTabs(&canvas, y: 2, context: context)
@@ -188,6 +194,23 @@ struct TaskDetailScreen {
         if !running { openedAtEnd.insert(tab) }
         documents[tab] = document
         return document
+    }
+
+    /// Shows the attempt `delta` steps older (negative) or newer among those kept, ending at the
+    /// current one; false when there is none that way. The tabs start afresh for it.
+    mutating func switchAttempt(by delta: Int) -> Bool {
+        guard let task else { return false }
+        let choices: [Int?] = task.attemptHistory.map(\.attempt) + [nil]
+        guard let index = choices.firstIndex(of: attempt) else { return false }
+        let next = index + delta
+        guard next >= 0, next < choices.count, next != index else { return false }
+        attempt = choices[next]
+        documents = [:]
+        documentsAttempt = nil
+        openedAtEnd = []
+        textTop = [:]
+        textMatch = [:]
+        return true
     }
 
     /// Scrolls a text tab by `delta` rows (clamped): every wrapped row of a long value can be

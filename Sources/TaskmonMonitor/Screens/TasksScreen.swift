@@ -125,6 +125,12 @@ struct TasksScreen {
                     canvas.cell(task.progress.map { "\($0.percent)%" } ?? "", x: x, y: y, width: width, style: muted, alignRight: true)
                 }
             case 5, 6:
+                // A finished attempt shows what it used in all (CPU time, peak RSS), like seff.
+                let used = index == 5 ? task.cpuTime.map({ Formatting.duration($0) }) : task.peakRSS.map(Formatting.bytes)
+                if !task.status.isActive, let used {
+                    canvas.cell(used, x: x, y: y, width: width, style: muted, alignRight: true)
+                    continue
+                }
                 guard let pid = task.pid, task.status.isActive, let sample = sampler.sample(pid) else { continue }
                 let text = index == 5 ? sample.cpuPercent.map { String(format: "%.0f%%", $0) } ?? "" : Formatting.bytes(sample.residentBytes)
                 canvas.cell(text, x: x, y: y, width: width, style: muted, alignRight: true)

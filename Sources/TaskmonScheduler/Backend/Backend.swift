@@ -100,7 +100,8 @@ package enum BackendReport: Sendable {
     /// The run ended: `at` is when it ended (a process: when it was reaped), not when this
     /// report was made. `outputComplete` is false when something the run started still holds
     /// its output open; `.outputComplete` follows once it lets go.
-    case exited(RunHandle, ProcessTermination, at: Moment, outputComplete: Bool)
+    /// `usage` is what its process used, when the backend knows (a local process).
+    case exited(RunHandle, ProcessTermination, at: Moment, outputComplete: Bool, usage: ResourceUsage? = nil)
     /// The backend lost the run through no fault of its own (its node failed, its host died):
     /// the task is INTERRUPTED and may run again.
     case lost(RunHandle, reason: String, at: Moment)
@@ -121,7 +122,7 @@ package enum BackendReport: Sendable {
 
     package var handle: RunHandle {
         switch self {
-        case .started(let handle, _, _), .launchFailed(let handle, _, _), .exited(let handle, _, _, _),
+        case .started(let handle, _, _), .launchFailed(let handle, _, _), .exited(let handle, _, _, _, _),
              .lost(let handle, _, _), .outputComplete(let handle, _), .environmentFailed(let handle, _, _),
              .queued(let handle, _, _, _, _), .canceledOutside(let handle, _, _), .environmentUnavailable(let handle, _, _):
             handle

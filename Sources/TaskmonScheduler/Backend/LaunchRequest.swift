@@ -43,6 +43,9 @@ package struct LaunchRequest: Sendable, Equatable {
     package var priority: JobPriority
     /// A new attempt of a task that ran before: the last attempt's spool files go first.
     package var replacesEarlierAttempt: Bool
+    /// With `replacesEarlierAttempt`: the spool prefix under which the last attempt's files are
+    /// kept (``StateDirectory/attemptSpool(job:task:attempt:)``) instead of being removed.
+    package var keepsEarlierAttemptAs: String?
     /// A Python task for a warm host (``HostPool``); nil for a command.
     package var host: HostLaunch?
     /// The child's stdin (a socket end, say) instead of /dev/null. Local processes only.

@@ -17,6 +17,7 @@ package final class LocalBackend: Backend {
         var task: TaskKey?
         var openStreams = 2
         var termination: ProcessTermination?
+        var usage: ResourceUsage?
         var exitedAt: Moment?
         var reported = false
     }
@@ -82,7 +83,9 @@ package final class LocalBackend: Backend {
         // closure: a function value read out of a Mutex's inout storage is re-thunked on every
         // write-back, and calling it grew one layer deeper per call (quadratic over a job).
         let target = Mutex(WeakBackend())
-        launcher = ProcessLauncher(killGroupOnExit: true) { pid, termination in target.withLock { $0.backend }?.exited(pid, termination) }
+        launcher = ProcessLauncher(killGroupOnExit: true) { pid, termination, usage in
+            target.withLock { $0.backend }?.exited(pid, termination, usage)
+        }
         pump = OutputPump { token in target.withLock { $0.backend }?.streamClosed(token) }
         target.withLock { $0.backend = self }
     }
@@ -147,7 +150,7 @@ package final class LocalBackend: Backend {
     }
 
 
-    private func exited(_ pid: Int32, _ termination: ProcessTermination) {
+    private func exited(_ pid: Int32, _ termination: ProcessTermination, _ usage: ResourceUsage?) {
         let at = clock.now()
         let (ready, armSweep) = state.withLock { state -> (Bool, Bool) in
             // An adopted orphan is only reaped; it is nobody's run.
@@ -155,6 +158,7 @@ package final class LocalBackend: Backend {
             var run = state.runs[pid] ?? Run()
             if let key = run.task { state.liveTasks[key] = nil }
             run.termination = termination
+            run.usage = usage
             run.exitedAt = at
             state.runs[pid] = run
             if run.openStreams == 0 && run.handle != nil { return (true, false) }
@@ -222,7 +226,7 @@ package final class LocalBackend: Backend {
             } else {
                 state.runs[pid] = run
             }
-            return .exited(handle, termination, at: at, outputComplete: complete)
+            return .exited(handle, termination, at: at, outputComplete: complete, usage: run.usage)
         }
         if let report { inbox.post(report) }
     }

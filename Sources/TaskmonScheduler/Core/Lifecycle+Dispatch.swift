@@ -60,6 +60,10 @@ extension Lifecycle {
             stdoutPath: spool + ".stdout", stderrPath: spool + ".stderr", channelPath: channelPath,
             purpose: .task(key), timeLimit: job.taskTimeout.map(Self.duration(seconds:)), priority: job.priority,
             replacesEarlierAttempt: task.attempts > 0)
+        if task.attempts > 0 {
+            // The last attempt's output is kept beside the task's own files, under its number.
+            request.keepsEarlierAttemptAs = settings.stateDirectory.attemptSpool(job: key.job, task: key.task, attempt: task.attempts)
+        }
         request.host = hostLaunch(job, task)
         return request
     }
@@ -103,6 +107,18 @@ extension Lifecycle {
     func outputPath(_ task: TaskState, _ stream: OutputStreamName) -> String {
         let spool = task.outputPrefix ?? settings.stateDirectory.taskSpool(job: task.jobID, task: task.index)
         return spool + "." + stream.rawValue
+    }
+
+    /// Where an earlier attempt's stream lives: its kept files, or the task's own while the next
+    /// attempt has not launched yet (its launch moves them aside).
+    func outputPath(_ task: TaskState, _ record: AttemptRecord, _ stream: OutputStreamName) -> String {
+        if let prefix = record.outputPrefix { return prefix + "." + stream.rawValue }
+        let kept = settings.stateDirectory.attemptSpool(job: task.jobID, task: task.index, attempt: record.attempt)
+            + "." + stream.rawValue
+        let notMovedYet = task.currentAttemptKept && record.attempt == task.attempts && handleByTask[task.key] == nil
+        var status = stat()
+        if notMovedYet && lstat(kept, &status) != 0 && errno == ENOENT { return outputPath(task, stream) }
+        return kept
     }
 
     /// The scheduler's environment with the job's on top, and the job's number.

@@ -164,8 +164,19 @@ extension Lifecycle {
             if job.setup == .running { modifyJob(id) { $0.setup = .pending } }
             for var task in job.tasks {
                 if let attempt = startedAttempts[task.key], attempt > task.attempts {
+                    let text = "attempt \(attempt) had started when the last scheduler stopped, before it was recorded; it was killed"
                     modify(task.key) { $0.attempts = attempt }
-                    warn(task.key, "attempt \(attempt) had started when the last scheduler stopped, before it was recorded; it was killed")
+                    if task.status == .submitted {
+                        // Its record is kept as any other ended attempt's (its output too, at the next launch).
+                        let oldest = task.earlierAttempts.first?.attempt
+                        modify(task.key) { state in
+                            var record = AttemptRecord(attempt: attempt, status: .interrupted)
+                            record.exception = TaskException(type: "Interrupted", message: text)
+                            state.keep(record)
+                        }
+                        if let kept = self.task(task.key) { keptAttempt(of: kept, oldestBefore: oldest) }
+                    }
+                    warn(task.key, text)
                     task.attempts = attempt
                 }
                 switch task.status {

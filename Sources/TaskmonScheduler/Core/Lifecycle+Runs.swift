@@ -23,8 +23,8 @@ extension Lifecycle {
             started(handle, detail, at: at)
         case .launchFailed(let handle, let error, let at):
             launchFailed(handle, error, at: at)
-        case .exited(let handle, let termination, let at, _):
-            exited(handle, termination, at: at, stderrTail: stderrTail)
+        case .exited(let handle, let termination, let at, _, let usage):
+            exited(handle, termination, at: at, usage: usage, stderrTail: stderrTail)
         case .lost(let handle, let reason, let at):
             lost(handle, reason: reason, at: at)
         case .outputComplete:
@@ -117,10 +117,19 @@ extension Lifecycle {
     /// TIMED_OUT is judged against `at`, the moment the process ended, never against when the
     /// report was processed: a task that exited 0 before its deadline is COMPLETED, however late
     /// its exit is reported and whether or not the deadline's SIGKILL was already on its way.
-    private mutating func exited(_ handle: RunHandle, _ termination: ProcessTermination, at: Moment, stderrTail: String) {
+    private mutating func exited(
+        _ handle: RunHandle, _ termination: ProcessTermination, at: Moment, usage: ResourceUsage? = nil, stderrTail: String
+    ) {
         guard let run = endRun(handle) else { return }
         switch run.purpose {
         case .task(let key):
+            // What the attempt used is kept whatever its status turns out to be.
+            if let usage {
+                modify(key) {
+                    $0.peakRSS = usage.peakRSS
+                    $0.cpuTime = usage.cpuTime
+                }
+            }
             taskExited(key, run: run, termination: termination, at: at, stderrTail: stderrTail)
         case .setup(let id):
             setupExited(id, termination: termination, at: at, stderrTail: stderrTail)

@@ -34,6 +34,9 @@ struct Lifecycle {
         case signal(RunHandle, Int32)
         /// A task process a crashed scheduler left behind: kill its group if it is still that task.
         case killOrphan(pid: Int32, TaskKey)
+        /// An earlier attempt dropped beyond the limit of those kept: remove its spool files
+        /// (`PREFIX.stdout`, `.stderr`, `.channel`).
+        case discardAttemptOutput(prefix: String)
     }
 
     /// Why the scheduler decided a run must end, and when; the first decision wins.
@@ -106,7 +109,7 @@ struct Lifecycle {
     /// Takes the changes and events collected so far, for the commit queue.
     mutating func takeChanges() -> (StoreBatch, [EventBody]) {
         // Rows (and properties) are written from each changed task's state at this point.
-        for key in changedTasks.union(batch.propertiesChanged) {
+        for key in changedTasks.union(batch.propertiesChanged).union(batch.attemptsChanged) {
             batch.tasks[key] = jobs[key.job]?.tasks[key.task]
         }
         changedTasks.removeAll(keepingCapacity: true)
@@ -150,7 +153,13 @@ struct Lifecycle {
             return false
         }
         task.status = next
+        let kept = (task.earlierAttempts.first?.attempt, task.earlierAttempts.last?.attempt)
         update(&task)
+        if task.earlierAttempts.last?.attempt != kept.1 {
+            // Kept by the update, which sees the new status already: the attempt ended as `previous`.
+            task.earlierAttempts[task.earlierAttempts.count - 1].status = previous
+            keptAttempt(of: task, oldestBefore: kept.0)
+        }
         jobs[key.job]!.tasks[key.task] = task
         jobs[key.job]!.counts[previous.rawValue] -= 1
         jobs[key.job]!.counts[status.rawValue] += 1
@@ -158,8 +167,20 @@ struct Lifecycle {
         events.append(.taskStatusChanged(TaskStatusChange(
             jobID: key.job, taskID: key.task, name: task.displayName, previous: previous, status: status,
             pid: task.pid, attempts: task.attempts, exitCode: task.exitCode, signal: task.signal,
-            exceptionType: task.exception?.type, cancellationReason: task.cancellationReason)))
+            exceptionType: task.exception?.type, cancellationReason: task.cancellationReason,
+            peakRSS: task.peakRSS, cpuTime: task.cpuTime)))
         return true
+    }
+
+    /// A task's attempt was just kept (``TaskState/resetForNewAttempt()``): its record is written
+    /// with the change that starts the next, and the files of one it pushed out are removed.
+    mutating func keptAttempt(of task: TaskState, oldestBefore: Int?) {
+        batch.attemptsChanged.insert(task.key)
+        guard let dropped = oldestBefore, let oldest = task.earlierAttempts.first?.attempt, dropped < oldest else { return }
+        for attempt in dropped..<oldest {
+            effects.append(.discardAttemptOutput(
+                prefix: settings.stateDirectory.attemptSpool(job: task.jobID, task: task.index, attempt: attempt)))
+        }
     }
 
     /// Changes a task's fields without changing its status.

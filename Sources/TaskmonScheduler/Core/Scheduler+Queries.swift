@@ -30,13 +30,23 @@ extension Scheduler {
         return info
     }
 
-    /// The task with up to `outputCap` bytes of each output stream.
-    func task(_ id: JobID, _ index: TaskIndex, outputCap: Int) throws(SchedulerRequestError) -> TaskInfo {
+    /// The task with up to `outputCap` bytes of each output stream; with `attempt`, that earlier
+    /// attempt of it as it was kept.
+    func task(_ id: JobID, _ index: TaskIndex, outputCap: Int, attempt: Int? = nil) throws(SchedulerRequestError) -> TaskInfo {
         let task = try taskState(id, index)
         var info = task.info()
+        var paths = (out: outputPath(task, .stdout), err: outputPath(task, .stderr))
+        if let attempt {
+            let record = try attemptRecord(task, attempt)
+            info = record.info(current: info)
+            paths = (outputPath(task, record, .stdout), outputPath(task, record, .stderr))
+        } else if task.currentAttemptKept {
+            // Retried and not started again: what its files still hold is the last attempt's.
+            paths = ("", "")
+        }
         if outputCap > 0 {
-            let out = OutputFile.readHead(outputPath(task, .stdout), cap: outputCap)
-            let err = OutputFile.readHead(outputPath(task, .stderr), cap: outputCap)
+            let out = OutputFile.readHead(paths.out, cap: outputCap)
+            let err = OutputFile.readHead(paths.err, cap: outputCap)
             info.standardOutput = out.text
             info.standardOutputSize = out.size
             info.standardOutputTruncated = out.truncated
@@ -45,6 +55,22 @@ extension Scheduler {
             info.standardErrorTruncated = err.truncated
         }
         return info
+    }
+
+    /// An earlier attempt kept of the task, or a clear answer why there is none.
+    func attemptRecord(_ task: TaskState, _ attempt: Int) throws(SchedulerRequestError) -> AttemptRecord {
+        if let record = task.earlierAttempts.first(where: { $0.attempt == attempt }) { return record }
+        let name = "task \(task.jobID)/\(task.index)"
+        guard attempt >= 1, attempt <= task.attempts else {
+            throw SchedulerRequestError(code: .notFound, description: "\(name) has made \(task.attempts) attempt(s); there is no attempt \(attempt)")
+        }
+        if attempt == task.attempts && !task.currentAttemptKept {
+            throw SchedulerRequestError(code: .notFound, description: "attempt \(attempt) is \(name)'s current one: ask without an attempt")
+        }
+        let kept = task.earlierAttempts.map { String($0.attempt) }.joined(separator: ", ")
+        throw SchedulerRequestError(
+            code: .notFound,
+            description: "attempt \(attempt) of \(name) is no longer kept (the last \(AttemptSummary.keptLimit) are; kept: \(kept.isEmpty ? "none" : kept))")
     }
 
     func taskState(_ id: JobID, _ index: TaskIndex) throws(SchedulerRequestError) -> TaskState {
@@ -56,10 +82,14 @@ extension Scheduler {
     }
 
     /// Where a task's stream is, and whether it can still grow.
-    func outputLocation(_ id: JobID, _ index: TaskIndex, _ stream: OutputStreamName) throws(SchedulerRequestError) -> (path: String, complete: Bool) {
+    func outputLocation(
+        _ id: JobID, _ index: TaskIndex, _ stream: OutputStreamName, attempt: Int? = nil
+    ) throws(SchedulerRequestError) -> (path: String, complete: Bool) {
         let task = try taskState(id, index)
+        if let attempt { return (outputPath(task, try attemptRecord(task, attempt), stream), true) }
         let complete = jobs[id].map { $0.isFinal(task) } ?? true
-        return (outputPath(task, stream), complete)
+        // Retried and not started again: nothing of the new attempt yet (its files are the last one's).
+        return (task.currentAttemptKept ? "" : outputPath(task, stream), complete)
     }
 
     func status() -> SchedulerStatus {

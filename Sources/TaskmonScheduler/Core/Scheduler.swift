@@ -62,6 +62,10 @@ actor Scheduler {
         lifecycle.outputPath(task, stream)
     }
 
+    func outputPath(_ task: TaskState, _ record: AttemptRecord, _ stream: OutputStreamName) -> String {
+        lifecycle.outputPath(task, record, stream)
+    }
+
     /// The number of the event that describes the state in memory right now: the commit queue
     /// numbers events one by one in the order they are handed over, so a snapshot taken in
     /// this actor turn reflects exactly the events up to here, committed yet or not.
@@ -183,6 +187,8 @@ actor Scheduler {
             backend.signal(handle, signal)
         case .killOrphan(let pid, let key):
             OrphanSweep.kill(pid: pid, key, stateDirectory: configuration.stateDirectory)
+        case .discardAttemptOutput(let prefix):
+            for suffix in [".stdout", ".stderr", ".channel"] { unlink(prefix + suffix) }
         }
     }
 
@@ -215,7 +221,7 @@ actor Scheduler {
     func drainReports() {
         for report in inbox.drain() {
             var stderrTail = ""
-            if case .exited(let handle, let termination, _, _) = report, let run = lifecycle.runs[handle] {
+            if case .exited(let handle, let termination, _, _, _) = report, let run = lifecycle.runs[handle] {
                 // The last lines a task wrote before it exited.
                 if case .task(let key) = run.purpose { readChannel(handle, key, final: true) }
                 channels[handle] = nil

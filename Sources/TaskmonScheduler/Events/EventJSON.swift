@@ -16,6 +16,10 @@ enum EventJSON {
         // Keys in sorted order, as `.sortedKeys` writes them; nil optionals are left out.
         append(&out, #"{"data":{"attempts":"#)
         append(&out, String(change.attempts))
+        if let seconds = change.cpuTime, seconds.isFinite {
+            append(&out, #","cpu_time":"#)
+            append(&out, jsonNumber(seconds))
+        }
         if let type = change.exceptionType {
             append(&out, #","exception_type":"#)
             appendString(&out, type)
@@ -28,6 +32,10 @@ enum EventJSON {
         append(&out, String(change.jobID))
         append(&out, #","name":"#)
         appendString(&out, change.name)
+        if let bytes = change.peakRSS {
+            append(&out, #","peak_rss":"#)
+            append(&out, String(bytes))
+        }
         if let pid = change.pid {
             append(&out, #","pid":"#)
             append(&out, String(pid))
@@ -52,6 +60,13 @@ enum EventJSON {
         appendString(&out, body.typeName)
         out.append(UInt8(ascii: "}"))
         return Data(out)
+    }
+
+    /// A Double as JSONEncoder writes it: the shortest form that reads back the same, with no
+    /// `.0` on whole numbers (`1`, `0.75`, `1e-07`).
+    static func jsonNumber(_ value: Double) -> String {
+        let text = value.description
+        return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
     }
 
     private static func append(_ out: inout [UInt8], _ text: String) {

@@ -50,8 +50,13 @@ package final class ProcessLauncher: Sendable {
     /// It is never called for a launch that threw. Keep it short: it delays the reaping of other children.
     /// With `killGroupOnExit`, what is left of a child's process group (background children)
     /// is killed when the child itself has exited, just before it is reaped.
-    package init(killGroupOnExit: Bool = false, onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
-        reaper = ProcessReaper(killGroupOnExit: killGroupOnExit, onExit: onExit)
+    package convenience init(killGroupOnExit: Bool = false, onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
+        self.init(killGroupOnExit: killGroupOnExit) { pid, termination, _ in onExit(pid, termination) }
+    }
+
+    /// Like ``init(killGroupOnExit:onExit:)``, with what the child used (nil when its status was lost).
+    package init(killGroupOnExit: Bool = false, onExitWithUsage: @escaping @Sendable (Int32, ProcessTermination, ResourceUsage?) -> Void) {
+        reaper = ProcessReaper(killGroupOnExit: killGroupOnExit, onExit: onExitWithUsage)
     }
 
     /// Starts watching (and so reaping) a process that became our child without us launching

@@ -25,7 +25,7 @@ final class ProcessReaper: Sendable {
         var stopWhenIdle = false
     }
 
-    private let onExit: @Sendable (Int32, ProcessTermination) -> Void
+    private let onExit: @Sendable (Int32, ProcessTermination, ResourceUsage?) -> Void
     /// SIGKILL what is left of a child's process group just before reaping it.
     private let killGroupOnExit: Bool
     private let epollFD: Int32
@@ -39,7 +39,7 @@ final class ProcessReaper: Sendable {
     /// has all high bits set.
     private static let wakeToken = UInt64.max
 
-    init(killGroupOnExit: Bool = false, onExit: @escaping @Sendable (Int32, ProcessTermination) -> Void) {
+    init(killGroupOnExit: Bool = false, onExit: @escaping @Sendable (Int32, ProcessTermination, ResourceUsage?) -> Void) {
         self.onExit = onExit
         self.killGroupOnExit = killGroupOnExit
         epollFD = ctaskmon_epoll_create()
@@ -164,15 +164,17 @@ final class ProcessReaper: Sendable {
     /// Reaps one child whose pidfd is readable; returns whether the thread should now stop.
     private func reap(pid: Int32, pidfd: Int32) -> Bool {
         var status: Int32 = 0
+        var usage = rusage()
         let result = state.withLock { state -> Int32 in
             // The exited leader is a zombie until the waitpid below, so its group id cannot have
             // been given to anyone else: whatever is left in the group is the child's own.
             if killGroupOnExit { _ = kill(-pid, SIGKILL) }
-            var result = retryingEINTR { waitpid(pid, &status, WNOHANG) }
+            // wait4, not waitpid: the child's peak RSS and CPU time come with its status.
+            var result = retryingEINTR { wait4(pid, &status, WNOHANG, &usage) }
             if result == 0 {
                 // A readable pidfd means the whole thread group has exited, so this returns at once;
                 // it is here so an unexpected "not yet" cannot spin on the level-triggered event.
-                result = retryingEINTR { waitpid(pid, &status, 0) }
+                result = retryingEINTR { wait4(pid, &status, 0, &usage) }
             }
             state.unreaped.remove(pid)
             Self.everyUnreaped.withLock { _ = $0.remove(pid) }
@@ -197,7 +199,7 @@ final class ProcessReaper: Sendable {
             state.live -= 1
             return state.stopWhenIdle && state.live == 0
         }
-        onExit(pid, termination)
+        onExit(pid, termination, result == pid ? ResourceUsage(usage) : nil)
         return stop
     }
 

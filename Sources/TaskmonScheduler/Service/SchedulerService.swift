@@ -102,10 +102,10 @@ final class SchedulerService: ConnectionHandler {
             let params = try checked(TaskQuery.self, line, WireLimits.problem)
             await settled()
             let cap = min(params.outputCap, WireLimits.maxOutputCap)
-            return try Self.resultLine(id: id, try await scheduler.task(params.jobID, params.taskID, outputCap: cap))
+            return try Self.resultLine(id: id, try await scheduler.task(params.jobID, params.taskID, outputCap: cap, attempt: params.attempt))
         case .readOutput:
             let params = try checked(ReadOutputParams.self, line, WireLimits.problem)
-            let location = try await scheduler.outputLocation(params.jobID, params.taskID, params.stream)
+            let location = try await scheduler.outputLocation(params.jobID, params.taskID, params.stream, attempt: params.attempt)
             let length = min(params.length, WireLimits.maxOutputChunk)
             let chunk = OutputFile.read(location.path, offset: params.offset, length: length)
             return try Self.resultLine(id: id, OutputChunk(

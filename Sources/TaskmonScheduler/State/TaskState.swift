@@ -50,6 +50,11 @@ struct TaskState: Sendable {
     var outputPrefix: String?
     /// A pickled Python task object, run in a warm host of its job (``JobState/host``).
     var python: String?
+    /// What the attempt's process used, once it has ended (local processes only).
+    var peakRSS: Int64?
+    var cpuTime: Double?
+    /// The earlier attempts kept, oldest first; at most ``AttemptSummary/keptLimit``.
+    var earlierAttempts: [AttemptRecord] = []
 
     var key: TaskKey { TaskKey(job: jobID, task: index) }
     var displayName: String { name ?? "task-\(index)" }
@@ -64,13 +69,32 @@ struct TaskState: Sendable {
             exception: exception, cancellationMessage: cancellationMessage,
             cancellationReason: cancellationReason, warnings: warnings)
         info.host = host
+        info.peakRSS = peakRSS
+        info.cpuTime = cpuTime
+        if !earlierAttempts.isEmpty { info.attemptHistory = earlierAttempts.map(\.summary) }
         // Only while it waits for its launch: once it runs, the reason is history.
         info.message = status == .assigned || status == .submitted ? message : nil
         return info
     }
 
-    /// Clears what one attempt returned, for a retry.
+    /// Adds an earlier attempt, the oldest kept going beyond ``AttemptSummary/keptLimit``.
+    mutating func keep(_ record: AttemptRecord) {
+        earlierAttempts.append(record)
+        if earlierAttempts.count > AttemptSummary.keptLimit {
+            earlierAttempts.removeFirst(earlierAttempts.count - AttemptSummary.keptLimit)
+        }
+    }
+
+    /// The current attempt has not started yet: the last one counted is already kept.
+    var currentAttemptKept: Bool { attempts > 0 && earlierAttempts.last?.attempt == attempts }
+
+    /// Clears what one attempt returned, for a retry, keeping it first among the earlier
+    /// attempts (the oldest kept one goes beyond the limit). An attempt that never started
+    /// (a launch that failed for want of processes) counts for nothing and is not kept.
     mutating func resetForNewAttempt() {
+        if attempts > (earlierAttempts.last?.attempt ?? 0) { keep(AttemptRecord(self)) }
+        peakRSS = nil
+        cpuTime = nil
         pid = nil
         host = nil
         runDetail = nil

@@ -210,6 +210,7 @@ extension StoreBatch {
         }
         tasks.merge(later.tasks) { $1 }
         propertiesChanged.formUnion(later.propertiesChanged)
+        attemptsChanged.formUnion(later.attemptsChanged)
         events.append(contentsOf: later.events)
     }
 }

@@ -128,6 +128,9 @@ final class Store: Sendable {
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN run_detail TEXT")
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN message TEXT")
         }
+        migrator.registerMigration("v4-task-attempts") { db in
+            try Self.migrateAttempts(db)
+        }
         return migrator
     }
 
@@ -157,6 +160,10 @@ final class Store: Sendable {
             for key in batch.propertiesChanged {
                 guard let task = batch.tasks[key] else { continue }
                 written.updateValue(try writeProperties(of: task, db), forKey: key)
+            }
+            for key in batch.attemptsChanged {
+                guard let task = batch.tasks[key] else { continue }
+                try writeAttempts(of: task, db)
             }
             if !batch.events.isEmpty {
                 let statement = try db.cachedStatement(sql: "INSERT INTO events (seq, time, json) VALUES (?, ?, ?)")
@@ -206,8 +213,8 @@ final class Store: Sendable {
             INSERT INTO tasks (job_id, idx, name, command, env, cwd, status, attempts, interrupted_retry_attempts,
                 pid, submitted_at, assigned_at, started_at, finished_at, exit_code, signal, progress_percent,
                 progress_info, result, exception, cancellation_message, cancellation_reason, warnings, output_prefix, host,
-                run_detail, message)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                run_detail, message, peak_rss, cpu_time)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for task in job.tasks {
             let fixed: StatementArguments = [
@@ -242,7 +249,7 @@ final class Store: Sendable {
         UPDATE tasks SET status = ?, attempts = ?, interrupted_retry_attempts = ?, pid = ?, submitted_at = ?,
             assigned_at = ?, started_at = ?, finished_at = ?, exit_code = ?, signal = ?, progress_percent = ?,
             progress_info = ?, result = ?, exception = ?, cancellation_message = ?, cancellation_reason = ?,
-            warnings = ?, output_prefix = ?, host = ?, run_detail = ?, message = ?
+            warnings = ?, output_prefix = ?, host = ?, run_detail = ?, message = ?, peak_rss = ?, cpu_time = ?
         WHERE job_id = ? AND idx = ?
         """
 
@@ -255,7 +262,7 @@ final class Store: Sendable {
             task.exitCode, task.signal, task.progress?.percent, task.progress?.info,
             task.result.flatMap(json), task.exception.flatMap(json), task.cancellationMessage,
             task.cancellationReason.rawValue, task.warnings.isEmpty ? nil : json(task.warnings), task.outputPrefix, task.host,
-            task.runDetail.flatMap(json), task.message,
+            task.runDetail.flatMap(json), task.message, task.peakRSS, task.cpuTime,
         ]
     }
 
@@ -290,7 +297,7 @@ final class Store: Sendable {
         return live ? task.properties : nil
     }
 
-    private static func json<T: Encodable>(_ value: T?) -> String? {
+    static func json<T: Encodable>(_ value: T?) -> String? {
         guard let value, let data = try? jsonEncoder.encode(value) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
@@ -369,6 +376,7 @@ final class Store: Sendable {
                     problems.append("a property of task \(Self.rowID(row, "job_id"))/\(Self.rowID(row, "idx")) skipped: \(error)")
                 }
             }
+            try Self.loadAttempts(into: &jobs, problems: &problems, db, decoder: decoder)
             let lastSeq = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
             let mark = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'job_id_high_water'") ?? 0
             let highestRow = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM jobs") ?? 0
@@ -387,7 +395,7 @@ final class Store: Sendable {
         }
     }
 
-    private static func rowID(_ row: Row, _ column: String) -> String {
+    static func rowID(_ row: Row, _ column: String) -> String {
         ((try? row.decode(Int64?.self, forColumn: column)) ?? nil).map(String.init) ?? "?"
     }
 
@@ -469,6 +477,8 @@ final class Store: Sendable {
         task.python = try row.decode(forColumn: "python")
         task.runDetail = try decode(RunDetail.self, "run_detail")
         task.message = try row.decode(forColumn: "message")
+        task.peakRSS = try row.decode(forColumn: "peak_rss")
+        task.cpuTime = try row.decode(forColumn: "cpu_time")
         return task
     }
 

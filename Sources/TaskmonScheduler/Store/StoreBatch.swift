@@ -11,10 +11,12 @@ struct StoreBatch: Sendable {
     var tasks: [TaskKey: TaskState] = [:]
     /// Tasks whose properties must be rewritten from `tasks[key].properties`.
     var propertiesChanged: Set<TaskKey> = []
+    /// Tasks whose kept earlier attempts must be rewritten from `tasks[key].earlierAttempts`.
+    var attemptsChanged: Set<TaskKey> = []
     var events: [EncodedEvent] = []
 
     var isEmpty: Bool {
-        newJobs.isEmpty && jobs.isEmpty && tasks.isEmpty && propertiesChanged.isEmpty && events.isEmpty
+        newJobs.isEmpty && jobs.isEmpty && tasks.isEmpty && propertiesChanged.isEmpty && attemptsChanged.isEmpty && events.isEmpty
     }
 }
 

@@ -5,7 +5,11 @@ import TaskmonKit
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a job and its tasks, or one task with everything it returned.",
-        discussion: "taskmon show 3      # job 3 and its tasks\ntaskmon show 3/0    # task 0 of job 3")
+        discussion: """
+            taskmon show 3              # job 3 and its tasks
+            taskmon show 3/0            # task 0 of job 3
+            taskmon show 3/0 --attempt 1  # its first attempt, as kept when it was retried
+            """)
 
     @OptionGroup var state: StateDirOption
 
@@ -15,11 +19,16 @@ struct Show: ParsableCommand {
     @Flag(help: "Print JSON (the task shape of the protocol).")
     var json = false
 
+    @Option(help: ArgumentHelp("An earlier attempt of the task (1 is the first) instead of the current one.", valueName: "n"))
+    var attempt: Int?
+
     func run() throws {
         try reportingErrors {
             let client = try state.connect()
+            if attempt != nil && address.task == nil { throw CLIError("--attempt needs JOB/TASK, e.g. \(address.job)/0", code: 2) }
+            if let attempt, attempt < 1 { throw CLIError("--attempt must be at least 1 (got \(attempt))", code: 2) }
             if let task = address.task {
-                let info = try client.task(address.job, task)
+                let info = try client.task(address.job, task, attempt: attempt)
                 print(json ? try Format.json(info) : TaskReport.text(info))
             } else {
                 let job = try client.job(address.job, includeTasks: true)
@@ -75,9 +84,11 @@ enum TaskReport {
         var lines = ["task \(task.jobID)/\(task.id): \(Format.oneLine(task.name, limit: 200))"]
         lines.append("status: \(task.status.name) (\(task.status.rawValue))")
         lines.append("command: \(task.command.map(shellQuoted).joined(separator: " "))")
+        if let attempt = task.attempt { lines.append("showing attempt \(attempt) of \(task.attempts) (an earlier one, as it was kept)") }
         lines.append("attempts: \(task.attempts), interrupted retry attempts: \(task.interruptedRetryAttempts)")
         lines.append("pid: \(task.pid.map(String.init) ?? "-"), exit code: \(task.exitCode.map(String.init) ?? "-"), signal: \(task.signal.map(String.init) ?? "-")")
         if let host = task.host { lines.append("host: \(host)") }
+        if let usage = resources(task.peakRSS, task.cpuTime) { lines.append(usage) }
         lines.append("submitted: \(Format.time(task.submittedAt))  assigned: \(Format.time(task.assignedAt))")
         lines.append("started: \(Format.time(task.startedAt))  finished: \(Format.time(task.finishedAt))")
         if let progress = task.progress { lines.append("progress: \(progress.percent)%\(progress.info.map { " \($0)" } ?? "")") }
@@ -96,10 +107,29 @@ enum TaskReport {
             lines.append("cancellation: \(task.cancellationReason.name): \(task.cancellationMessage ?? "")")
         }
         for warning in task.warnings { lines.append("warning: \(warning)") }
+        if !task.attemptHistory.isEmpty {
+            lines.append("earlier attempts (`--attempt N` shows one):")
+            let rows = task.attemptHistory.map { earlier -> [String] in
+                let duration = earlier.startedAt.flatMap { start in earlier.finishedAt.map { Format.duration($0.timeIntervalSince(start)) } } ?? "-"
+                let ending = earlier.exitCode.map { "exit \($0)" } ?? earlier.signal.map { "signal \($0)" } ?? "-"
+                return ["  \(earlier.attempt)", earlier.status.name, Format.time(earlier.startedAt), duration, ending,
+                        earlier.peakRSS.map(Format.bytes) ?? "-", earlier.cpuTime.map(cpuSeconds) ?? "-",
+                        Format.oneLine(earlier.exceptionType ?? "", limit: 40)]
+            }
+            lines.append(Format.table(["  #", "STATUS", "STARTED", "DURATION", "END", "PEAK RSS", "CPU", "EXCEPTION"], rows))
+        }
         lines.append(section("standard output", task.standardOutput, truncated: task.standardOutputTruncated, size: task.standardOutputSize))
         lines.append(section("standard error", task.standardError, truncated: task.standardErrorTruncated, size: task.standardErrorSize))
         return lines.joined(separator: "\n")
     }
+
+    /// `peak RSS: 51.2 MiB, CPU time: 1.20 s` once the attempt's process has ended.
+    private static func resources(_ peakRSS: Int64?, _ cpuTime: Double?) -> String? {
+        guard peakRSS != nil || cpuTime != nil else { return nil }
+        return "peak RSS: \(peakRSS.map(Format.bytes) ?? "-"), CPU time: \(cpuTime.map(cpuSeconds) ?? "-")"
+    }
+
+    private static func cpuSeconds(_ seconds: Double) -> String { String(format: "%.2f s", seconds) }
 
     private static func section(_ title: String, _ text: String?, truncated: Bool?, size: Int64?) -> String {
         guard let text, !text.isEmpty else { return "\(title): (empty)" }

@@ -24,6 +24,9 @@ enum Format {
     /// `3.2s`, `4m05s`, `2h03m`, `5d02h`: the monitor's formatter, so both say the same.
     static func duration(_ seconds: TimeInterval) -> String { Formatting.duration(seconds) }
 
+    /// `512 B`, `4.0 KiB`, `1.2 GiB`: the monitor's formatter too.
+    static func bytes(_ count: Int64) -> String { Formatting.bytes(count) }
+
     static func time(_ date: Date?) -> String {
         guard let date else { return "-" }
         return Wire.formatDate(date)

@@ -139,3 +139,28 @@ def test_help_lists_the_keys(scheduler, open_monitor):
     assert "follow the output" not in monitor.text()
     monitor.send("x")
     monitor.wait_until(lambda: "Keys" not in monitor.text(), what="help closed")
+
+
+def test_brackets_show_the_attempts_of_a_retried_task(scheduler, open_monitor):
+    """`[` and `]` in the task detail, like `kubectl logs --previous`; each attempt's own output."""
+    job = scheduler.submit({"name": "flaky", "tasks": [{"name": "fetch", "command": ["sh", "-c",
+        "echo output of attempt $TASKMON_ATTEMPT; [ $TASKMON_ATTEMPT -gt 1 ] || exit 3"]}]})
+    scheduler.wait(job)
+    scheduler.cli("retry", "%d/0" % job)
+    scheduler.wait_for_status(job, 0, "COMPLETED")
+    monitor = open_monitor(110, 30)
+    monitor.wait_for("flaky")
+    monitor.open_task("flaky", "fetch", tab=1)
+    monitor.wait_for("output of attempt 2")
+    monitor.wait_for("attempt 2 ([ earlier)")
+    monitor.send("[")
+    monitor.wait_for("attempt 1 of 2 (earlier; ] later)")
+    monitor.wait_for("output of attempt 1")
+    assert "output of attempt 2" not in monitor.text()
+    monitor.send("7")
+    monitor.wait_for("Exit code     3")
+    assert "FAILED" in monitor.text()
+    monitor.send("]")
+    monitor.wait_for("COMPLETED")
+    monitor.send("1")
+    monitor.wait_for("output of attempt 2")

@@ -10,6 +10,10 @@ struct LifecycleHarness {
     var pendingLaunches: [(RunHandle, LaunchRequest)] = []
     var signals: [(RunHandle, Int32)] = []
     var orphanKills: [(Int32, TaskKey)] = []
+    var discardedAttemptOutput: [String] = []
+    /// The store batches handed over, when `keepsBatches` (a test that commits them).
+    var batches: [StoreBatch] = []
+    var keepsBatches = false
     /// Every event handed over so far.
     var events: [EventBody] = []
 
@@ -35,9 +39,12 @@ struct LifecycleHarness {
             case .launch(let handle, let request): pendingLaunches.append((handle, request))
             case .signal(let handle, let signal): signals.append((handle, signal))
             case .killOrphan(let pid, let key): orphanKills.append((pid, key))
+            case .discardAttemptOutput(let prefix): discardedAttemptOutput.append(prefix)
             }
         }
-        events.append(contentsOf: lifecycle.takeChanges().1)
+        let (batch, changes) = lifecycle.takeChanges()
+        if keepsBatches { batches.append(batch) }
+        events.append(contentsOf: changes)
     }
 
     @discardableResult

@@ -128,9 +128,7 @@ extension SlurmBackend {
                 let parent = Self.parent(path)
                 if folders.insert(parent).inserted { try makeFolder(parent, mayExist: true) }
             }
-            if request.replacesEarlierAttempt {
-                for path in [request.stdoutPath, request.stderrPath, request.channelPath].compactMap({ $0 }) { unlink(path) }
-            }
+            SpoolPreparer.clearEarlierAttempt(request)
             var exports: [String: String] = [:]
             for (name, value) in request.environment where common[name] != value { exports[name] = value }
             var located = request
