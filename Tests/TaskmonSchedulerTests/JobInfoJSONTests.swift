@@ -23,6 +23,11 @@ struct JobInfoJSONTests {
         task.host = full ? "host pid \(index)" : nil
         task.message = index % 3 == 2 ? "Priority: \(name)" : nil
         if full {
+            task.peakRSS = Int64(index) << 30
+            task.cpuTime = Double(index) * 0.0137
+            task.attempt = index % 4 == 0 ? 1 : nil
+            task.attemptHistory = [AttemptSummary(attempt: 1, status: .failed, startedAt: at, finishedAt: at + 1, exitCode: 3, signal: nil,
+                                                  exceptionType: name, peakRSS: 1 << 20, cpuTime: 0.25)]
             task.standardOutput = name + "\n"
             task.standardError = ""
             task.standardOutputTruncated = index % 4 == 0

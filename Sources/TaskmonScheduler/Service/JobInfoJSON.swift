@@ -38,7 +38,7 @@ enum JobInfoJSON {
 
     /// How many stored properties `TaskInfo` has; a test compares it with the type, so that a
     /// new field cannot be left out of ``append(_:to:_:)`` unnoticed.
-    static let taskInfoFieldCount = 29
+    static let taskInfoFieldCount = 33
 
     /// One task's object, keys in sorted order; `nil` optionals written as `null` where
     /// `TaskInfo.encode(to:)` uses `encode` and left out where it uses `encodeIfPresent`.
@@ -62,6 +62,9 @@ enum JobInfoJSON {
 
         out.append(UInt8(ascii: "{"))
         key("assigned_at", first: true); date(task.assignedAt)
+        if let attempt = task.attempt { key("attempt"); number(attempt) }
+        key("attempt_history")
+        if task.attemptHistory.isEmpty { raw("[]") } else { try nested(task.attemptHistory) }
         key("attempts"); number(task.attempts)
         key("command"); out.append(UInt8(ascii: "["))
         for (index, word) in task.command.enumerated() {
@@ -69,6 +72,7 @@ enum JobInfoJSON {
             EventJSON.appendString(&out, word)
         }
         out.append(UInt8(ascii: "]"))
+        key("cpu_time"); try nested(task.cpuTime)
         key("exception"); try nested(task.exception)
         key("exit_code"); number(task.exitCode)
         key("finished_at"); date(task.finishedAt)
@@ -78,6 +82,7 @@ enum JobInfoJSON {
         key("job_id"); number(task.jobID)
         if let message = task.message { key("message"); string(message) }
         key("name"); string(task.name)
+        key("peak_rss"); number(task.peakRSS)
         key("pid"); number(task.pid)
         key("progress"); try nested(task.progress)
         key("properties")
