@@ -50,6 +50,8 @@ struct TaskState: Sendable {
     var outputPrefix: String?
     /// A pickled Python task object, run in a warm host of its job (``JobState/host``).
     var python: String?
+    /// What this task needs instead of its job's ``JobState/resources``.
+    var resources: TaskResources?
 
     var key: TaskKey { TaskKey(job: jobID, task: index) }
     var displayName: String { name ?? "task-\(index)" }
@@ -112,6 +114,8 @@ struct JobState: Sendable {
     var environment: EnvironmentSpec?
     /// How the job's Python tasks are hosted, when it has any.
     var host: HostSpec?
+    /// Cores and memory each of its tasks needs; nil: one core, no memory ask.
+    var resources: TaskResources?
     var submittedAt: Date
     var finishedAt: Date?
     var setup: SetupState = .pending

@@ -34,11 +34,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between SIGTERM and SIGKILL when a running task is canceled.")
     var killGrace: Double = 5
 
+    @Option(help: ArgumentHelp(
+        "Megabytes that the memory asks (resources.memory_mb) of running tasks may add up to (default: this machine's memory; local backend).",
+        valueName: "MB"))
+    var memoryMB: Int?
+
     @Flag(help: "Log every request and state change.")
     var verbose = false
 
     func validate() throws {
         guard killGrace >= 0 else { throw ValidationError("--kill-grace must not be negative") }
+        if let memoryMB, memoryMB < 1 { throw ValidationError("--memory-mb must be at least 1") }
     }
 
     func run() async throws {
@@ -69,6 +75,7 @@ struct Serve: AsyncParsableCommand {
                 pollInterval: .milliseconds(Int64(settings.pollInterval * 1000))))
         }
         configuration.adoptsOrphans = true
+        if let memoryMB { configuration.memoryMB = memoryMB }
         let server: SchedulerServer
         do {
             server = try await SchedulerServer.start(configuration, logger: logger)
