@@ -156,11 +156,13 @@ struct JobState: Sendable {
             statusCounts[status.name] = counts[status.rawValue]
         }
         let final = finalCount
-        return JobInfo(
+        var info = JobInfo(
             id: id, name: name, description: description, priority: priority, taskTimeout: taskTimeout,
             maxInterruptedRetries: maxInterruptedRetries, cancelOnTaskFailure: cancelOnTaskFailure,
             submittedAt: submittedAt, finishedAt: finishedAt, taskCount: tasks.count, statusCounts: statusCounts,
             doneCount: final, warnings: warnings,
             tasks: includeTasks ? tasks.map { $0.info() } : nil)
+        info.resources = resources
+        return info
     }
 }

@@ -28,7 +28,6 @@ import math
 import os
 import sys
 import time
-import traceback
 
 from taskmon import _payload
 from taskmon._channel import Channel, encode_property
@@ -121,6 +120,7 @@ def _trace(error: BaseException) -> str:
     tb = error.__traceback__
     while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
+    import traceback  # only a failing task needs it: not loaded before a host's first task
     text = "".join(traceback.format_exception(type(error), error, tb))
     if len(text) > TRACE_LIMIT:
         text = "\u2026\n" + text[-TRACE_LIMIT:]
