@@ -44,7 +44,6 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard killGrace >= 0 else { throw ValidationError("--kill-grace must not be negative") }
-        if let memoryMB, memoryMB < 1 { throw ValidationError("--memory-mb must be at least 1") }
     }
 
     func run() async throws {
@@ -75,7 +74,7 @@ struct Serve: AsyncParsableCommand {
                 pollInterval: .milliseconds(Int64(settings.pollInterval * 1000))))
         }
         configuration.adoptsOrphans = true
-        if let memoryMB { configuration.memoryMB = memoryMB }
+        if let memoryMB = settings.memoryMB { configuration.memoryMB = memoryMB }
         let server: SchedulerServer
         do {
             server = try await SchedulerServer.start(configuration, logger: logger)
