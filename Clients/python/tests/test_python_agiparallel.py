@@ -265,3 +265,30 @@ def test_hosts_are_shared_only_between_environments_with_the_same_identification
 
 
 import os  # noqa: E402
+import time  # noqa: E402
+
+
+class _Lingers:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def execute(self):
+        import time
+        open(self.marker, "w").close()
+        time.sleep(1.5)
+
+
+def test_the_agent_snapshot_counts_tasks_not_the_cores_they_hold(agi, tmp_path):
+    from taskmon.agiparallel.constants import ConsumableResources
+    job = agi.create_job()
+    task = _Lingers(str(tmp_path / "started"))
+    task.requested_task_resources = {ConsumableResources.CORES: 2}
+    job.add_task(task)
+    job.submit()
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "started").exists():
+        assert time.monotonic() < deadline, "the task never started"
+        time.sleep(0.05)
+    agent = agi.get_coordinator_snapshot().agents[0]
+    assert (agent.capacity, agent.running_tasks) == (2, 1)
+    assert job.wait_until_done(60000)

@@ -182,8 +182,10 @@ class ClusterJobScheduler:
     def get_coordinator_snapshot(self) -> CoordinatorSnapshot:
         """The scheduler's state: one agent (this machine), queued tasks, jobs, counts by status."""
         status = self._native._call("status")
-        agent = AgentSnapshot(int(status.get("slots", 0)), int(status.get("busy_slots", 0)),
-                              str(status.get("state_dir", "")))
+        counts = dict(status.get("status_counts") or {})
+        # busy_slots counts cores (a 2-core task takes 2): the agent's running tasks are counted as tasks.
+        running = int(counts.get("RUNNING", 0)) + int(counts.get("CANCELING", 0))
+        agent = AgentSnapshot(int(status.get("slots", 0)), running, str(status.get("state_dir", "")))
         return CoordinatorSnapshot([agent], int(status.get("queued", 0)), int(status.get("jobs", 0)),
                                    dict(status.get("status_counts") or {}))
 
