@@ -15,6 +15,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var tasks: [TaskSpec]
     /// Python tasks run in warm hosts of this kind (``HostSpec``); nil for command-only jobs.
     public var host: HostSpec?
+    /// Cores and memory each task needs (``TaskResources``), unless the task says; nil: one core, no memory ask.
+    public var resources: TaskResources?
 
     /// Used when a spec does not say: documented in the README.
     public static let defaultMaxInterruptedRetries = 3
@@ -45,6 +47,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case maxInterruptedRetries = "max_interrupted_retries"
         case cancelOnTaskFailure = "cancel_on_task_failure"
         case environment, tasks, host
+        case resources
     }
 }
 
@@ -74,6 +77,8 @@ public struct TaskSpec: Codable, Sendable, Equatable {
     /// A pickled Python task object: the task runs in one of its job's warm hosts (``HostSpec``),
     /// and `command` is what runs it on a backend without hosts (a one-shot host).
     public var python: String?
+    /// What this task needs, instead of the job's ``JobSpec/resources``.
+    public var resources: TaskResources?
 
     public init(name: String? = nil, command: [String], env: [String: String] = [:], cwd: String? = nil, python: String? = nil) {
         self.name = name

@@ -39,6 +39,10 @@ public enum JobSpecLimits {
         guard (0...maxInterruptedRetries).contains(spec.maxInterruptedRetries) else {
             throw fail("max_interrupted_retries", "expected a whole number from 0 to \(maxInterruptedRetries), got \(spec.maxInterruptedRetries)")
         }
+        try resources(spec.resources, key: "resources", source: source)
+        for (index, task) in spec.tasks.enumerated() where task.resources != nil {
+            try resources(task.resources, key: "tasks[\(index)].resources", source: source)
+        }
         guard !spec.tasks.isEmpty else { throw fail("tasks", "empty: a job needs at least one task") }
         guard spec.tasks.count <= maxTasks else {
             throw fail("tasks", "\(spec.tasks.count) tasks; a job may have at most \(maxTasks)")
@@ -54,6 +58,15 @@ public enum JobSpecLimits {
             try command(task.command, key: "tasks[\(index)].command", source: source)
             try env(task.env, key: "tasks[\(index)].env", source: source)
             if let cwd = task.cwd { try path(cwd, key: "tasks[\(index)].cwd", source: source) }
+        }
+    }
+
+    private static func resources(_ resources: TaskResources?, key: String, source: String) throws(JobSpecError) {
+        if let cores = resources?.cores, !(1...TaskResources.maxCores).contains(cores) {
+            throw JobSpecError(source: source, key: key + ".cores", problem: "expected a whole number of cores from 1 to \(TaskResources.maxCores), got \(cores)")
+        }
+        if let memory = resources?.memoryMB, !(1...TaskResources.maxMemoryMB).contains(memory) {
+            throw JobSpecError(source: source, key: key + ".memory_mb", problem: "expected a whole number of megabytes from 1 to \(TaskResources.maxMemoryMB), got \(memory)")
         }
     }
 

@@ -144,6 +144,7 @@ enum SpecDecoding {
         let object = try self.object(top, at: decoder.codingPath, allowed: [
             "name", "description", "priority", "task_timeout", "max_interrupted_retries",
             "cancel_on_task_failure", "environment", "tasks", "host",
+            "resources",
         ])
         var spec = JobSpec(tasks: [])
         spec.name = try string(object, "name")
@@ -187,6 +188,7 @@ enum SpecDecoding {
                 env: try stringMap(environment, "env"), cwd: try string(environment, "cwd"))
         }
         spec.host = try hostSpec(object)
+        spec.resources = try resources(object)
         let tasksKey = SpecKey("tasks")
         guard object.contains(tasksKey) else { throw fail(object, tasksKey, "missing: a job needs at least one task") }
         guard var list = try? object.nestedUnkeyedContainer(forKey: tasksKey) else {
@@ -199,7 +201,7 @@ enum SpecDecoding {
             guard let container = try? list.nestedContainer(keyedBy: SpecKey.self) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "expected an object, got \(kind(&list))"))
             }
-            let task = try self.object(container, at: path, allowed: ["name", "command", "env", "cwd", "python"])
+            let task = try self.object(container, at: path, allowed: ["name", "command", "env", "cwd", "python", "resources"])
             let python = try pythonPayload(task, host: spec.host)
             guard let argv = try command(task, "command") ?? python?.command else {
                 throw fail(task, SpecKey("command"), "missing: each task needs a command, e.g. [\"sh\", \"-c\", \"echo hi\"]")
@@ -207,6 +209,7 @@ enum SpecDecoding {
             spec.tasks.append(TaskSpec(
                 name: try string(task, "name"), command: argv, env: try stringMap(task, "env"), cwd: try string(task, "cwd"),
                 python: python?.path))
+            spec.tasks[spec.tasks.count - 1].resources = try resources(task)
         }
         return spec
     }
@@ -356,5 +359,25 @@ extension SpecDecoding {
         var command = interpreter + ["-m", "taskmon.host"]
         if let environment = host?.environment { command += ["--environment", environment] }
         return (path, command + [path])
+    }
+}
+
+// MARK: Resources (additive: `resources` on the job)
+
+extension SpecDecoding {
+    /// `"resources": {"cores": N, "memory_mb": M}` (of a job or a task): whole numbers, each from 1 to its bound.
+    fileprivate static func resources(_ object: Object) throws -> TaskResources? {
+        guard let raw = try present(object, "resources") else { return nil }
+        let container = try self.object(nested(object, raw), at: object.codingPath + [raw], allowed: ["cores", "memory_mb"])
+        func count(_ name: String, limit: Int, unit: String) throws -> Int? {
+            guard let key = try present(container, name) else { return nil }
+            guard let number = try? container.decode(Int.self, forKey: key), (1...limit).contains(number) else {
+                throw fail(container, key, "expected a whole number of \(unit) from 1 to \(limit), got \(describe(container, key))")
+            }
+            return number
+        }
+        return TaskResources(
+            cores: try count("cores", limit: TaskResources.maxCores, unit: "cores"),
+            memoryMB: try count("memory_mb", limit: TaskResources.maxMemoryMB, unit: "megabytes"))
     }
 }

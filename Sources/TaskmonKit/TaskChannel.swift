@@ -64,8 +64,8 @@ extension ChannelRecord {
             guard let percent = fields["percent"] as? NSNumber else {
                 throw ChannelLineError("progress without a percent: \(Self.excerpt(line))")
             }
-            guard percent.doubleValue.isFinite, (0...100).contains(percent.doubleValue) else {
-                throw ChannelLineError("progress percent \(percent) is not from 0 to 100")
+            guard percent.doubleValue.isFinite, (Double(Int32.min)...Double(Int32.max)).contains(percent.doubleValue) else {
+                throw ChannelLineError("progress \(percent) is not a whole number from \(Int32.min) to \(Int32.max)")
             }
             let info = fields["info"].flatMap { $0 is NSNull ? nil : "\($0)" }
             return .progress(TaskProgress(percent: percent.intValue, info: info))

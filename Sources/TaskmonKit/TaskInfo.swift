@@ -210,6 +210,8 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var warnings: [String]
     /// What runs the job's tasks (`local`, `slurm`); nil from a scheduler that does not say.
     public var backend: String?
+    /// Cores and memory each task asks for (``TaskResources``), unless a task asks otherwise.
+    public var resources: TaskResources?
     public var tasks: [TaskInfo]?
     /// In answers to `get_job` with `rows_only`: the page's tasks as list rows, instead of `tasks`.
     public var taskRows: [TaskRowInfo]?
@@ -251,6 +253,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case statusCounts = "status_counts"
         case doneCount = "done_count"
         case progress, warnings, tasks, backend
+        case resources
         case taskRows = "task_rows"
         case lastSeq = "last_seq"
     }

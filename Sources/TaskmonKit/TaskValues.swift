@@ -115,13 +115,17 @@ public struct TaskException: Codable, Sendable, Hashable {
     }
 }
 
-/// A task's progress: an integer percentage and optional free text.
+/// A task's progress: an integer (usually a percentage) and optional free text.
+///
+/// The number is the task's own: the reference's `set_progress` takes any int ("the progress
+/// parameter can range from 20 to 2500"), so it is kept as reported, within Int32; displays
+/// that draw a bar clamp it to 0...100 themselves.
 public struct TaskProgress: Codable, Sendable, Hashable {
     public var percent: Int
     public var info: String?
 
     public init(percent: Int, info: String? = nil) {
-        self.percent = max(0, min(100, percent))
+        self.percent = max(Int(Int32.min), min(Int(Int32.max), percent))
         self.info = info
     }
 }

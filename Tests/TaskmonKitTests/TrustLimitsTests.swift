@@ -63,12 +63,12 @@ struct TrustLimitsTests {
         #expect(JobSpecLimits.clippedMessage("short") == "short")
     }
 
-    @Test("channel ints beyond Int64 and percents beyond 0…100 are warnings, not wrong values", arguments: [
+    @Test("channel ints beyond Int64 and progress beyond Int32 are warnings, not wrong values", arguments: [
         #"{"property": {"name": "P", "int": 1e300}}"#,
         #"{"property": {"name": "P", "int": 9223372036854775808}}"#,
         #"{"property": {"name": "P", "int": -1e19}}"#,
-        #"{"progress": {"percent": 1000}}"#,
-        #"{"progress": {"percent": -1}}"#,
+        #"{"progress": {"percent": 2147483648}}"#,
+        #"{"progress": {"percent": -1e10}}"#,
     ])
     func channelNumbers(line: String) {
         #expect(throws: ChannelLineError.self) { try ChannelRecord.parse(line: Substring(line)) }
@@ -80,6 +80,10 @@ struct TrustLimitsTests {
         #expect(try ChannelRecord.parse(line: #"{"property": {"name": "P", "int": -9223372036854775808}}"#) == .property(name: "P", value: .int(.min)))
         #expect(try ChannelRecord.parse(line: #"{"progress": {"percent": 0}}"#) == .progress(TaskProgress(percent: 0, info: nil)))
         #expect(try ChannelRecord.parse(line: #"{"progress": {"percent": 1}}"#) == .progress(TaskProgress(percent: 1, info: nil)))
+        // The reference's progress is the task's own int ("from 20 to 2500"): kept, not clamped.
+        #expect(try ChannelRecord.parse(line: #"{"progress": {"percent": 2500}}"#) == .progress(TaskProgress(percent: 2500, info: nil)))
+        #expect(try ChannelRecord.parse(line: #"{"progress": {"percent": -5}}"#) == .progress(TaskProgress(percent: -5, info: nil)))
+        #expect(try ChannelRecord.parse(line: #"{"progress": {"percent": 2147483647}}"#) == .progress(TaskProgress(percent: 2147483647, info: nil)))
     }
 
     @Test("wire params out of range are named")

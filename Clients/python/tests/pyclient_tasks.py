@@ -153,3 +153,20 @@ class FailingEnvironment:
     def setup(self):
         print("looking for a GPU")
         raise NoGpu("no GPU on this host")
+
+
+class CountsAlive:
+    """Counts the tasks alive in ``folder`` at its start (itself included), then lingers."""
+
+    def __init__(self, folder, linger=0.3):
+        self.folder = folder
+        self.linger = linger
+
+    def execute(self):
+        import os
+        import time
+        mark = os.path.join(self.folder, "%d-%f" % (os.getpid(), time.monotonic()))
+        open(mark, "w").close()
+        self.result = len(os.listdir(self.folder))
+        time.sleep(self.linger)
+        os.unlink(mark)

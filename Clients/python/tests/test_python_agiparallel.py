@@ -46,7 +46,8 @@ def test_progress_handler_gets_task_id_and_information_keeping_its_type(schedule
     assert out[0] == "done"
     assert out[1] == "True"
     progress = eval(out[2])
-    assert progress and set(progress) <= {25, 50, 75} and progress == sorted(progress)
+    assert progress and set(progress) <= {20, 1250, 2500} and progress == sorted(progress)
+    assert progress[-1] == 2500, "the reference keeps any int; it is not clamped to 100"
     assert out[3] == "['int']"
 
 
@@ -64,9 +65,22 @@ def test_completion_events_and_results_on_the_added_objects(scheduler):
 def test_preconditions_are_checked_against_this_machine(scheduler):
     out = run_example("preconditions.py", scheduler)
     assert out[0] == "ran"
-    assert out[1].startswith("refused: the job cannot run on this machine: this machine's AvailableMemory is ")
-    assert out[2] == "2"
-    assert out[3] == "1"
+    assert out[1].startswith("refused: the job cannot run on this machine: this machine's Hostname is ")
+    assert "member_of ['no-such-machine']" in out[1]
+    assert out[2].startswith("refused: the job cannot run on this scheduler: ")
+    assert "10000000 MB" in out[2] and "resources.memory_mb" in out[2]
+    assert out[3] == "2"
+    assert out[4] == "1"
+
+
+def test_control_agent_preconditions_name_this_machine_and_a_free_core(scheduler):
+    assert run_example("control_agent.py", scheduler) == ["True"]
+
+
+def test_requested_task_resources_take_that_many_slots(scheduler, tmp_path):
+    out = run_example("control_resources.py", scheduler, str(tmp_path))
+    assert out[0] == "Cores allocated: [2, 2, 2]"
+    assert out[1] == "Alive at once: [1, 1, 1]", "2-core tasks on 2 slots must not overlap"
 
 
 # -- options and bad input, in process --------------------------------------------------------------
@@ -142,6 +156,54 @@ def test_bad_option_values_are_refused_when_set(agi, name, value, error):
         setattr(agi.create_job(), name, value)
 
 
+class _Plain:
+    def execute(self):
+        pass
+
+
+def _asking(resources):
+    task = _Plain()
+    task.requested_task_resources = resources
+    return task
+
+
+@pytest.mark.parametrize("resources, words", [
+    ({"GPUs": 1}, "unknown resource 'GPUs'"),
+    ({"Cores": 0}, "at least 1"),
+    ({"Cores": "two"}, "at least 1"),
+    ({"Memory": 10 ** 12}, "must be from 1 to"),
+    ([("Cores", 2)], "must be a dict"),
+])
+def test_bad_requested_task_resources_are_refused_at_submit(agi, resources, words):
+    job = agi.create_job()
+    job.add_task(_asking(resources))
+    with pytest.raises(JobSchedulerException, match=re.escape(words)):
+        job.submit()
+    assert job.id is None
+
+
+def test_bad_preconditions_are_refused_when_made(agi):
+    from taskmon.agiparallel.constants import CommonResources, Operator
+    job = agi.create_job()
+    with pytest.raises(ValueError, match="unknown operation 'about'"):
+        job.add_task_preconditions(resource=CommonResources.HOSTNAME, operation="about", resource_value="x")
+    with pytest.raises(TypeError, match="MEMBER_OF needs a list"):
+        job.add_task_preconditions(resource=CommonResources.HOSTNAME, operation=Operator.MEMBER_OF, resource_value="x")
+    job.add_task_preconditions(resource=CommonResources.AVAILABLE_CORES, operation=Operator.GREATER_THAN,
+                               resource_value="many")
+    job.add_task(_Plain())
+    with pytest.raises(JobSchedulerException, match="needs a number"):
+        job.submit()
+
+
+def test_more_cores_than_slots_is_refused_at_submit_not_queued_for_ever(agi):
+    from taskmon.agiparallel.constants import ConsumableResources
+    job = agi.create_job()
+    job.add_task(_asking({ConsumableResources.CORES: 3}))
+    with pytest.raises(JobSchedulerException, match=r"needs 3 cores and this scheduler has 2 slot"):
+        job.submit()
+
+
 def test_another_host_is_refused_with_what_to_do():
     with pytest.raises(JobSchedulerException, match="use ClusterJobScheduler\\(\\) or ClusterJobScheduler\\('localhost'\\)"):
         ClusterJobScheduler("coordinator.example.com", 9090)
@@ -203,3 +265,30 @@ def test_hosts_are_shared_only_between_environments_with_the_same_identification
 
 
 import os  # noqa: E402
+import time  # noqa: E402
+
+
+class _Lingers:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def execute(self):
+        import time
+        open(self.marker, "w").close()
+        time.sleep(1.5)
+
+
+def test_the_agent_snapshot_counts_tasks_not_the_cores_they_hold(agi, tmp_path):
+    from taskmon.agiparallel.constants import ConsumableResources
+    job = agi.create_job()
+    task = _Lingers(str(tmp_path / "started"))
+    task.requested_task_resources = {ConsumableResources.CORES: 2}
+    job.add_task(task)
+    job.submit()
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "started").exists():
+        assert time.monotonic() < deadline, "the task never started"
+        time.sleep(0.05)
+    agent = agi.get_coordinator_snapshot().agents[0]
+    assert (agent.capacity, agent.running_tasks) == (2, 1)
+    assert job.wait_until_done(60000)

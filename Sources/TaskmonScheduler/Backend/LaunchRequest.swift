@@ -50,6 +50,9 @@ package struct LaunchRequest: Sendable, Equatable {
     package var host: HostLaunch?
     /// The child's stdin (a socket end, say) instead of /dev/null. Local processes only.
     package var stdinDescriptor: Int32?
+    /// Cores and memory the task needs: a cluster asks for them (Slurm's `--cpus-per-task`,
+    /// `--mem`); the local backend's slots were counted by the scheduler already.
+    package var resources: TaskResources?
 
     package init(
         argv: [String], environment: [String: String], workingDirectory: String?, stdoutPath: String, stderrPath: String,

@@ -116,6 +116,7 @@ extension Lifecycle {
     mutating func adoptRun(_ key: TaskKey, _ detail: RunDetail, at now: Moment) -> RunHandle {
         let handle = newHandle()
         var run = Run(purpose: .task(key), detail: detail, holdsSlot: true, stderrPath: outputPath(task(key)!, .stderr))
+        run.claim = claim(for: key)
         if let task = task(key), task.status == .running {
             let startedWall = task.startedAt ?? now.wall
             let started = now + .nanoseconds(Int64(min(0, startedWall.timeIntervalSince(now.wall)) * 1e9))

@@ -2,24 +2,37 @@ import Foundation
 import TaskmonKit
 
 extension Lifecycle {
-    /// Starts queued tasks while slots are free: highest priority first, then arrival order.
+    /// Starts queued tasks while slots (and the memory they ask for) are free: highest priority
+    /// first, then arrival order; the first that does not fit waits (``Lifecycle/admission(_:)``).
     mutating func dispatch(at now: Moment) {
         guard !shuttingDown else { return }
         if let backoff = launchBackoffUntil {
             guard now >= backoff else { return }
             launchBackoffUntil = nil
         }
-        while busySlots < settings.slots, let key = nextQueued() {
-            guard let job = jobs[key.job] else { continue }
-            if job.environment?.setup != nil && job.setup != .succeeded {
-                switch job.setup {
-                case .pending, .failed:
-                    startSetup(for: key, at: now)
-                case .running:
-                    waitingForSetup[key.job, default: []].append(key)
-                case .succeeded:
-                    break
-                }
+        while busySlots < settings.slots, let (key, priority) = nextQueued() {
+            guard let job = jobs[key.job] else {
+                queues[priority].removeFirst()
+                continue
+            }
+            let needsSetup = job.environment?.setup != nil && job.setup != .succeeded
+            if needsSetup && job.setup == .running {
+                queues[priority].removeFirst()
+                waitingForSetup[key.job, default: []].append(key)
+                continue
+            }
+            switch admission(key) {
+            case .waits:
+                return
+            case .neverFits(let problem):
+                queues[priority].removeFirst()
+                resourcesNeverFit(key, problem, at: now)
+                continue
+            case .fits:
+                queues[priority].removeFirst()
+            }
+            if needsSetup {
+                startSetup(for: key, at: now)
                 continue
             }
             guard move(key, to: .assigned, { $0.assignedAt = now.wall }) else { continue }
@@ -27,11 +40,13 @@ extension Lifecycle {
         }
     }
 
-    /// The next task still waiting in the queues, skipping ones canceled since they were queued.
-    private mutating func nextQueued() -> TaskKey? {
+    /// The next task still waiting in the queues (left first in its queue), and that queue;
+    /// drops ones canceled since they were queued.
+    private mutating func nextQueued() -> (TaskKey, Int)? {
         for priority in JobPriority.allCases.reversed() {
-            while let key = queues[priority.rawValue].popFirst() {
-                if task(key)?.status == .submitted { return key }
+            while let key = queues[priority.rawValue].first {
+                if task(key)?.status == .submitted { return (key, priority.rawValue) }
+                queues[priority.rawValue].removeFirst()
             }
         }
         return nil
@@ -41,7 +56,9 @@ extension Lifecycle {
     mutating func start(_ key: TaskKey, at now: Moment) {
         guard let request = taskRequest(key) else { return }
         let handle = newHandle()
-        addRun(handle, Run(purpose: .task(key), holdsSlot: true, stderrPath: request.stderrPath))
+        var run = Run(purpose: .task(key), holdsSlot: true, stderrPath: request.stderrPath)
+        run.claim = claim(for: key)
+        addRun(handle, run)
         effects.append(.launch(handle, request))
     }
 
@@ -65,6 +82,7 @@ extension Lifecycle {
             request.keepsEarlierAttemptAs = settings.stateDirectory.attemptSpool(job: key.job, task: key.task, attempt: task.attempts)
         }
         request.host = hostLaunch(job, task)
+        request.resources = task.resources ?? job.resources
         return request
     }
 
@@ -77,7 +95,9 @@ extension Lifecycle {
         var request = environmentRequest(job, argv: setup, spool: spool)
         request.purpose = .setup(key.job)
         let handle = newHandle()
-        addRun(handle, Run(purpose: .setup(key.job), holdsSlot: true, stderrPath: request.stderrPath))
+        var run = Run(purpose: .setup(key.job), holdsSlot: true, stderrPath: request.stderrPath)
+        run.claim = claim(for: key)
+        addRun(handle, run)
         setupTrigger[key.job] = key
         effects.append(.launch(handle, request))
     }

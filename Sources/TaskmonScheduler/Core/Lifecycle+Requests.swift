@@ -27,6 +27,8 @@ extension Lifecycle {
         }
         job.counts[TaskStatus.submitted.rawValue] = job.tasks.count
         attachHosting(spec, to: &job)
+        job.resources = spec.resources
+        for (index, task) in spec.tasks.enumerated() where task.resources != nil { job.tasks[index].resources = task.resources }
         insert(job)
         // One event for the job stands for all its tasks becoming SUBMITTED: a job of
         // 100,000 tasks must not cost 100,000 events.

@@ -14,7 +14,13 @@ struct Lifecycle {
     /// What the lifecycle needs to know about where and how it runs.
     struct Settings: Sendable {
         var stateDirectory: StateDirectory
+        /// Runs at once, counted in cores: a task whose job asks for N cores takes N slots.
         var slots: Int
+        /// Megabytes that tasks' memory asks may reserve together; nil: asks are not counted.
+        var memoryMB: Int? = nil
+        /// Cores and memory are counted here (the local backend); a cluster backend counts
+        /// them itself, and every run takes one slot of the scheduler's in-flight limit.
+        var countsResources = true
         var cancelGracePeriod: Duration
         /// Environment every run starts from, before the job's and the task's own.
         var baseEnvironment: [String: String]
@@ -62,6 +68,15 @@ struct Lifecycle {
         /// Takes a slot (tasks and setups; a teardown does not).
         var holdsSlot: Bool
         var stderrPath: String
+        /// What it holds while it lasts (with `holdsSlot`): slots (cores) and megabytes.
+        var claim = ResourceClaim.one
+    }
+
+    /// Slots (cores) and megabytes of memory a run holds.
+    struct ResourceClaim: Sendable, Equatable {
+        var cores: Int
+        var memoryMB: Int
+        static let one = ResourceClaim(cores: 1, memoryMB: 0)
     }
 
     let settings: Settings
@@ -77,6 +92,8 @@ struct Lifecycle {
     private(set) var runs: [RunHandle: Run] = [:]
     private(set) var handleByTask: [TaskKey: RunHandle] = [:]
     private(set) var busySlots = 0
+    /// Megabytes reserved by the memory asks of runs holding slots.
+    private(set) var busyMemoryMB = 0
     var shuttingDown = false
     /// After a launch failed for want of processes or memory, nothing starts before this moment.
     var launchBackoffUntil: Moment?
@@ -234,12 +251,17 @@ struct Lifecycle {
     static let maxWarnings = 20
 
     mutating func takeSlot(_ run: Run) {
-        if run.holdsSlot { busySlots += 1 }
+        guard run.holdsSlot else { return }
+        busySlots += run.claim.cores
+        busyMemoryMB += run.claim.memoryMB
     }
 
     mutating func endRun(_ handle: RunHandle) -> Run? {
         guard let run = runs.removeValue(forKey: handle) else { return nil }
-        if run.holdsSlot { busySlots -= 1 }
+        if run.holdsSlot {
+            busySlots -= run.claim.cores
+            busyMemoryMB -= run.claim.memoryMB
+        }
         if case .task(let key) = run.purpose, handleByTask[key] == handle { handleByTask[key] = nil }
         return run
     }

@@ -14,6 +14,7 @@ extension Scheduler {
         let spec = try Self.resolvingFolders(submitted)
         try validateFolders(spec)
         try validateExecutables(spec)
+        try validateResources(spec)
         lifecycle.nextJobID = takeJobID()
         return submitChecked(spec)
     }
@@ -80,6 +81,24 @@ extension Scheduler {
         try check(spec.environment?.cwd, at: "environment.cwd")
         for (index, task) in spec.tasks.enumerated() {
             try check(task.cwd, at: "tasks[\(index)].cwd")
+        }
+    }
+
+    /// A job whose tasks need more cores or memory than this scheduler has is refused at
+    /// submission: they could never start (a cluster backend leaves that to the cluster).
+    private func validateResources(_ spec: JobSpec) throws(JobSpecError) {
+        guard lifecycle.settings.countsResources else { return }
+        let settings = lifecycle.settings
+        func check(_ resources: TaskResources?, at key: String, who: String) throws(JobSpecError) {
+            guard let resources else { return }
+            let claim = Lifecycle.ResourceClaim(cores: resources.coresPerTask, memoryMB: resources.memoryPerTask)
+            guard let problem = Lifecycle.unfit(claim, slots: settings.slots, memoryMB: settings.memoryMB) else { return }
+            let field = claim.cores > settings.slots ? ".cores" : ".memory_mb"
+            throw JobSpecError(source: Self.submittedSpecSource, key: key + field, problem: "\(who) \(problem); it could never start here")
+        }
+        if spec.tasks.contains(where: { $0.resources == nil }) { try check(spec.resources, at: "resources", who: "each task") }
+        for (index, task) in spec.tasks.enumerated() {
+            try check(task.resources, at: "tasks[\(index)].resources", who: "the task")
         }
     }
 

@@ -34,11 +34,12 @@ actor Scheduler {
         commits = CommitQueue(store: store, hub: hub, lastSeq: snapshot.lastSeq, logger: logger)
         handedOverSeq = snapshot.lastSeq
         journal = LaunchJournal(stateDirectory: configuration.stateDirectory)
-        lifecycle = Lifecycle(
-            settings: Lifecycle.Settings(
-                stateDirectory: configuration.stateDirectory, slots: configuration.slots,
-                cancelGracePeriod: configuration.cancelGracePeriod, baseEnvironment: configuration.baseEnvironment),
-            jobs: snapshot.jobs)
+        var settings = Lifecycle.Settings(
+            stateDirectory: configuration.stateDirectory, slots: configuration.slots,
+            cancelGracePeriod: configuration.cancelGracePeriod, baseEnvironment: configuration.baseEnvironment)
+        settings.countsResources = configuration.backend == .local
+        settings.memoryMB = configuration.memoryMB
+        lifecycle = Lifecycle(settings: settings, jobs: snapshot.jobs)
     }
 
     /// Connects the backend, which posts its reports to `inbox`.

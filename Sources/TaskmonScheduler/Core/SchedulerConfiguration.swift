@@ -4,8 +4,12 @@ import TaskmonKit
 /// How a scheduler runs: where its state lives and how much it may run at once.
 public struct SchedulerConfiguration: Sendable {
     public var stateDirectory: StateDirectory
-    /// Host processes at once (tasks and environment setups).
+    /// Host processes at once (tasks and environment setups), counted in cores: a task of a
+    /// job whose ``TaskResources`` ask for N cores takes N slots (local backend).
     public var slots: Int
+    /// Megabytes the memory asks of running tasks may add up to (local backend); nil: not
+    /// counted. The machine's physical memory by default.
+    public var memoryMB: Int? = SchedulerConfiguration.machineMemoryMB()
     /// Between SIGTERM and SIGKILL when a running task is canceled.
     public var cancelGracePeriod: Duration
     /// How often running tasks' channels and deadlines are checked.
@@ -38,6 +42,19 @@ public struct SchedulerConfiguration: Sendable {
         self.cancelGracePeriod = cancelGracePeriod
         self.tickInterval = tickInterval
         self.baseEnvironment = baseEnvironment
+    }
+}
+
+extension SchedulerConfiguration {
+    /// This machine's physical memory in MiB (`MemTotal` of /proc/meminfo); nil if unreadable.
+    public static func machineMemoryMB() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemTotal:") {
+            let words = line.split(separator: " ")
+            guard words.count >= 2, let kilobytes = Int(words[1]) else { return nil }
+            return kilobytes / 1024
+        }
+        return nil
     }
 }
 

@@ -55,6 +55,8 @@ struct TaskState: Sendable {
     var cpuTime: Double?
     /// The earlier attempts kept, oldest first; at most ``AttemptSummary/keptLimit``.
     var earlierAttempts: [AttemptRecord] = []
+    /// What this task needs instead of its job's ``JobState/resources``.
+    var resources: TaskResources?
 
     var key: TaskKey { TaskKey(job: jobID, task: index) }
     var displayName: String { name ?? "task-\(index)" }
@@ -136,6 +138,8 @@ struct JobState: Sendable {
     var environment: EnvironmentSpec?
     /// How the job's Python tasks are hosted, when it has any.
     var host: HostSpec?
+    /// Cores and memory each of its tasks needs; nil: one core, no memory ask.
+    var resources: TaskResources?
     var submittedAt: Date
     var finishedAt: Date?
     var setup: SetupState = .pending
@@ -176,11 +180,13 @@ struct JobState: Sendable {
             statusCounts[status.name] = counts[status.rawValue]
         }
         let final = finalCount
-        return JobInfo(
+        var info = JobInfo(
             id: id, name: name, description: description, priority: priority, taskTimeout: taskTimeout,
             maxInterruptedRetries: maxInterruptedRetries, cancelOnTaskFailure: cancelOnTaskFailure,
             submittedAt: submittedAt, finishedAt: finishedAt, taskCount: tasks.count, statusCounts: statusCounts,
             doneCount: final, warnings: warnings,
             tasks: includeTasks ? tasks.map { $0.info() } : nil)
+        info.resources = resources
+        return info
     }
 }

@@ -131,6 +131,10 @@ final class Store: Sendable {
         migrator.registerMigration("v4-task-attempts") { db in
             try Self.migrateAttempts(db)
         }
+        // Cores and memory each task of a job needs (``TaskResources``), as JSON.
+        migrator.registerMigration("v4-job-resources") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN resources TEXT; ALTER TABLE tasks ADD COLUMN resources TEXT")
+        }
         return migrator
     }
 
@@ -224,6 +228,15 @@ final class Store: Sendable {
             try statement.execute(arguments: fixed + Self.mutableColumns(task))
         }
         try insertHosting(of: job, db)
+        if let resources = job.resources {
+            try db.execute(sql: "UPDATE jobs SET resources = ? WHERE id = ?", arguments: [Self.json(resources), job.id])
+        }
+        if job.tasks.contains(where: { $0.resources != nil }) {
+            let statement = try db.cachedStatement(sql: "UPDATE tasks SET resources = ? WHERE job_id = ? AND idx = ?")
+            for task in job.tasks where task.resources != nil {
+                try statement.execute(arguments: [Self.json(task.resources), task.jobID, task.index])
+            }
+        }
     }
 
     /// A job's host spec and its tasks' Python payloads (only jobs with Python tasks have them).
@@ -329,6 +342,8 @@ final class Store: Sendable {
                     var job = try Self.job(from: row, decoder: decoder)
                     let hostJSON: String? = try? row.decode(forColumn: "host")
                     job.host = hostJSON.flatMap { try? decoder.decode(HostSpec.self, from: Data($0.utf8)) }
+                    let resourcesJSON: String? = try? row.decode(forColumn: "resources")
+                    job.resources = resourcesJSON.flatMap { try? decoder.decode(TaskResources.self, from: Data($0.utf8)) }
                     if let problem = Self.sanitize(&job) { problems.append(problem) }
                     jobs[job.id] = job
                     order.append(job.id)
@@ -467,7 +482,7 @@ final class Store: Sendable {
             submittedAt: try date("submitted_at"), assignedAt: try date("assigned_at"), startedAt: try date("started_at"),
             finishedAt: try date("finished_at"), exitCode: try row.decode(forColumn: "exit_code"),
             signal: try row.decode(forColumn: "signal"),
-            progress: percent.map { TaskProgress(percent: min(100, max(0, $0)), info: info) },
+            progress: percent.map { TaskProgress(percent: $0, info: info) },
             result: try decode(TaskResult.self, "result"), properties: [:],
             exception: try decode(TaskException.self, "exception"),
             cancellationMessage: try row.decode(forColumn: "cancellation_message"),
@@ -475,6 +490,8 @@ final class Store: Sendable {
             warnings: try decode([String].self, "warnings") ?? [], outputPrefix: try row.decode(forColumn: "output_prefix"))
         task.host = try row.decode(forColumn: "host")
         task.python = try row.decode(forColumn: "python")
+        let resourcesJSON: String? = try? row.decode(forColumn: "resources")
+        task.resources = resourcesJSON.flatMap { try? decoder.decode(TaskResources.self, from: Data($0.utf8)) }
         task.runDetail = try decode(RunDetail.self, "run_detail")
         task.message = try row.decode(forColumn: "message")
         task.peakRSS = try row.decode(forColumn: "peak_rss")

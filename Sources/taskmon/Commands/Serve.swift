@@ -34,6 +34,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between SIGTERM and SIGKILL when a running task is canceled.")
     var killGrace: Double = 5
 
+    @Option(help: ArgumentHelp(
+        "Megabytes that the memory asks (resources.memory_mb) of running tasks may add up to (default: this machine's memory; local backend).",
+        valueName: "MB"))
+    var memoryMB: Int?
+
     @Flag(help: "Log every request and state change.")
     var verbose = false
 
@@ -69,6 +74,7 @@ struct Serve: AsyncParsableCommand {
                 pollInterval: .milliseconds(Int64(settings.pollInterval * 1000))))
         }
         configuration.adoptsOrphans = true
+        if let memoryMB = settings.memoryMB { configuration.memoryMB = memoryMB }
         let server: SchedulerServer
         do {
             server = try await SchedulerServer.start(configuration, logger: logger)

@@ -8,8 +8,8 @@ enum BackendName: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// What `taskmon serve` runs with: its options, else the `[serve]` table of
-/// `$XDG_CONFIG_HOME/taskmon/config.toml` (`backend`, `slots`, `partition`, `slurm_conf`,
-/// `spool`, `poll_interval`), else the defaults.
+/// `$XDG_CONFIG_HOME/taskmon/config.toml` (`backend`, `slots`, `memory_mb`, `partition`,
+/// `slurm_conf`, `spool`, `poll_interval`), else the defaults.
 struct ServeSettings: Equatable {
     var backend: BackendName
     var slots: Int
@@ -17,6 +17,8 @@ struct ServeSettings: Equatable {
     var slurmConf: String?
     var spool: String?
     var pollInterval: Double
+    /// Megabytes the memory asks of running tasks may add up to; nil: this machine's memory.
+    var memoryMB: Int? = nil
 
     /// Merges and checks; every problem names the option or the config file and key.
     static func resolve(_ serve: Serve, environment: [String: String]) throws -> ServeSettings {
@@ -26,7 +28,11 @@ struct ServeSettings: Equatable {
         let settings = ServeSettings(
             backend: backend, slots: slots, partition: serve.partition ?? config.partition,
             slurmConf: (serve.slurmConf ?? config.slurmConf).map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-            spool: serve.spool ?? config.spool, pollInterval: serve.pollInterval ?? config.pollInterval ?? 1)
+            spool: serve.spool ?? config.spool, pollInterval: serve.pollInterval ?? config.pollInterval ?? 1,
+            memoryMB: serve.memoryMB ?? config.memoryMB)
+        if let memory = settings.memoryMB, memory < 1 {
+            throw CLIError("--memory-mb (or memory_mb in \(config.source)) must be at least 1", code: 2)
+        }
         guard settings.slots >= 1 else { throw CLIError("--slots (or slots in \(config.source)) must be at least 1", code: 2) }
         guard settings.pollInterval >= 0.05, settings.pollInterval <= 3600 else {
             throw CLIError("--poll-interval (or poll_interval in \(config.source)) must be between 0.05 and 3600 seconds", code: 2)
@@ -53,6 +59,7 @@ struct ServeConfigFile {
     var slurmConf: String?
     var spool: String?
     var pollInterval: Double?
+    var memoryMB: Int?
 
     static func path(environment: [String: String]) -> String? {
         if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") { return xdg + "/taskmon/config.toml" }
@@ -88,14 +95,18 @@ struct ServeConfigFile {
             guard let slots = value.int else { throw CLIError("\(path): serve.slots must be an integer", code: 2) }
             file.slots = slots
         }
+        if let value = serve["memory_mb"] {
+            guard let megabytes = value.int else { throw CLIError("\(path): serve.memory_mb must be an integer", code: 2) }
+            file.memoryMB = megabytes
+        }
         if let value = serve["poll_interval"] {
             guard let seconds = value.double ?? value.int.map(Double.init) else {
                 throw CLIError("\(path): serve.poll_interval must be a number of seconds", code: 2)
             }
             file.pollInterval = seconds
         }
-        for key in serve.keys where !["backend", "slots", "partition", "slurm_conf", "spool", "poll_interval"].contains(key) {
-            throw CLIError("\(path): unknown key serve.\(key) (known: backend, slots, partition, slurm_conf, spool, poll_interval)", code: 2)
+        for key in serve.keys where !["backend", "slots", "memory_mb", "partition", "slurm_conf", "spool", "poll_interval"].contains(key) {
+            throw CLIError("\(path): unknown key serve.\(key) (known: backend, slots, memory_mb, partition, slurm_conf, spool, poll_interval)", code: 2)
         }
         return file
     }

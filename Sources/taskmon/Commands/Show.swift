@@ -60,6 +60,10 @@ enum JobReport {
         lines.append("state: \(job.isDone ? "done" : "active"), \(job.doneCount)/\(job.taskCount) tasks final (\(job.progress)%)")
         lines.append("counts: \(Format.counts(job.statusCounts))")
         lines.append("priority: \(job.priority.name), task timeout: \(job.taskTimeout.map { "\($0)s" } ?? "none"), max interrupted retries: \(job.maxInterruptedRetries), cancel on task failure: \(job.cancelOnTaskFailure)")
+        if let resources = job.resources {
+            let cores = resources.cores.map { "\($0) core\($0 == 1 ? "" : "s")" } ?? "1 core"
+            lines.append("resources per task: \(cores)\(resources.memoryMB.map { ", \($0) MB" } ?? "") (slots count cores)")
+        }
         lines.append("submitted: \(Format.time(job.submittedAt)), finished: \(Format.time(job.finishedAt))")
         for warning in job.warnings { lines.append("warning: \(Format.oneLine(warning, limit: 300))") }
         for file in environmentFiles { lines.append("environment output: \(file.path) (\(file.size) bytes)") }

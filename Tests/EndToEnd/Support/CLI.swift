@@ -64,13 +64,13 @@ final class ServedScheduler: @unchecked Sendable {
         }
     }
 
-    /// Starts `taskmon serve` and waits until it answers.
-    func start(slots: Int = 2) throws {
+    /// Starts `taskmon serve` (with `extra` options and `environment` additions) and waits until it answers.
+    func start(slots: Int = 2, extra: [String] = [], environment: [String: String] = [:]) throws {
         let log = open(directory.path + "/serve.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { close(log) }
         servePID = try Spawn.start(
-            [Binaries.taskmon, "serve", "--state-dir", directory.path, "--slots", String(slots), "--kill-grace", "1"],
-            environment: ProcessInfo.processInfo.environment, stdout: log, stderr: log)
+            [Binaries.taskmon, "serve", "--state-dir", directory.path, "--slots", String(slots), "--kill-grace", "1"] + extra,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, stdout: log, stderr: log)
         let (answered, exited) = Spawn.waitUntilServing(servePID!, directory)
         if answered { return }
         if exited { servePID = nil }

@@ -19,12 +19,12 @@ struct LifecycleHarness {
 
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
-    init(slots: Int = 2, grace: Duration = .seconds(5), jobs: [JobState] = []) {
-        lifecycle = Lifecycle(
-            settings: .init(
-                stateDirectory: StateDirectory(path: "/state"), slots: slots, cancelGracePeriod: grace,
-                baseEnvironment: ["PATH": "/usr/bin:/bin"]),
-            jobs: jobs)
+    init(slots: Int = 2, memoryMB: Int? = nil, grace: Duration = .seconds(5), jobs: [JobState] = []) {
+        var settings = Lifecycle.Settings(
+            stateDirectory: StateDirectory(path: "/state"), slots: slots, cancelGracePeriod: grace,
+            baseEnvironment: ["PATH": "/usr/bin:/bin"])
+        settings.memoryMB = memoryMB
+        lifecycle = Lifecycle(settings: settings, jobs: jobs)
     }
 
     /// The moment `seconds` after the harness's zero.

@@ -39,6 +39,27 @@ def _optional_str(value: Any, what: str) -> Optional[str]:
     return value
 
 
+RESOURCE_KEYS = {"cores": 4096, "memory_mb": 64 << 20}
+
+
+def check_resources(value: Any, what: str) -> Optional[Dict[str, int]]:
+    """``{"cores": N, "memory_mb": M}`` checked (whole numbers from 1 to the scheduler's bounds); None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError("%s must be a dict like {'cores': 2, 'memory_mb': 512}, not %s" % (what, type(value).__name__))
+    checked: Dict[str, int] = {}
+    for key, amount in value.items():
+        if key not in RESOURCE_KEYS:
+            raise ValueError("%s: unknown resource %r (known: %s)" % (what, key, ", ".join(sorted(RESOURCE_KEYS))))
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise TypeError("%s[%r] must be a whole number, not %r" % (what, key, amount))
+        if not 1 <= amount <= RESOURCE_KEYS[key]:
+            raise ValueError("%s[%r] must be from 1 to %d, not %d" % (what, key, RESOURCE_KEYS[key], amount))
+        checked[key] = amount
+    return checked or None
+
+
 def _site_folders() -> Set[str]:
     folders: Set[str] = set()
     try:
@@ -134,6 +155,9 @@ class Job:
         extra = getattr(task_environment, "additional_id", None) if task_environment is not None else None
         self.unique_id = None if env_id is None else str(env_id) if not extra else "%s/%s" % (env_id, extra)
         self.host_idle_timeout: Optional[float] = None
+        #: Cores and memory each task needs (``{"cores": 2, "memory_mb": 512}``), unless
+        #: ``add_task(..., resources=...)`` says otherwise: slots count cores, see the README.
+        self.resources: Optional[Dict[str, int]] = None
         self.working_directory = getattr(task_environment, "working_directory", None) if task_environment is not None else None
         self.tasks: List[Task] = []
         self._folder: Optional[str] = None
@@ -150,14 +174,16 @@ class Job:
 
     # -- building and submitting ----------------------------------------------------------------
 
-    def add_task(self, task: Any) -> "Task":
+    def add_task(self, task: Any, resources: Optional[Dict[str, int]] = None) -> "Task":
         """Adds a task object: any picklable object with an ``execute()`` method. Returns its
-        :class:`Task`, which is also ``job.tasks[i]``."""
+        :class:`Task`, which is also ``job.tasks[i]``. ``resources`` (``{"cores": 2,
+        "memory_mb": 512}``) is what this task needs instead of the job's ``resources``."""
         if self.id is not None:
             raise RuntimeError("job %d is already submitted; tasks cannot be added to it" % self.id)
         if not callable(getattr(task, "execute", None)):
             raise TypeError("a task needs an execute() method; %s has none" % type(task).__name__)
         proxy = Task(self, len(self.tasks), task)
+        proxy._resources = check_resources(resources, "resources")
         self.tasks.append(proxy)
         return proxy
 
@@ -200,7 +226,10 @@ class Job:
             task, error = self.tasks[problem.index], problem.error
             raise TypeError("task %d (%s) cannot be pickled to send it to its host: %s: %s"
                             % (task.id, type(task._obj).__name__, type(error).__name__, error)) from error
-        tasks = [{"name": task._name, "python": "%s#%d" % (bundle, task.id)} for task in self.tasks]
+        tasks: List[Dict[str, Any]] = [{"name": task._name, "python": "%s#%d" % (bundle, task.id)} for task in self.tasks]
+        for entry, task in zip(tasks, self.tasks):
+            if task._resources:
+                entry["resources"] = task._resources
         environment: Dict[str, Any] = {"cwd": self.working_directory or os.getcwd()}
         pythonpath = _host_pythonpath()
         if pythonpath:
@@ -220,6 +249,9 @@ class Job:
             hosting["idle_timeout"] = self.host_idle_timeout
         spec: Dict[str, Any] = {"priority": self.priority.name.lower(), "cancel_on_task_failure": self.cancel_on_task_failure,
                 "environment": environment, "host": hosting, "tasks": tasks}
+        resources = check_resources(self.resources, "job.resources")
+        if resources:
+            spec["resources"] = resources
         for key, value in (("name", self.name), ("description", self.description),
                            ("task_timeout", self.task_timeout), ("max_interrupted_retries", self.max_interrupted_retries)):
             if value is not None:

@@ -20,7 +20,6 @@ import io
 import os
 import pickle
 import sys
-import tempfile
 import types
 from collections import ChainMap
 
@@ -72,6 +71,7 @@ def _python_version() -> str:
 def write_atomically(path: str, data: bytes) -> None:
     """Writes a file whole or not at all (a temp file renamed into place)."""
     folder = os.path.dirname(path) or "."
+    import tempfile  # the client's and a failed setup's: a host does not load it before its first task
     fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:

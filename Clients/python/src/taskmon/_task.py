@@ -14,7 +14,7 @@ from taskmon.host import SETUP_EXCEPTION_FILE
 from taskmon.status import FINAL_STATUSES, TaskCancellationReason, TaskStatus
 
 class TaskProgress(NamedTuple):
-    """A task's progress: an integer percentage (0-100) and optional information (a str, or None)."""
+    """A task's progress: the int it reported (a percentage by convention; any value, as in the reference) and optional information."""
 
     percent: int
     info: Optional[str]
@@ -57,6 +57,7 @@ class Task:
         self._result = _UNSET
         self._outputs: Dict[str, str] = {}
         self._progress: Optional[TaskProgress] = None
+        self._resources: Optional[Dict[str, int]] = None
         self._lock = threading.RLock()
 
     def __getattr__(self, name: str) -> Any:

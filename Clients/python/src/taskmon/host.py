@@ -28,7 +28,6 @@ import math
 import os
 import sys
 import time
-import traceback
 
 from taskmon import _payload
 from taskmon._channel import Channel, encode_property
@@ -78,7 +77,8 @@ class _TaskContext:
         return default
 
     def set_progress(self, percent: float, info: Optional[Union[str, int, float]] = None) -> None:
-        """Reports progress: a percentage (0-100) and optional information (a primitive value).
+        """Reports progress: an int, kept as given (the reference's "can range from 20 to 2500";
+        a float is cut to an int), and optional information (a primitive value).
 
         Best effort: updates closer together than 0.1 s are coalesced, the last one is kept.
         """
@@ -88,8 +88,12 @@ class _TaskContext:
             raise TypeError("progress info must be a str, int or float, not %s" % type(info).__name__)
         if isinstance(info, float) and not math.isfinite(info):
             raise ValueError("progress info must be a finite number, not %r" % info)
+        if isinstance(percent, float) and not math.isfinite(percent):
+            raise ValueError("progress must be a finite number, not %r" % percent)
+        if not -2 ** 31 <= int(percent) < 2 ** 31:
+            raise ValueError("progress must fit in 32 bits (from -2147483648 to 2147483647), not %r" % percent)
         # Numbers travel as numbers (the client gives them back as int or float).
-        self._pending_progress = (max(0, min(100, int(percent))), info)
+        self._pending_progress = (int(percent), info)
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_INTERVAL:
             self.flush_progress()
@@ -116,6 +120,7 @@ def _trace(error: BaseException) -> str:
     tb = error.__traceback__
     while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
+    import traceback  # only a failing task needs it: not loaded before a host's first task
     text = "".join(traceback.format_exception(type(error), error, tb))
     if len(text) > TRACE_LIMIT:
         text = "\u2026\n" + text[-TRACE_LIMIT:]

@@ -3,13 +3,15 @@ import Glibc
 import TaskmonKit
 
 extension SlurmBackend {
-    /// What the runs of one job array share: the job, Slurm's time limit and nice value.
+    /// What the runs of one job array share: the job, Slurm's time limit and nice value, and
+    /// the cores and memory each element asks for.
     private struct ArrayKey: Hashable {
         var job: JobID
         /// Tasks share an array; a setup or teardown goes alone.
         var environmentRun: Int
         var minutes: Int?
         var nice: Int
+        var resources: TaskResources?
     }
 
     /// Submits every launch collected so far, one sbatch per job array. On the backend's queue.
@@ -39,7 +41,9 @@ extension SlurmBackend {
         var order: [ArrayKey] = []
         var serial = 0
         for (handle, request) in collected {
-            var key = ArrayKey(job: request.purpose.jobID, environmentRun: 0, minutes: request.timeLimit.map(Self.minutes), nice: Self.nice(request.priority))
+            var key = ArrayKey(
+                job: request.purpose.jobID, environmentRun: 0, minutes: request.timeLimit.map(Self.minutes),
+                nice: Self.nice(request.priority), resources: request.resources)
             if case .task = request.purpose {} else {
                 serial += 1
                 key.environmentRun = serial
@@ -52,14 +56,14 @@ extension SlurmBackend {
             var start = 0
             while start < runs.count {
                 let end = min(runs.count, start + limits.arrayLimit)
-                submit(Array(runs[start..<end]), minutes: key.minutes, nice: key.nice)
+                submit(Array(runs[start..<end]), minutes: key.minutes, nice: key.nice, resources: key.resources)
                 start = end
             }
         }
     }
 
     /// One sbatch for `runs`: element i runs `runs[i]`.
-    private func submit(_ runs: [(RunHandle, LaunchRequest)], minutes: Int?, nice: Int) {
+    private func submit(_ runs: [(RunHandle, LaunchRequest)], minutes: Int?, nice: Int, resources: TaskResources?) {
         let first = runs[0].1
         let submissionID = state.withLock { state -> Int in
             state.nextSubmission += 1
@@ -82,6 +86,7 @@ extension SlurmBackend {
         ]
         if let partition = settings.partition { arguments.append("--partition=\(partition)") }
         if let minutes { arguments.append("--time=\(minutes)") }
+        arguments += Self.resourceArguments(resources)
         arguments.append("\(folder)/batch")
         let answer = command.run("sbatch", arguments, timeout: settings.commandTimeout, environment: common)
         let now = clock.now()
@@ -196,6 +201,15 @@ extension SlurmBackend {
     static func minutes(_ limit: Duration) -> Int {
         let seconds = Double(Moment.nanoseconds(limit)) / 1e9
         return max(1, Int(min((seconds / 60).rounded(.up), 1e8)))
+    }
+
+    /// A job's ``TaskResources`` as sbatch asks for them, per element: `--cpus-per-task=N`
+    /// and `--mem=MM` (megabytes per node, and an element is one task on one node).
+    static func resourceArguments(_ resources: TaskResources?) -> [String] {
+        var arguments: [String] = []
+        if let cores = resources?.cores { arguments.append("--cpus-per-task=\(cores)") }
+        if let memory = resources?.memoryMB { arguments.append("--mem=\(memory)M") }
+        return arguments
     }
 
     /// Priority as Slurm's nice value: unprivileged users may only lower their jobs' priority,

@@ -31,17 +31,20 @@ import weakref
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from taskmon import _events
+from taskmon._job import check_resources
 from taskmon._task import Task as NativeTask
 from taskmon._task import TaskProgress
-from taskmon.agiparallel.constants import AgentSelectionType, JobPriority, TaskCancellationReason, TaskStatus
+from taskmon.agiparallel.constants import (AgentSelectionType, ConsumableResources, JobPriority, Operator,
+                                           TaskCancellationReason, TaskStatus)
 from taskmon.agiparallel.infrastructure.AgentSnapshot import AgentSnapshot, CoordinatorSnapshot
 from taskmon.agiparallel.infrastructure.TaskEnvironment import TaskEnvironment
 from taskmon.agiparallel.infrastructure.TaskPrecondition import TaskPrecondition
 from taskmon.agiparallel.infrastructure.TaskProgressInformation import TaskProgressInformation
+from taskmon.agiparallel.infrastructure.TaskState import TaskState
 from taskmon.client import JobScheduler
-from taskmon.errors import ResultLoadError, TaskmonError
+from taskmon.errors import ResultLoadError, SchedulerError, TaskmonError
 
-__all__ = ["ClusterJobScheduler", "Job", "JobSchedulerException"]
+__all__ = ["ClusterJobScheduler", "Job", "JobSchedulerException", "TaskStatusChangedEventArgs"]
 
 DEFAULT_PORT = 9090
 _LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "localhost.localdomain"}
@@ -179,8 +182,10 @@ class ClusterJobScheduler:
     def get_coordinator_snapshot(self) -> CoordinatorSnapshot:
         """The scheduler's state: one agent (this machine), queued tasks, jobs, counts by status."""
         status = self._native._call("status")
-        agent = AgentSnapshot(int(status.get("slots", 0)), int(status.get("busy_slots", 0)),
-                              str(status.get("state_dir", "")))
+        counts = dict(status.get("status_counts") or {})
+        # busy_slots counts cores (a 2-core task takes 2): the agent's running tasks are counted as tasks.
+        running = int(counts.get("RUNNING", 0)) + int(counts.get("CANCELING", 0))
+        agent = AgentSnapshot(int(status.get("slots", 0)), running, str(status.get("state_dir", "")))
         return CoordinatorSnapshot([agent], int(status.get("queued", 0)), int(status.get("jobs", 0)),
                                    dict(status.get("status_counts") or {}))
 
@@ -264,7 +269,8 @@ class Job:
     """A group of tasks managed as a unit, with the reference's options (class docs of the module).
 
     Events (assign a handler, or ``+=`` several): ``task_completed(task)`` and
-    ``job_completed(job)``; ``task_state_changed(task, previous_status, new_status)``;
+    ``job_completed(job)``; ``task_state_changed(args)`` with a :class:`TaskStatusChangedEventArgs`
+    (``args.task``, ``args.previous_status``, ``args.new_status``, ``args.task_state.status``);
     ``task_progress_updated(task_id, task_progress_info)`` with a
     :class:`TaskProgressInformation`. ``task`` is the object given to ``add_task``, with its
     results already on it. A task object's own ``on_completed(task)`` and
@@ -345,11 +351,22 @@ class Job:
                 raise TypeError("the task object (%s) cannot be given a unique_id: %s" % (type(task).__name__, error)) from None
         self.tasks.append(task)
 
-    def add_task_preconditions(self, *preconditions: Union[TaskPrecondition, Iterable[TaskPrecondition], str, Any]) -> None:
-        """Adds conditions this machine must meet for the job's tasks: ``TaskPrecondition`` objects
-        (or lists of them), or one as ``(name, operator, value)``. Checked at ``submit()``."""
-        if len(preconditions) == 3 and isinstance(preconditions[0], str):
-            items: List[Any] = [TaskPrecondition(preconditions[0], preconditions[1], preconditions[2])]  # type: ignore[arg-type]
+    def add_task_preconditions(self, *preconditions: Union[TaskPrecondition, Iterable[TaskPrecondition], str, Any],
+                               resource: Optional[str] = None, operation: Union[Operator, str, None] = None,
+                               resource_value: Any = None) -> None:
+        """Adds a condition for the job's tasks, as the reference does:
+        ``add_task_preconditions(resource=CommonResources.AVAILABLE_CORES, operation=Operator.GREATER_THAN,
+        resource_value=0)``; also positionally, or as ``TaskPrecondition`` objects (or lists of them).
+
+        ``AVAILABLE_CORES``/``AVAILABLE_MEMORY`` with ``>``, ``>=``, ``==`` are reserved for each
+        task while it runs; the others are checked against this machine at ``submit()`` (see
+        :class:`~taskmon.agiparallel.constants.CommonResources`)."""
+        if resource is not None:
+            if preconditions:
+                raise TypeError("give a precondition either as resource=, operation=, resource_value= or positionally, not both")
+            items: List[Any] = [TaskPrecondition(resource, operation or Operator.EQUALS, resource_value)]
+        elif len(preconditions) == 3 and isinstance(preconditions[0], str):
+            items = [TaskPrecondition(preconditions[0], preconditions[1], preconditions[2])]  # type: ignore[arg-type]
         else:
             items = []
             for item in preconditions:
@@ -383,7 +400,15 @@ class Job:
         """
         if self.id is not None:
             raise RuntimeError("job %d is already submitted" % self.id)
-        problems = [p for p in (c.problem() for c in self.task_preconditions) if p]
+        try:
+            problems = [p for p in (c.problem() for c in self.task_preconditions) if p]
+            job_resources = _reserved(self.task_preconditions)
+            check_resources(job_resources or None, "the job's preconditions")
+            task_resources = [_requested(task) for task in self.tasks]
+            for index, requested in enumerate(task_resources):
+                check_resources(requested or None, "task %d's requested_task_resources" % index)
+        except (TypeError, ValueError) as error:
+            raise JobSchedulerException("the job's resources cannot be read: %s" % error) from None
         import os
         problems += ["dependency %s does not exist" % path for path in self.dependencies if not os.path.exists(path)]
         if problems:
@@ -399,16 +424,24 @@ class Job:
         idle = getattr(environment, "host_idle_timeout", None)
         if idle is not None:
             native.host_idle_timeout = float(idle)
-        for task in self.tasks:
+        native.resources = job_resources or None
+        for task, requested in zip(self.tasks, task_resources):
             hooks = {name: getattr(task, name) for name in TASK_HOOKS if callable(getattr(task, name, None))}
             self._hooks.append(hooks)
-            native.add_task(_without_hooks(task, hooks))
+            # A task's own request replaces the job's reservation field by field.
+            own = dict(job_resources, **requested) if requested else None
+            native.add_task(_without_hooks(task, hooks), resources=own)
         native.task_completed += self._on_task_completed
         native.task_state_changed += self._on_task_state_changed
         native.task_progress_updated += self._on_task_progress
         native.job_completed += self._on_job_completed
         object.__setattr__(self, "_native_job", native)
-        job_id = native.submit()
+        try:
+            job_id = native.submit()
+        except SchedulerError as error:
+            if "could never start here" in str(error):
+                raise JobSchedulerException("the job cannot run on this scheduler: %s" % error) from None
+            raise
         object.__setattr__(self, "id", job_id)
         object.__setattr__(self, "name", native.name)
         with scheduler._lock:
@@ -476,7 +509,11 @@ class Job:
 
     def _on_task_state_changed(self, native: NativeTask, previous: TaskStatus, status: TaskStatus) -> None:
         if len(self.task_state_changed):
-            self.task_state_changed(self.tasks[native.id], previous, status)
+            task = self.tasks[native.id]
+            state = TaskState(native._info or {})
+            state.task_status = status
+            state.allocated_task_resources = _allocated(self._native_job, native)
+            self.task_state_changed(TaskStatusChangedEventArgs(task, previous, status, state))
 
     def _on_task_progress(self, native: NativeTask, progress: TaskProgress) -> None:
         task = self.tasks[native.id]
@@ -490,6 +527,64 @@ class Job:
         for index in range(len(self.tasks)):
             self._copy_results(index)
         self.job_completed(self)
+
+
+class TaskStatusChangedEventArgs:
+    """What ``job.task_state_changed`` handlers get: ``task`` (the object given to ``add_task``),
+    ``previous_status``, ``new_status`` and ``task_state`` (a :class:`TaskState`, whose
+    ``status`` is the new one and ``allocated_task_resources`` what the task holds)."""
+
+    def __init__(self, task: Any, previous_status: TaskStatus, new_status: TaskStatus, task_state: TaskState) -> None:
+        self.task = task
+        self.previous_status = previous_status
+        self.new_status = new_status
+        self.task_state = task_state
+
+    def __repr__(self) -> str:
+        return "<TaskStatusChangedEventArgs %s: %s -> %s>" % (
+            getattr(self.task, "unique_id", "?"), self.previous_status.name, self.new_status.name)
+
+
+def _reserved(preconditions: List[TaskPrecondition]) -> Dict[str, int]:
+    """What the job's reservations (preconditions on available cores and memory) ask of each task."""
+    reserved: Dict[str, int] = {}
+    for precondition in preconditions:
+        for key, amount in (precondition.reservation() or {}).items():
+            reserved[key] = max(reserved.get(key, 0), amount)
+    return reserved
+
+
+_CONSUMABLE = {ConsumableResources.CORES: "cores", ConsumableResources.MEMORY: "memory_mb",
+               ConsumableResources.ESTIMATED_MEMORY_BUDGET: "memory_mb"}
+
+
+def _requested(task: Any) -> Dict[str, int]:
+    """A task object's ``requested_task_resources`` (``{ConsumableResources.CORES: 2}``) as the scheduler's resources."""
+    requested = getattr(task, "requested_task_resources", None)
+    if not requested:
+        return {}
+    if not isinstance(requested, dict):
+        raise TypeError("requested_task_resources must be a dict like {ConsumableResources.CORES: 2}, not %s"
+                        % type(requested).__name__)
+    resources: Dict[str, int] = {}
+    for name, amount in requested.items():
+        key = _CONSUMABLE.get(name)
+        if key is None:
+            raise ValueError("requested_task_resources: unknown resource %r (use ConsumableResources.CORES, MEMORY "
+                             "or ESTIMATED_MEMORY_BUDGET)" % (name,))
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not amount >= 1:
+            raise ValueError("requested_task_resources[%s] must be a number of at least 1, not %r" % (name, amount))
+        resources[key] = max(resources.get(key, 0), int(-(-amount // 1)))
+    return resources
+
+
+def _allocated(native_job: Any, native: NativeTask) -> Dict[str, int]:
+    """What a task holds while it runs, by :class:`ConsumableResources` name."""
+    resources = native._resources or native_job.resources or {}
+    allocated = {ConsumableResources.CORES: int(resources.get("cores", 1))}
+    if "memory_mb" in resources:
+        allocated[ConsumableResources.MEMORY] = int(resources["memory_mb"])
+    return allocated
 
 
 def _without_hooks(task: Any, hooks: Dict[str, Any]) -> Any:

@@ -10,8 +10,9 @@ class SlowTask:
         time.sleep(60)
 
 
-def on_state_changed(task, previous, status):
-    if status == TaskStatus.RUNNING and not task_started[task.unique_id]:
+def on_state_changed(task_status):
+    task = task_status.task
+    if task_status.task_state.status == TaskStatus.RUNNING and not task_started[task.unique_id]:
         task_started[task.unique_id] = True
 
 

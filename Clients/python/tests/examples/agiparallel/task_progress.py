@@ -1,12 +1,13 @@
-# "Monitoring Jobs" / progress, imports adapted: the handler gets (task_id, task_progress_info).
+# "Monitoring Jobs" / progress, imports adapted: the handler gets (task_id, task_progress_info);
+# the progress is the task's own int, not a percentage ("can range from 20 to 2500").
 from taskmon.agiparallel.client import ClusterJobScheduler
 
 
 class ProgressTask:
     def execute(self):
         import time
-        for step in (25, 50, 75):
-            self.set_progress(step, step // 25)
+        for step in (20, 1250, 2500):
+            self.set_progress(step, step // 10)
             time.sleep(0.25)
         self.result = "done"
 

@@ -9,7 +9,7 @@ __all__ = ["ConsumableResourceRange"]
 
 class ConsumableResourceRange:
     """``minimum`` to ``maximum`` (None: no upper bound) of a resource named by a
-    ``SystemProperties`` constant."""
+    ``ConsumableResources`` constant."""
 
     def __init__(self, name: str, minimum: float = 0, maximum: Optional[float] = None) -> None:
         if maximum is not None and maximum < minimum:

@@ -29,6 +29,17 @@ class TaskState:
         self.submitted_at = _time(info.get("submitted_at"))
         self.started_at = _time(info.get("started_at"))
         self.finished_at = _time(info.get("finished_at"))
+        self.allocated_task_resources: Dict[str, int] = {}
+        """What the task holds while it runs, by ``ConsumableResources`` name (in state-change events)."""
+
+    @property
+    def status(self) -> TaskStatus:
+        """The task's status (the reference's name for ``task_status``)."""
+        return self.task_status
+
+    @status.setter
+    def status(self, value: TaskStatus) -> None:
+        self.task_status = value
 
     def __repr__(self) -> str:
         return "<TaskState %s/%s %s>" % (self.job_id, self.task_id, self.task_status)
