@@ -133,8 +133,8 @@ package final class Terminal {
         package var woken = false
         /// SIGINT, SIGTERM, SIGHUP or SIGQUIT arrived: quit.
         package var quitSignal: Int32?
-        /// SIGWINCH (or SIGCONT) arrived; the terminal's new size is already applied and the
-        /// next frame is drawn in full (a resized terminal may have blanked what it showed).
+        /// SIGWINCH (or SIGCONT, or Ctrl-Z and `fg`) arrived; the terminal's new size is already
+        /// applied and the next frame is drawn in full (a resized terminal may have blanked it).
         package var resized = false
     }
 
@@ -153,6 +153,10 @@ package final class Terminal {
             for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] where signals & (1 << UInt64(signal)) != 0 {
                 wakeup.quitSignal = signal
             }
+            if wakeup.quitSignal == nil, signals & (1 << UInt64(SIGTSTP)) != 0 {
+                suspend()
+                signals |= 1 << UInt64(SIGCONT)
+            }
             // After `fg` the size may have changed while no SIGWINCH could reach us.
             if signals & (1 << UInt64(SIGWINCH)) != 0 || signals & (1 << UInt64(SIGCONT)) != 0 {
                 applyWindowSize()
@@ -160,6 +164,16 @@ package final class Terminal {
             }
         }
         return wakeup
+    }
+
+    /// Ctrl-Z, on this thread: gives the terminal back to the shell, stops until `fg`, then takes
+    /// it again. The caller applies the size it may have changed to and draws the frame in full.
+    private func suspend() {
+        def_prog_mode()
+        endwin()
+        cncurses_stop_self()
+        reset_prog_mode()
+        clearok(window, true)
     }
 
     /// Reads every key waiting, without blocking.
@@ -253,12 +267,15 @@ package final class Terminal {
 
     /// Gives the terminal to `argv` (the pager) until it exits, then takes it back; the next
     /// frame is drawn in full. Signals that came meanwhile were the program's (Ctrl-C in less):
-    /// they are dropped, all but a resize. Returns the program's exit status, or nil when it
+    /// they are dropped, all but a resize. Ctrl-Z meanwhile stops the monitor with the program. Returns the program's exit status, or nil when it
     /// could not start.
     package func runProgram(_ argv: [String]) -> Int32? {
         def_prog_mode()
         endwin()
+        // Ctrl-Z in the pager stops the monitor with it, as the shell expects of a foreground job.
+        cncurses_sigtstp_default(1)
         defer {
+            cncurses_sigtstp_default(0)
             reset_prog_mode()
             clearok(window, true)
             var signals: UInt64 = 0
@@ -272,7 +289,7 @@ package final class Terminal {
         // The monitor ignores SIGPIPE and catches the others; the pager gets the defaults.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT] { sigaddset(&defaults, signal) }
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT, SIGTSTP] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
         var cArguments = argv.map { strdup($0) }

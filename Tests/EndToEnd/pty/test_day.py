@@ -175,11 +175,6 @@ def test_marks_and_one_confirmation_retry_many_tasks(scheduler, open_monitor):
         assert scheduler.task(job, task)["attempts"] == 2
 
 
-# Known defect, open in issue 12: about one run in ten the monitor aborts after `fg` (SIGABRT
-# on the main thread). Likely cause: ncurses' own SIGTSTP handler runs on whichever thread takes
-# the signal while the UI thread is inside ncurses; the fix is to handle SIGTSTP on the UI
-# thread through the wake pipe. Until then a failure here is reported as XFAIL, not hidden.
-@pytest.mark.xfail(reason="issue 12: the monitor sometimes aborts after Ctrl-Z and fg", strict=False)
 def test_a_resize_while_suspended_is_applied_after_fg(scheduler, binary):
     """Ctrl-Z in a shell, resize the terminal, `fg`: the monitor redraws at the new size
     without waiting for a key (no SIGWINCH reaches a stopped job; SIGCONT does)."""
@@ -198,6 +193,37 @@ def test_a_resize_while_suspended_is_applied_after_fg(scheduler, binary):
         # The footer is drawn on the new last row, and the header spans the new width.
         shell.wait_until(lambda: "q quit" in shell.line(39), timeout=10, what="footer on row 40 after fg")
         shell.send("q", 0.5)
+    finally:
+        shell.close()
+
+
+def test_ctrl_z_and_fg_again_and_again_never_crash(scheduler, binary):
+    """Ctrl-Z and `fg` many times, resizing while stopped: the monitor comes back each time at
+    the new size, and exits normally with `q`. (ncurses' own SIGTSTP handler used to redraw from
+    inside the signal on another thread, racing the UI thread's resize: a double free.)"""
+    scheduler.submit({"name": "stop-go", "tasks": [{"name": "t", "command": ["true"]}]})
+    env = {key: value for key, value in scheduler.env.items() if key != "NO_COLOR"}
+    env["PS1"] = "$ "
+    shell = MonitorSession("/bin/bash", env, 100, 30, args=("--norc", "--noprofile", "-i"))
+    try:
+        shell.wait_for("$")
+        shell.send("%s 2>/dev/null\r" % binary, 0.5)
+        shell.wait_for("stop-go")
+        sizes = [(120, 40), (80, 24), (100, 30)] * 3
+        for cycle, (columns, rows) in enumerate(sizes, start=1):
+            shell.send("\x1a", 0.2)
+            shell.wait_until(lambda: shell.text().count("Stopped") >= 1, what="stopped (cycle %d)" % cycle)
+            shell.screen.reset()
+            shell.resize(columns, rows)
+            shell.send("fg\r", 0.2)
+            shell.wait_until(lambda: "q quit" in shell.line(rows - 1) and "stop-go" in shell.text(),
+                             timeout=10, what="monitor back at %dx%d (cycle %d)" % (columns, rows, cycle))
+        shell.send("q", 0.5)
+        shell.wait_for("$")
+        # After `fg`, $? is the resumed job's exit status.
+        shell.send("echo monitor-exit=$?\r", 0.3)
+        shell.wait_for("monitor-exit=0", timeout=10)
+        assert b"crashed" not in shell.raw
     finally:
         shell.close()
 
