@@ -5,11 +5,12 @@ import Foundation
 ///
 /// `[id, name, status_value, attempts, pid, started_at, finished_at, progress_percent,
 ///   progress_info, exit_code, signal, exception_type, cancellation_reason_value,
-///   exception_message]`
+///   exception_message, message?]`
 ///
 /// `exception_message` is the first line of the exception's message, at most
 /// ``messageLimit`` characters: enough to group failures by what they say. Rows without it
-/// (older schedulers) read as nil.
+/// (older schedulers) read as nil. `message`, the backend's word on a waiting task (a
+/// cluster's pending reason), is there only when the task has one.
 ///
 /// Times are seconds since 1970 (numbers); absent values are `null`.
 public struct TaskRowInfo: Codable, Sendable, Equatable {
@@ -27,6 +28,8 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
     public var cancellationReason: CancellationReason
     /// The first line of the exception's message, cut at ``messageLimit`` characters.
     public var exceptionMessage: String?
+    /// Why a waiting task waits, in the backend's plain words (see ``TaskInfo/message``).
+    public var message: String?
 
     /// Longest `exception_message` a row carries.
     public static let messageLimit = 200
@@ -48,6 +51,7 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
             let firstLine = exception.message.prefix { $0 != "\n" }
             return String(firstLine.prefix(Self.messageLimit))
         }
+        message = task.message.map { String($0.prefix(Self.messageLimit)) }
     }
 
     public init(from decoder: Decoder) throws {
@@ -71,6 +75,7 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         exceptionType = try c.decodeIfPresent(String.self)
         cancellationReason = CancellationReason(rawValue: try c.decode(Int.self)) ?? .none
         exceptionMessage = c.isAtEnd ? nil : try c.decodeIfPresent(String.self)
+        message = c.isAtEnd ? nil : try c.decodeIfPresent(String.self)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -89,5 +94,7 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         try c.encode(exceptionType)
         try c.encode(cancellationReason.rawValue)
         try c.encode(exceptionMessage)
+        // Last and only when set: 100,000 waiting rows without one cost nothing more.
+        if let message { try c.encode(message) }
     }
 }

@@ -14,12 +14,17 @@ package enum LinkMessage: Sendable {
     case taskLoaded(TaskInfo)
     /// A request failed or finished with something to tell: shown in the footer.
     case notice(String, isError: Bool)
+    /// The scheduler as a whole, polled every few seconds: its backend and what ails it.
+    case status(SchedulerStatus)
+    /// One job's facts afresh (no tasks): its setup and teardown, warnings, backend.
+    case jobLoaded(JobInfo)
 }
 
 /// What the UI asks of the scheduler.
 package enum LinkRequest: Sendable, Equatable {
     case loadTasks(JobID)
     case loadTask(JobID, TaskIndex)
+    case loadJob(JobID)
     case cancel(JobID, TaskIndex?, message: String?)
     case retry(JobID, TaskIndex)
     /// Several tasks (marked ones, a failure group), with one confirmation.

@@ -34,6 +34,8 @@ package struct TaskRow: Sendable, Equatable {
         info.signal = change.signal
         info.exceptionType = change.exceptionType
         info.cancellationReason = change.cancellationReason
+        // The backend's reason for a wait no longer holds once the task moves on.
+        if change.status != .submitted && change.status != .assigned { info.message = nil }
         switch change.status {
         case .submitted, .assigned, .notSubmitted:
             // A new attempt (a retry, or an interrupted task queued again) starts from nothing.

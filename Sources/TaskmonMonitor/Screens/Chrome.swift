@@ -19,6 +19,20 @@ enum Chrome {
         case .reconnecting(let reason):
             x += canvas.put(" reconnecting… (\(reason)) ", x: x, y: 0, style: context.style(.warning).adding(.bold))
         }
+        // What keeps the scheduler from working comes before the counts: it is the news.
+        if model.connection == .connected, let status = model.schedulerStatus {
+            let backend = status.backend.flatMap { $0 == "local" ? nil : $0 }
+            if let problem = status.backendProblem {
+                x += canvas.put(" \(backend ?? "backend"): \(problem) ", x: x, y: 0, maxWidth: canvas.width - x,
+                                style: context.style(.warning).adding(.bold))
+            } else if let backend {
+                x += canvas.put("· \(backend) ", x: x, y: 0, maxWidth: canvas.width - x, style: header)
+            }
+            if let storage = status.storageError {
+                x += canvas.put(" database: \(storage) ", x: x, y: 0, maxWidth: canvas.width - x,
+                                style: context.style(.error).adding(.bold))
+            }
+        }
         for status in TaskStatus.allCases where model.totals[status.rawValue] > 0 {
             let text = " \(context.symbol(status))\(model.totals[status.rawValue])"
             guard x + text.count < canvas.width else { break }
