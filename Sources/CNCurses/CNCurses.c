@@ -125,12 +125,12 @@ int cncurses_install_signal_handlers(void) {
     return 0;
 }
 
-void cncurses_sigtstp_default(int on) {
+void cncurses_sigtstp_ignore(int on) {
     if (!owns_sigtstp) {
         return;
     }
     if (on) {
-        signal(SIGTSTP, SIG_DFL);
+        signal(SIGTSTP, SIG_IGN);
     } else {
         install_wake_handler(SIGTSTP);
     }
@@ -140,7 +140,12 @@ void cncurses_stop_self(void) {
     if (!owns_sigtstp) {
         return;
     }
-    cncurses_sigtstp_default(1);
+    struct sigaction previous;
+    struct sigaction stop;
+    memset(&stop, 0, sizeof stop);
+    stop.sa_handler = SIG_DFL;
+    sigemptyset(&stop.sa_mask);
+    sigaction(SIGTSTP, &stop, &previous);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTSTP);
@@ -150,7 +155,7 @@ void cncurses_stop_self(void) {
     // stops before kill returns, and carries on here after SIGCONT (`fg`).
     kill(getpid(), SIGTSTP);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
-    cncurses_sigtstp_default(0);
+    sigaction(SIGTSTP, &previous, NULL);
 }
 
 int cncurses_wcwidth(wchar_t c) { return wcwidth(c); }

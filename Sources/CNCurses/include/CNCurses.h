@@ -55,12 +55,13 @@ int cncurses_wake_drain(uint64_t *signals);
 /// only takes effect at the next key read, its SIGINT handler exits without our cleanup, and
 /// its SIGTSTP handler draws from inside the signal, racing the UI thread). Call before newterm.
 int cncurses_install_signal_handlers(void);
-/// Stops the process as Ctrl-Z would (SIGTSTP, default action); returns after SIGCONT. Call on
-/// the UI thread after endwin. Does nothing when SIGTSTP was ignored at start (no job control).
+/// Stops the process as Ctrl-Z would (SIGTSTP, default action); returns after SIGCONT, with
+/// SIGTSTP's handling as it was. Call on the UI thread after endwin. Does nothing when SIGTSTP
+/// was ignored at start (no job control).
 void cncurses_stop_self(void);
-/// 1: SIGTSTP takes its default action (stops the process, while another program such as a
-/// pager has the terminal); 0: back to the wake pipe.
-void cncurses_sigtstp_default(int on);
+/// 1: SIGTSTP ignored (while a program such as a pager has the terminal: it stops itself, and
+/// the monitor follows it, see Terminal.runProgram); 0: back to the wake pipe.
+void cncurses_sigtstp_ignore(int on);
 
 /// wcwidth(3): not visible through Swift's Glibc module.
 int cncurses_wcwidth(wchar_t c);

@@ -111,11 +111,11 @@ package final class SchedulerLink: Sendable {
                     post(.notice(outcome.text(done: "canceled", of: "jobs"), isError: outcome.failed > 0))
                 case .retryTasks(let refs):
                     let outcome = try BulkOutcome.retry(refs, failedOf: [], client: client, connect: connect)
-                    post(.notice(outcome.text(done: "queued again", of: "tasks"), isError: outcome.failed > 0))
+                    post(.notice(outcome.text(done: "queued again", of: outcome.done == 1 ? "task" : "tasks"), isError: outcome.failed > 0))
                 case .retryFailed(let ids):
                     let outcome = try BulkOutcome.retry([], failedOf: ids, client: client, connect: connect)
                     post(.notice(outcome.done + outcome.unchanged + outcome.failed == 0
-                                     ? "no failed task to retry" : outcome.text(done: "queued again", of: "failed tasks"),
+                                     ? "no failed task to retry" : outcome.text(done: "queued again", of: outcome.done == 1 ? "failed task" : "failed tasks"),
                                  isError: outcome.failed > 0))
                 }
             } catch {

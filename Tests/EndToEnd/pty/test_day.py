@@ -228,6 +228,43 @@ def test_ctrl_z_and_fg_again_and_again_never_crash(scheduler, binary):
         shell.close()
 
 
+def test_ctrl_z_in_the_pager_stops_both_and_fg_brings_both_back(scheduler, binary):
+    """Ctrl-Z while `o` shows the output in less: the shell gets the terminal, `fg` gives it back
+    to less, and quitting less returns to the monitor. (Stopped by the signal itself, the monitor
+    left less running without the terminal, and was found stopped again after `fg`.)"""
+    job = scheduler.submit({"name": "paged", "tasks": [{"name": "w", "command": ["sh", "-c", "echo page-line-1; echo page-line-2"]}]})
+    scheduler.wait(job)
+    env = {key: value for key, value in scheduler.env.items() if key != "NO_COLOR"}
+    env["PS1"] = "$ "
+    env["PAGER"] = "less"
+    env.pop("LESS", None)
+    shell = MonitorSession("/bin/bash", env, 100, 30, args=("--norc", "--noprofile", "-i"))
+    try:
+        shell.wait_for("$")
+        shell.send("%s 2>/dev/null\r" % binary, 0.5)
+        shell.wait_for("paged")
+        shell.send(MonitorSession.ENTER)
+        shell.wait_for(" w ")
+        shell.send(MonitorSession.ENTER)
+        shell.send("1", 0.3)
+        shell.wait_for("page-line-2")
+        shell.send("o", 0.5)
+        shell.wait_for("(END)")
+        shell.send("\x1a", 0.5)
+        shell.wait_for("Stopped")
+        shell.screen.reset()
+        shell.send("fg\r", 0.5)
+        shell.wait_for("(END)")
+        shell.send("q", 0.5)
+        shell.wait_until(lambda: "q quit" in shell.line(29), timeout=10, what="the monitor back after less")
+        shell.send("q", 0.5)
+        shell.wait_for("$")
+        shell.send("echo monitor-exit=$?\r", 0.3)
+        shell.wait_for("monitor-exit=0", timeout=10)
+    finally:
+        shell.close()
+
+
 def test_s_saves_the_tab_and_never_overwrites(scheduler, open_monitor, tmp_path):
     job = scheduler.submit({"name": "saver", "tasks": [{"name": "w", "command": ["sh", "-c", "echo one; echo two >&2; echo three"]}]})
     scheduler.wait(job)
