@@ -28,6 +28,8 @@ import TaskmonKit
         #expect(header.contains("slurm: slurmctld is not responding"))
         #expect(harness.canvas.style(atX: header.range(of: "slurmctld")!.lowerBound.utf16Offset(in: header), y: 0)
             .attributes.contains(.bold))
+        harness.receive(.status(status(backend: "slurm", problem: "Slurm does not answer: slurm_load_jobs error: Unable to contact slurm controller")))
+        #expect(harness.frame()[0].hasSuffix("~"), "cut with an ellipsis (ASCII here)")
         harness.receive(.status(status(backend: "local", problem: nil, storage: "no space left on device")))
         #expect(harness.frame()[0].contains("database: no space left on device"))
     }

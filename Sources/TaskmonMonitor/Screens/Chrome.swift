@@ -22,15 +22,16 @@ enum Chrome {
         // What keeps the scheduler from working comes before the counts: it is the news.
         if model.connection == .connected, let status = model.schedulerStatus {
             let backend = status.backend.flatMap { $0 == "local" ? nil : $0 }
+            // A long problem is cut with an ellipsis: `taskmon status` has it whole.
             if let problem = status.backendProblem {
-                x += canvas.put(" \(backend ?? "backend"): \(problem) ", x: x, y: 0, maxWidth: canvas.width - x,
-                                style: context.style(.warning).adding(.bold))
+                x += canvas.cell(" \(backend ?? "backend"): \(problem) ", x: x, y: 0, width: canvas.width - x,
+                                 style: context.style(.warning).adding(.bold), ascii: context.ascii)
             } else if let backend {
                 x += canvas.put("· \(backend) ", x: x, y: 0, maxWidth: canvas.width - x, style: header)
             }
             if let storage = status.storageError {
-                x += canvas.put(" database: \(storage) ", x: x, y: 0, maxWidth: canvas.width - x,
-                                style: context.style(.error).adding(.bold))
+                x += canvas.cell(" database: \(storage) ", x: x, y: 0, width: canvas.width - x,
+                                 style: context.style(.error).adding(.bold), ascii: context.ascii)
             }
         }
         for status in TaskStatus.allCases where model.totals[status.rawValue] > 0 {
