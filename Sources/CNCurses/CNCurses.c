@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -87,21 +88,74 @@ int cncurses_wake_drain(uint64_t *signals) {
 
 static void wake_on_signal(int signo) { cncurses_wake((uint8_t)signo); }
 
-int cncurses_install_signal_handlers(void) {
+static int install_wake_handler(int signo) {
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = wake_on_signal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
+    return sigaction(signo, &action, NULL);
+}
+
+/// Whether SIGTSTP is ours: not when the monitor was started with it ignored (no job control).
+static int owns_sigtstp = 0;
+
+int cncurses_install_signal_handlers(void) {
     // SIGQUIT (Ctrl-\) quits like SIGTERM: its default would dump core over the screen and
     // leave the tty raw. SIGCONT: a resize while suspended sends no SIGWINCH to a stopped job.
     int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT};
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
-        if (sigaction(signals[i], &action, NULL) != 0) {
+        if (install_wake_handler(signals[i]) != 0) {
             return -1;
         }
     }
+    // SIGTSTP (Ctrl-Z) too, before newterm, so that ncurses does not install its own: that
+    // handler calls endwin and doupdate inside the signal, on whichever thread took it, while
+    // the UI thread may be inside ncurses as well (a double free in resize_term after `fg`).
+    struct sigaction current;
+    if (sigaction(SIGTSTP, NULL, &current) != 0) {
+        return -1;
+    }
+    if (current.sa_handler != SIG_IGN) {
+        if (install_wake_handler(SIGTSTP) != 0) {
+            return -1;
+        }
+        owns_sigtstp = 1;
+    }
     return 0;
+}
+
+void cncurses_sigtstp_ignore(int on) {
+    if (!owns_sigtstp) {
+        return;
+    }
+    if (on) {
+        signal(SIGTSTP, SIG_IGN);
+    } else {
+        install_wake_handler(SIGTSTP);
+    }
+}
+
+void cncurses_stop_self(void) {
+    if (!owns_sigtstp) {
+        return;
+    }
+    struct sigaction previous;
+    struct sigaction stop;
+    memset(&stop, 0, sizeof stop);
+    stop.sa_handler = SIG_DFL;
+    sigemptyset(&stop.sa_mask);
+    sigaction(SIGTSTP, &stop, &previous);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTSTP);
+    sigset_t saved;
+    pthread_sigmask(SIG_UNBLOCK, &mask, &saved);
+    // Sent to the whole process and taken by this thread, which has it unblocked: the process
+    // stops before kill returns, and carries on here after SIGCONT (`fg`).
+    kill(getpid(), SIGTSTP);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    sigaction(SIGTSTP, &previous, NULL);
 }
 
 int cncurses_wcwidth(wchar_t c) { return wcwidth(c); }

@@ -212,6 +212,9 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var backend: String?
     /// Cores and memory each task asks for (``TaskResources``), unless a task asks otherwise.
     public var resources: TaskResources?
+    /// How the environment's setup and teardown commands went; nil when the job has none.
+    public var setup: EnvironmentStepInfo?
+    public var teardown: EnvironmentStepInfo?
     public var tasks: [TaskInfo]?
     /// In answers to `get_job` with `rows_only`: the page's tasks as list rows, instead of `tasks`.
     public var taskRows: [TaskRowInfo]?
@@ -252,7 +255,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case taskCount = "task_count"
         case statusCounts = "status_counts"
         case doneCount = "done_count"
-        case progress, warnings, tasks, backend
+        case progress, warnings, tasks, backend, setup, teardown
         case resources
         case taskRows = "task_rows"
         case lastSeq = "last_seq"

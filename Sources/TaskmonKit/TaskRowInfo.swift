@@ -5,11 +5,12 @@ import Foundation
 ///
 /// `[id, name, status_value, attempts, pid, started_at, finished_at, progress_percent,
 ///   progress_info, exit_code, signal, exception_type, cancellation_reason_value,
-///   exception_message, peak_rss, cpu_time]`
+///   exception_message, peak_rss?, cpu_time?, message?]`
 ///
 /// `exception_message` is the first line of the exception's message, at most
 /// ``messageLimit`` characters: enough to group failures by what they say. Rows without it
-/// (older schedulers) read as nil.
+/// (older schedulers) read as nil. `message`, the backend's word on a waiting task (a
+/// cluster's pending reason), is there only when the task has one.
 ///
 /// `peak_rss` (bytes) and `cpu_time` (seconds) are what a finished local attempt used; rows
 /// without them (or from older schedulers) end before them and read as nil.
@@ -34,6 +35,8 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
     public var peakRSS: Int64?
     /// CPU time of the finished attempt, in seconds.
     public var cpuTime: Double?
+    /// Why a waiting task waits, in the backend's plain words (see ``TaskInfo/message``).
+    public var message: String?
 
     /// Longest `exception_message` a row carries.
     public static let messageLimit = 200
@@ -57,6 +60,7 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         }
         peakRSS = task.peakRSS
         cpuTime = task.cpuTime
+        message = task.message.map { String($0.prefix(Self.messageLimit)) }
     }
 
     public init(from decoder: Decoder) throws {
@@ -82,6 +86,7 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         exceptionMessage = c.isAtEnd ? nil : try c.decodeIfPresent(String.self)
         peakRSS = c.isAtEnd ? nil : try c.decodeIfPresent(Int64.self)
         cpuTime = c.isAtEnd ? nil : try c.decodeIfPresent(Double.self)
+        message = c.isAtEnd ? nil : try c.decodeIfPresent(String.self)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -100,10 +105,12 @@ public struct TaskRowInfo: Codable, Sendable, Equatable {
         try c.encode(exceptionType)
         try c.encode(cancellationReason.rawValue)
         try c.encode(exceptionMessage)
-        // Only finished local attempts have them: other rows stay as short as before.
-        if peakRSS != nil || cpuTime != nil {
+        // Only finished local attempts have usage, and only waiting tasks a message: other rows
+        // stay as short as before. The message is last, so usage (maybe nulls) comes before it.
+        if peakRSS != nil || cpuTime != nil || message != nil {
             try c.encode(peakRSS)
             try c.encode(cpuTime)
         }
+        if let message { try c.encode(message) }
     }
 }

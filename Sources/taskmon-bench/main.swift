@@ -228,7 +228,8 @@ func latency() throws {
 
 line("taskmon-bench\(quick ? " --quick" : "") — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(taskmonPath)")
 line("")
-/// `scheduler` or `monitor` runs only that half; both by default. `slurm` runs the Slurm figures.
+/// `scheduler` or `monitor` runs only that half; both by default. `slurm` runs the Slurm figures,
+/// `retry` only the monitor's bulk retry.
 let sections = Set(CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("-") })
 do {
     if sections.isEmpty || sections.contains("scheduler") {
@@ -246,6 +247,11 @@ do {
     // Needs a Slurm install and root (it starts a test cluster); only when asked for.
     if sections.contains("slurm") {
         try slurmBench()
+        line("")
+    }
+    // The bulk retry alone (part of `monitor`).
+    if sections.contains("retry") {
+        try markAndRetry()
         line("")
     }
     if sections.isEmpty || sections.contains("monitor") {

@@ -84,6 +84,27 @@ struct WireShapeTests {
         #expect(try Wire.decoder().decode(TaskRowInfo.self, from: Data(json.utf8)) == row)
     }
 
+    @Test func aWaitingRowCarriesTheBackendsMessageLast() throws {
+        var task = TaskInfo(jobID: 1, id: 3, name: "t3", status: .assigned)
+        task.message = "waiting for free resources (Resources)"
+        let row = TaskRowInfo(task)
+        let json = String(decoding: try Wire.encoder().encode(row), as: UTF8.self)
+        #expect(json == #"[3,"t3",2,0,null,null,null,null,null,null,null,null,0,null,"waiting for free resources (Resources)"]"#)
+        #expect(try Wire.decoder().decode(TaskRowInfo.self, from: Data(json.utf8)) == row)
+    }
+
+    @Test func aJobSaysHowItsSetupAndTeardownEnded() throws {
+        var job = JobInfo(id: 1, name: "j", maxInterruptedRetries: 3, cancelOnTaskFailure: false,
+                          submittedAt: Date(timeIntervalSince1970: 0), taskCount: 1, statusCounts: [:])
+        job.setup = EnvironmentStepInfo(state: .succeeded, exitCode: 0)
+        job.teardown = EnvironmentStepInfo(state: .failed, signal: 9)
+        let json = String(decoding: try Wire.encoder().encode(job), as: UTF8.self)
+        #expect(json.contains(#""setup":{"exit_code":0,"state":"succeeded"}"#))
+        #expect(json.contains(#""teardown":{"signal":9,"state":"failed"}"#))
+        #expect(try Wire.decoder().decode(JobInfo.self, from: Data(json.utf8)) == job)
+        #expect(job.teardown?.summary == "failed (signal 9)")
+    }
+
     @Test func aRowWithoutTheMessageReadsAsNone() throws {
         let old = #"[7,"frame-7",10,2,42,null,null,null,null,3,null,"ValueError",0]"#
         let row = try Wire.decoder().decode(TaskRowInfo.self, from: Data(old.utf8))

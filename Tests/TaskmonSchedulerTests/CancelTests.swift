@@ -95,6 +95,44 @@ struct CancelTests {
         }
     }
 
+    @Test("retry_tasks queues a job's failed tasks and named tasks in one request, counting what it left")
+    func retryTasks() async throws {
+        try await withScheduler(slots: 2) { scheduler in
+            let marker = scheduler.directory.path + "/again"
+            let job = try await scheduler.submit([
+                "test -e \(marker) || exit 3", "true", "test -e \(marker) || exit 4", "sleep 30",
+            ]) { $0.tasks[3].name = "runner" }
+            try await scheduler.waitForTask(job, 3, .running)
+            try await scheduler.waitForTask(job, 0, .failed)
+            try await scheduler.waitForTask(job, 2, .failed)
+            try await scheduler.waitForTask(job, 1, .completed)
+            #expect(FileManager.default.createFile(atPath: marker, contents: nil))
+            // Only the failures: the completed task and the running one are not "failed".
+            let first = try await scheduler.client.retryTasks([], failedOfJobs: [job])
+            #expect(first == RetryTasksResult(retried: 2, unchanged: 0))
+            for index in [0, 2] {
+                let task = try await scheduler.waitForTask(job, index, .completed)
+                #expect(task.attempts == 2)
+            }
+            // Named tasks: a finished one goes again; a running one and one that is not there are counted.
+            let second = try await scheduler.client.retryTasks(
+                [TaskRef(jobID: job, taskID: 1), TaskRef(jobID: job, taskID: 3), TaskRef(jobID: job, taskID: 9)], failedOfJobs: [99])
+            #expect(second.retried == 1)
+            #expect(second.unchanged == 3)
+            #expect(second.firstProblem?.contains("only a finished task can be retried") == true)
+            #expect(try await scheduler.waitForTask(job, 1, .completed).attempts == 2)
+            // Out of range: refused whole, nothing retried.
+            do {
+                _ = try await scheduler.client.retryTasks([TaskRef(jobID: job, taskID: 0), TaskRef(jobID: job, taskID: -1)])
+                Issue.record("a negative task id should be refused")
+            } catch {
+                #expect("\(error)".contains("tasks[1]: task_id must not be negative"))
+            }
+            #expect(try await scheduler.client.task(job, 0).attempts == 2)
+            try await scheduler.client.cancel(job)
+        }
+    }
+
     @Test("bad cancel and retry requests get clear errors")
     func badRequests() async throws {
         try await withScheduler { scheduler in

@@ -66,6 +66,32 @@ struct EnvironmentTests {
         }
     }
 
+    @Test("the job's info says how its setup and teardown ended: state and exit status (issue 10)")
+    func setupAndTeardownStatus() async throws {
+        try await withScheduler { scheduler in
+            let plain = try await scheduler.submit(["true"])
+            #expect(try await scheduler.client.job(plain).setup == nil)
+            let job = try await scheduler.submit(["true"]) {
+                $0.environment = EnvironmentSpec(setup: ["true"], teardown: ["sh", "-c", "exit 3"])
+            }
+            try await scheduler.waitForJob(job)
+            var info = try await scheduler.client.job(job)
+            for _ in 0..<250 where info.teardown?.state != .failed {
+                try await Task.sleep(for: .milliseconds(20))
+                info = try await scheduler.client.job(job)
+            }
+            #expect(info.setup == EnvironmentStepInfo(state: .succeeded, exitCode: 0))
+            #expect(info.teardown == EnvironmentStepInfo(state: .failed, exitCode: 3))
+            // The list and the events carry it too.
+            #expect(try await scheduler.client.jobs().first { $0.id == job }?.teardown?.exitCode == 3)
+            let failing = try await scheduler.submit(["true"]) {
+                $0.environment = EnvironmentSpec(setup: ["sh", "-c", "kill -9 $$"], teardown: ["true"])
+            }
+            let failed = try await scheduler.waitForJob(failing)
+            #expect(failed.setup == EnvironmentStepInfo(state: .failed, signal: 9))
+        }
+    }
+
     @Test("job and task env and cwd reach the process, with the TASKMON_* variables")
     func envAndCwd() async throws {
         try await withScheduler { scheduler in

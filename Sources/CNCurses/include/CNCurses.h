@@ -49,11 +49,19 @@ void cncurses_wake(uint8_t reason);
 /// Reads all pending wake bytes; sets bits in *signals for each signal seen (1 << signo),
 /// and returns how many bytes were read.
 int cncurses_wake_drain(uint64_t *signals);
-/// Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGWINCH that only write to the wake
-/// pipe, so the UI loop can restore the tty before exiting and relayout on resize at once
-/// (ncurses' own SIGWINCH handler only takes effect at the next key read, and its SIGINT
-/// handler exits without our cleanup). SIGTSTP stays with ncurses, which handles Ctrl-Z well.
+/// Installs handlers for SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT and SIGTSTP that
+/// only write to the wake pipe, so the UI loop can restore the tty before exiting, relayout on
+/// resize at once and suspend on Ctrl-Z, all on its own thread (ncurses' own SIGWINCH handler
+/// only takes effect at the next key read, its SIGINT handler exits without our cleanup, and
+/// its SIGTSTP handler draws from inside the signal, racing the UI thread). Call before newterm.
 int cncurses_install_signal_handlers(void);
+/// Stops the process as Ctrl-Z would (SIGTSTP, default action); returns after SIGCONT, with
+/// SIGTSTP's handling as it was. Call on the UI thread after endwin. Does nothing when SIGTSTP
+/// was ignored at start (no job control).
+void cncurses_stop_self(void);
+/// 1: SIGTSTP ignored (while a program such as a pager has the terminal: it stops itself, and
+/// the monitor follows it, see Terminal.runProgram); 0: back to the wake pipe.
+void cncurses_sigtstp_ignore(int on);
 
 /// wcwidth(3): not visible through Swift's Glibc module.
 int cncurses_wcwidth(wchar_t c);

@@ -65,6 +65,10 @@ extension SchedulerClient {
         try await offloaded { () throws(SchedulerClientError) in try self.retry(job, task) }
     }
 
+    public func retryTasks(_ tasks: [TaskRef], failedOfJobs: [JobID] = []) async throws(SchedulerClientError) -> RetryTasksResult {
+        try await offloaded { () throws(SchedulerClientError) in try self.retryTasks(tasks, failedOfJobs: failedOfJobs) }
+    }
+
     public func status() async throws(SchedulerClientError) -> SchedulerStatus {
         try await offloaded { () throws(SchedulerClientError) in try self.status() }
     }

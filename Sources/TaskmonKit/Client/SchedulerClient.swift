@@ -183,6 +183,12 @@ public final class SchedulerClient: Sendable {
         _ = try call(.retry, TaskRef(jobID: job, taskID: task), as: Empty.self)
     }
 
+    /// Queues many finished tasks again in one round trip (and one commit): `tasks`, and every
+    /// failed, timed-out and environment-error task of `failedOfJobs`.
+    public func retryTasks(_ tasks: [TaskRef], failedOfJobs: [JobID] = []) throws(SchedulerClientError) -> RetryTasksResult {
+        try call(.retryTasks, RetryTasksParams(tasks: tasks, failedOfJobs: failedOfJobs), as: RetryTasksResult.self)
+    }
+
     /// The scheduler as a whole.
     public func status() throws(SchedulerClientError) -> SchedulerStatus {
         try call(.status, Empty(), as: SchedulerStatus.self)

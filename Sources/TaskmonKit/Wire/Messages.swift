@@ -85,6 +85,43 @@ public struct TaskRef: Codable, Sendable, Hashable {
     }
 }
 
+/// Many finished tasks queued again in one request and one commit: the tasks named, and every
+/// failed, timed-out and environment-error task of the jobs in `failed_of_jobs`.
+public struct RetryTasksParams: Codable, Sendable {
+    public var tasks: [TaskRef]
+    public var failedOfJobs: [JobID]
+    public init(tasks: [TaskRef] = [], failedOfJobs: [JobID] = []) {
+        self.tasks = tasks
+        self.failedOfJobs = failedOfJobs
+    }
+    enum CodingKeys: String, CodingKey {
+        case tasks
+        case failedOfJobs = "failed_of_jobs"
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        tasks = try c.decodeIfPresent([TaskRef].self, forKey: .tasks) ?? []
+        failedOfJobs = try c.decodeIfPresent([JobID].self, forKey: .failedOfJobs) ?? []
+    }
+}
+
+/// What a `retry_tasks` did: how many tasks were queued again, how many were left as they were
+/// (not finished, or not there) and why the first of those was.
+public struct RetryTasksResult: Codable, Sendable, Equatable {
+    public var retried: Int
+    public var unchanged: Int
+    public var firstProblem: String?
+    public init(retried: Int, unchanged: Int, firstProblem: String? = nil) {
+        self.retried = retried
+        self.unchanged = unchanged
+        self.firstProblem = firstProblem
+    }
+    enum CodingKeys: String, CodingKey {
+        case retried, unchanged
+        case firstProblem = "first_problem"
+    }
+}
+
 /// A job, with its tasks when asked: all, or the page `task_offset ..< task_offset + task_limit`
 /// (a job of a million tasks does not fit in one answer).
 public struct JobQuery: Codable, Sendable {

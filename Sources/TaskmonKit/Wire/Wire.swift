@@ -57,6 +57,7 @@ public enum RPCMethod: String, Sendable, CaseIterable {
     case getJob = "get_job"
     case getTask = "get_task"
     case readOutput = "read_output"
+    case retryTasks = "retry_tasks"
 }
 
 /// Names of the notifications a scheduler sends to subscribers.

@@ -53,6 +53,21 @@ public enum WireLimits {
         return nil
     }
 
+    /// Tasks and jobs in one `retry_tasks` request.
+    public static let maxRetryBatch = 1_000_000
+
+    public static func problem(_ params: RetryTasksParams) -> String? {
+        if params.tasks.count > maxRetryBatch { return "tasks must name at most \(maxRetryBatch) tasks (got \(params.tasks.count))" }
+        if params.failedOfJobs.count > maxRetryBatch {
+            return "failed_of_jobs must name at most \(maxRetryBatch) jobs (got \(params.failedOfJobs.count))"
+        }
+        if let bad = params.failedOfJobs.first(where: { $0 < 1 }) { return "failed_of_jobs: a job id must be at least 1 (got \(bad))" }
+        for (index, ref) in params.tasks.enumerated() {
+            if let problem = problem(ref) { return "tasks[\(index)]: \(problem)" }
+        }
+        return nil
+    }
+
     public static func problem(_ ref: TaskRef) -> String? {
         if ref.jobID < 1 { return "job_id must be at least 1 (got \(ref.jobID))" }
         if ref.taskID < 0 { return "task_id must not be negative (got \(ref.taskID))" }

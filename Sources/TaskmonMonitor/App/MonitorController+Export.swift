@@ -138,7 +138,7 @@ extension MonitorController {
             }
         } else {
             guard let task = screen.task else { throw ExportError("the task is still loading") }
-            let text = DetailText.lines(for: screen.tab, task: task, now: Date())
+            let text = screen.lines(task, now: Date())
                 .map { TerminalText.sanitize($0, options: .init(keepsColors: false, overlaysCarriageReturns: true)).text }
                 .joined(separator: "\n") + "\n"
             try Array(text.utf8).withUnsafeBytes { try put($0) }
@@ -155,7 +155,7 @@ extension MonitorController {
             return line.map { TerminalText.sanitize(String(decoding: $0.bytes, as: UTF8.self)).text }
         }
         guard let task = screen.task else { return nil }
-        let lines = DetailText.lines(for: screen.tab, task: task, now: now)
+        let lines = screen.lines(task, now: now)
         let rows = screen.textRows(task, now: now)
         let index = screen.textMatchLine ?? rows[safe: screen.textTop[screen.tab] ?? 0]?.line ?? 0
         return lines[safe: index].map { TerminalText.sanitize($0).text }

@@ -80,7 +80,7 @@ extension MonitorController {
         case .open:
             if let selected { openJob(selected) }
         case .jobDetail:
-            if let selected { openJobDetail(selected) }
+            if let selected { openJobDetail(selected, now: now) }
         case .failures:
             openFailures(nil)
         case .allTasks:
@@ -175,7 +175,7 @@ extension MonitorController {
             }
         case .jobDetail:
             tasks = screen
-            openJobDetail(job)
+            openJobDetail(job, now: now)
         case .failures:
             tasks = screen
             openFailures(job)

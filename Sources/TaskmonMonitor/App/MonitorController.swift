@@ -18,7 +18,9 @@ package final class MonitorController {
     var tasks: TasksScreen?
     var detail: TaskDetailScreen?
     var failures: FailuresScreen?
-    var jobDetail: JobDetailScreen?
+    var jobDetail: JobDetailScreen? { didSet { if jobDetail?.jobID != oldValue?.jobID { jobDetailFetchedAt = nil } } }
+    /// When the open job detail last asked for its job.
+    var jobDetailFetchedAt: Date?
     var allTasks: AllTasksScreen?
     /// Jobs the user asked to be told about when they end (`b`).
     var watched: Set<JobID> = []
@@ -123,6 +125,10 @@ package final class MonitorController {
                 self.detail = detail
             }
             show(text, isError: isError, now: now)
+        case .status(let status):
+            model.received(status: status)
+        case .jobLoaded(let info):
+            model.refreshed(job: info)
         }
     }
 
@@ -184,6 +190,7 @@ package final class MonitorController {
     func openTask(_ job: JobID, _ task: TaskIndex) {
         let row = model.jobs[job]?.tasks?[safe: task]
         var screen = TaskDetailScreen(jobID: job, taskID: task, tab: TaskDetailScreen.defaultTab(for: row?.info))
+        screen.stateDirectory = stateDirectory
         requestTask(&screen)
         detail = screen
         push(.detail)
@@ -206,9 +213,22 @@ package final class MonitorController {
         push(.allTasks)
     }
 
-    func openJobDetail(_ job: JobID) {
+    func openJobDetail(_ job: JobID, now: Date) {
         jobDetail = JobDetailScreen(jobID: job, stateDirectory: stateDirectory)
         push(.jobDetail)
+        refreshJobDetail(now: now)
+    }
+
+    /// How often an open job detail asks for its job again: its teardown and warnings come
+    /// in no event.
+    static let jobDetailRefresh: TimeInterval = 2
+
+    /// Asks for the open job detail's job, at most every ``jobDetailRefresh`` seconds.
+    func refreshJobDetail(now: Date) {
+        guard route == .jobDetail, let id = jobDetail?.jobID, let requests else { return }
+        if let last = jobDetailFetchedAt, now >= last, now.timeIntervalSince(last) < Self.jobDetailRefresh { return }
+        jobDetailFetchedAt = now
+        requests(.loadJob(id))
     }
 
     func back() {
@@ -255,6 +275,7 @@ package final class MonitorController {
     /// Work the clock asks for: reading new output of a running task, continuing a long
     /// search. Returns true when the screen changed.
     package func tick(now: Date) -> Bool {
+        refreshJobDetail(now: now)
         guard let document = visibleDocument() else { return false }
         var changed = false
         if !document.isComplete || document.errorMessage != nil {

@@ -5,10 +5,10 @@ import TaskmonKit
 /// What came of one request per item of a bulk action: how many did something, how many had
 /// nothing to do (already final, say), how many failed and the first error.
 ///
-/// The scheduler takes one task per `retry`/`cancel` request; a bulk action sends those
-/// requests over several connections at once (``runParallel``), so the scheduler's commits
-/// take many of them in one transaction. A scheduler-side bulk request would make it one
-/// round trip.
+/// Retries go to the scheduler as one `retry_tasks` request (``retry(_:failedOf:client:connect:)``).
+/// Cancels take one task per `cancel` request; a bulk cancel sends those requests over several
+/// connections at once (``runParallel``), so the scheduler's commits take many of them in one
+/// transaction.
 package struct BulkOutcome {
     package var done = 0
     package var unchanged = 0
@@ -84,6 +84,26 @@ package struct BulkOutcome {
 }
 
 extension BulkOutcome {
+    /// Queues `refs` and the failed tasks of the jobs `failedOf` again: one `retry_tasks` round
+    /// trip, or, from a scheduler that does not know it yet, one `retry` per task.
+    package static func retry(
+        _ refs: [TaskRef], failedOf jobs: [JobID], client: SchedulerClient,
+        connect: @escaping @Sendable () throws(SchedulerClientError) -> SchedulerClient
+    ) throws(SchedulerClientError) -> BulkOutcome {
+        do throws(SchedulerClientError) {
+            let result = try client.retryTasks(refs, failedOfJobs: jobs)
+            return BulkOutcome(done: result.retried, unchanged: result.unchanged, failed: 0, firstError: result.firstProblem)
+        } catch {
+            guard case .rpc(let rpc) = error, rpc.code == RPCErrorCode.methodNotFound.rawValue else { throw error }
+        }
+        var all = refs
+        for id in jobs { all += try failedTasks(of: id, client: client) }
+        return runParallel(all, fallback: client, connect: connect) { client, ref throws(SchedulerClientError) in
+            try client.retry(ref.jobID, ref.taskID)
+            return true
+        }
+    }
+
     /// The failed, timed-out and environment-error tasks of `job`, read a page of rows at a time.
     package static func failedTasks(of job: JobID, client: SchedulerClient) throws(SchedulerClientError) -> [TaskRef] {
         let failed = Set(TaskStatus.retryableFailures)

@@ -14,6 +14,10 @@ package enum LinkMessage: Sendable {
     case taskLoaded(TaskInfo)
     /// A request failed or finished with something to tell: shown in the footer.
     case notice(String, isError: Bool)
+    /// The scheduler as a whole, polled every few seconds: its backend and what ails it.
+    case status(SchedulerStatus)
+    /// One job's facts afresh (no tasks): its setup and teardown, warnings, backend.
+    case jobLoaded(JobInfo)
 }
 
 /// What the UI asks of the scheduler.
@@ -21,6 +25,7 @@ package enum LinkRequest: Sendable, Equatable {
     case loadTasks(JobID)
     /// One task; with `attempt`, that earlier attempt of it.
     case loadTask(JobID, TaskIndex, attempt: Int? = nil)
+    case loadJob(JobID)
     case cancel(JobID, TaskIndex?, message: String?)
     case retry(JobID, TaskIndex)
     /// Several tasks (marked ones, a failure group), with one confirmation.

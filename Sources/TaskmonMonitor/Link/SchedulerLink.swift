@@ -90,6 +90,8 @@ package final class SchedulerLink: Sendable {
                     try Self.taskPages(client, job) { page, complete in post(.tasksLoaded(job, [page], complete: complete)) }
                 case .loadTask(let job, let task, let attempt):
                     post(.taskLoaded(try client.task(job, task, outputCap: 0, attempt: attempt)))
+                case .loadJob(let job):
+                    post(.jobLoaded(try client.job(job)))
                 case .cancel(let job, let task, let message):
                     let result = try client.cancel(job, task: task, message: message)
                     let what = task.map { "task \(job)/\($0)" } ?? "job \(job)"
@@ -108,19 +110,12 @@ package final class SchedulerLink: Sendable {
                     }
                     post(.notice(outcome.text(done: "canceled", of: "jobs"), isError: outcome.failed > 0))
                 case .retryTasks(let refs):
-                    let outcome = BulkOutcome.runParallel(refs, fallback: client, connect: connect) { client, ref throws(SchedulerClientError) in
-                        try client.retry(ref.jobID, ref.taskID)
-                        return true
-                    }
-                    post(.notice(outcome.text(done: "queued again", of: "tasks"), isError: outcome.failed > 0))
+                    let outcome = try BulkOutcome.retry(refs, failedOf: [], client: client, connect: connect)
+                    post(.notice(outcome.text(done: "queued again", of: outcome.done == 1 ? "task" : "tasks"), isError: outcome.failed > 0))
                 case .retryFailed(let ids):
-                    var refs: [TaskRef] = []
-                    for id in ids { refs += try BulkOutcome.failedTasks(of: id, client: client) }
-                    let outcome = BulkOutcome.runParallel(refs, fallback: client, connect: connect) { client, ref throws(SchedulerClientError) in
-                        try client.retry(ref.jobID, ref.taskID)
-                        return true
-                    }
-                    post(.notice(refs.isEmpty ? "no failed task to retry" : outcome.text(done: "queued again", of: "failed tasks"),
+                    let outcome = try BulkOutcome.retry([], failedOf: ids, client: client, connect: connect)
+                    post(.notice(outcome.done + outcome.unchanged + outcome.failed == 0
+                                     ? "no failed task to retry" : outcome.text(done: "queued again", of: outcome.done == 1 ? "failed task" : "failed tasks"),
                                  isError: outcome.failed > 0))
                 }
             } catch {
@@ -205,6 +200,7 @@ package final class SchedulerLink: Sendable {
         if stopped { subscription.cancel() }
         post(.connected(client.hello, list))
         connected()
+        pollStatus(patient, after: .zero)
         while let message = try subscription.next() {
             switch message {
             case .event(let event):
@@ -215,6 +211,20 @@ package final class SchedulerLink: Sendable {
             }
         }
         if !isStopped { throw .connectionLost("the subscription ended") }
+    }
+
+    /// How often the header's scheduler status (backend problems, storage errors) is asked for.
+    static let statusInterval: Duration = .seconds(2)
+
+    /// Asks for the scheduler's status on the request thread, again and again while `client`
+    /// is the current connection.
+    private func pollStatus(_ client: SchedulerClient, after delay: Duration) {
+        let milliseconds = Int(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+        requests.asyncAfter(deadline: .now() + .milliseconds(milliseconds)) { [self] in
+            guard current.withLock({ $0.requestClient === client && !$0.stopped }) else { return }
+            if let status = try? client.status() { post(.status(status)) }
+            pollStatus(client, after: Self.statusInterval)
+        }
     }
 
     private static func shortReason(_ error: SchedulerClientError) -> String {

@@ -11,6 +11,8 @@ package struct MonitorModel: Sendable {
     package private(set) var connection: ConnectionState = .connecting
     /// The scheduler's greeting: pid, state dir, slots.
     package private(set) var hello: HelloResult?
+    /// The scheduler's last status answer: its backend, and what keeps it from working.
+    package private(set) var schedulerStatus: SchedulerStatus?
     package private(set) var jobs: [JobID: JobRecord] = [:]
     /// Jobs in submission order.
     package private(set) var jobOrder: [JobID] = []
@@ -46,6 +48,26 @@ package struct MonitorModel: Sendable {
         // Task lists loaded before the reconnect are gone with the old records; the screens
         // ask for them again.
         changedTasks = []
+        revision &+= 1
+    }
+
+    /// A status answer: shown in the header.
+    package mutating func received(status: SchedulerStatus) {
+        guard status != schedulerStatus else { return }
+        schedulerStatus = status
+        revision &+= 1
+    }
+
+    /// A job's facts fetched afresh. Only what no event carries is taken (setup, teardown,
+    /// warnings, backend): the counts follow the events, which may be ahead of this answer.
+    package mutating func refreshed(job info: JobInfo) {
+        guard var record = jobs[info.id] else { return }
+        record.info.setup = info.setup
+        record.info.teardown = info.teardown
+        record.info.warnings = info.warnings
+        record.info.backend = info.backend ?? record.info.backend
+        guard record != jobs[info.id] else { return }
+        jobs[info.id] = record
         revision &+= 1
     }
 

@@ -21,6 +21,9 @@ extension TaskRowInfo {
             return "timeout"
         case .completed:
             return exitCode.map { $0 == 0 ? "" : "exit \($0)" } ?? ""
+        case .submitted, .assigned:
+            // Why it waits: a cluster's pending reason ("waiting for free resources").
+            return message ?? progress?.info ?? ""
         default:
             return progress?.info ?? ""
         }

@@ -36,6 +36,8 @@ package struct TaskRow: Sendable, Equatable {
         info.cancellationReason = change.cancellationReason
         info.peakRSS = change.peakRSS
         info.cpuTime = change.cpuTime
+        // The backend's reason for a wait no longer holds once the task moves on.
+        if change.status != .submitted && change.status != .assigned { info.message = nil }
         switch change.status {
         case .submitted, .assigned, .notSubmitted:
             // A new attempt (a retry, or an interrupted task queued again) starts from nothing.

@@ -19,6 +19,21 @@ enum Chrome {
         case .reconnecting(let reason):
             x += canvas.put(" reconnecting… (\(reason)) ", x: x, y: 0, style: context.style(.warning).adding(.bold))
         }
+        // What keeps the scheduler from working comes before the counts: it is the news.
+        if model.connection == .connected, let status = model.schedulerStatus {
+            let backend = status.backend.flatMap { $0 == "local" ? nil : $0 }
+            // A long problem is cut with an ellipsis: `taskmon status` has it whole.
+            if let problem = status.backendProblem {
+                x += canvas.cell(" \(backend ?? "backend"): \(problem) ", x: x, y: 0, width: canvas.width - x,
+                                 style: context.style(.warning).adding(.bold), ascii: context.ascii)
+            } else if let backend {
+                x += canvas.put("· \(backend) ", x: x, y: 0, maxWidth: canvas.width - x, style: header)
+            }
+            if let storage = status.storageError {
+                x += canvas.cell(" database: \(storage) ", x: x, y: 0, width: canvas.width - x,
+                                 style: context.style(.error).adding(.bold), ascii: context.ascii)
+            }
+        }
         for status in TaskStatus.allCases where model.totals[status.rawValue] > 0 {
             let text = " \(context.symbol(status))\(model.totals[status.rawValue])"
             guard x + text.count < canvas.width else { break }

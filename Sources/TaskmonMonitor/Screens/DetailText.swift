@@ -94,6 +94,9 @@ enum DetailText {
         }
         add("Task", "\(task.jobID)/\(task.id) \(task.name)")
         add("Status", "\(task.status.name) (\(task.status.rawValue))")
+        // Why it waits (a cluster's pending reason), and where it ran: a Slurm job and node, a host.
+        add("Message", task.message)
+        add("Host", task.host)
         // A script given to `sh -c` keeps its own lines, indented under the first.
         let command = task.command.map(shellQuoted).joined(separator: " ").components(separatedBy: "\n")
         add("Command", command.first)

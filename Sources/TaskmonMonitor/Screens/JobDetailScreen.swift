@@ -1,8 +1,5 @@
 import Foundation
 import TaskmonKit
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One job in full: description, every option, counts, pace, warnings, and the output of its
 /// environment's setup and teardown.
@@ -31,7 +28,7 @@ struct JobDetailScreen {
         x += canvas.put("  \(context.symbol(status)) \(state)", x: x, y: 1, maxWidth: canvas.width - x,
                         style: job.info.warnings.isEmpty ? context.style(status).adding(.bold) : context.style(.warning).adding(.bold))
         if environment == nil || context.now.timeIntervalSince(environment!.at) > 2 {
-            environment = (environmentLines(), context.now)
+            environment = (stateDirectory.map { EnvironmentOutput.lines(jobID, in: $0) } ?? [], context.now)
         }
         let lines = Self.lines(job, now: context.now) + (environment?.lines ?? [])
         let top = 2
@@ -59,6 +56,7 @@ struct JobDetailScreen {
             field("Task timeout", info.taskTimeout.map { Formatting.duration($0) } ?? "none"),
             field("Interrupted retries", "up to \(info.maxInterruptedRetries)"),
             field("Cancel on failure", info.cancelOnTaskFailure ? "yes: a failed task cancels the rest" : "no"),
+            field("Backend", info.backend ?? "local"),
             field("Submitted", Formatting.clock(info.submittedAt, now: now) + " (\(Formatting.age(since: info.submittedAt, now: now)) ago)"),
             field("Finished", info.finishedAt.map { Formatting.clock($0, now: now) } ?? "not yet"),
             field("Run time", Formatting.duration(job.duration(now: now)).isEmpty ? "not started" : Formatting.duration(job.duration(now: now))),
@@ -67,6 +65,8 @@ struct JobDetailScreen {
         if let pace = JobPace(job, now: now) { lines.append(field("Pace", pace.text)) }
         let counts = StatusBar.order.filter { job.counts[$0.rawValue] > 0 }.map { "\($0.name) \(job.counts[$0.rawValue])" }
         lines.append(field("Tasks", counts.isEmpty ? "none" : counts.joined(separator: ", ")))
+        if let setup = info.setup { lines.append(field("Environment setup", setup.summary)) }
+        if let teardown = info.teardown { lines.append(field("Environment teardown", teardown.summary)) }
         lines.append("")
         if info.warnings.isEmpty {
             lines.append("Warnings: none")
@@ -75,42 +75,5 @@ struct JobDetailScreen {
             lines += info.warnings.map { "  " + $0 }
         }
         return lines
-    }
-
-    /// The tails of the environment's setup and teardown output, read from the spool where
-    /// this machine can (files opened without following links, at most 4 KiB each).
-    private func environmentLines() -> [String] {
-        guard let stateDirectory else { return [] }
-        var lines: [String] = []
-        let folder = stateDirectory.jobOutputPath(jobID)
-        for phase in ["setup", "teardown"] {
-            var found = false
-            for stream in ["stdout", "stderr"] {
-                guard let tail = Self.tail(folder + "/\(phase).\(stream)") else { continue }
-                if !found {
-                    lines.append("")
-                    lines.append("Environment \(phase):")
-                    found = true
-                }
-                lines.append("  \(stream) (last lines):")
-                lines += tail.split(separator: "\n", omittingEmptySubsequences: false).suffix(20).map { "    " + $0 }
-            }
-        }
-        return lines
-    }
-
-    private static func tail(_ path: String, bytes: Int = 4096) -> String? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0 else { return nil }
-        let start = max(0, Int64(info.st_size) - Int64(bytes))
-        var buffer = [UInt8](repeating: 0, count: Int(Int64(info.st_size) - start))
-        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
-        guard count > 0 else { return nil }
-        var text = String(decoding: buffer[..<count], as: UTF8.self)
-        if text.hasSuffix("\n") { text.removeLast() }
-        return text
     }
 }

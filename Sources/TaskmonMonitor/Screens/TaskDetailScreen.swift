@@ -30,6 +30,10 @@ struct TaskDetailScreen {
     var openedAtEnd: Set<DetailTab> = []
     /// The earlier attempt shown (`[` `]`); nil: the current one.
     var attempt: Int?
+    /// Where the job's environment output is, when the scheduler is on this machine.
+    var stateDirectory: StateDirectory?
+    /// The job's environment output for the Info tab, and when it was read.
+    private var environment: (lines: [String], at: Date)?
 
     init(jobID: JobID, taskID: TaskIndex, tab: DetailTab) {
         self.jobID = jobID
@@ -87,6 +91,7 @@ struct TaskDetailScreen {
         if tab.isStream {
             canvas.put(" connecting to the output…", x: 0, y: top, style: context.style(.muted))
         } else {
+            refreshEnvironment(now: context.now)
             drawText(&canvas, rows: textRows(task, now: context.now), top: top, tabsEnd: tabsEnd, context: context)
         }
     }
@@ -130,8 +135,20 @@ struct TaskDetailScreen {
     /// The rows a text tab takes at the current width: long lines wrapped (or cut), each
     /// wrapped row indented under its line's value column (VALUE, Message:, …).
     func textRows(_ task: TaskInfo, now: Date) -> [DetailText.Row] {
-        DetailText.rows(DetailText.lines(for: tab, task: task, now: now), indent: DetailText.valueColumn(for: tab, task: task),
+        DetailText.rows(lines(task, now: now), indent: DetailText.valueColumn(for: tab, task: task),
                         width: max(1, bodyWidth - 1), wrap: wrap)
+    }
+
+    /// The current text tab's lines; Info ends with the job's environment output.
+    func lines(_ task: TaskInfo, now: Date) -> [String] {
+        DetailText.lines(for: tab, task: task, now: now) + (tab == .info ? environment?.lines ?? [] : [])
+    }
+
+    /// Reads the job's environment output again when Info shows and it is over 2 s old.
+    mutating func refreshEnvironment(now: Date) {
+        guard tab == .info, let stateDirectory else { return }
+        if let environment, now.timeIntervalSince(environment.at) <= 2, now >= environment.at { return }
+        environment = (EnvironmentOutput.lines(jobID, in: stateDirectory), now)
     }
 
     private func drawText(_ canvas: inout Canvas, rows: [DetailText.Row], top: Int, tabsEnd: Int, context: RenderContext) {
@@ -232,7 +249,7 @@ struct TaskDetailScreen {
     /// wrapping around; `fromTop` starts from the first line shown. Returns false when no line has it.
     mutating func findText(backwards: Bool, now: Date, fromTop: Bool = false) -> Bool {
         guard let task, let query = textSearch, !query.isEmpty else { return false }
-        let lines = DetailText.lines(for: tab, task: task, now: now)
+        let lines = lines(task, now: now)
         guard !lines.isEmpty else { return false }
         let rows = textRows(task, now: now)
         let topLine = rows[safe: textTop[tab] ?? 0]?.line ?? 0

@@ -133,8 +133,8 @@ package final class Terminal {
         package var woken = false
         /// SIGINT, SIGTERM, SIGHUP or SIGQUIT arrived: quit.
         package var quitSignal: Int32?
-        /// SIGWINCH (or SIGCONT) arrived; the terminal's new size is already applied and the
-        /// next frame is drawn in full (a resized terminal may have blanked what it showed).
+        /// SIGWINCH (or SIGCONT, or Ctrl-Z and `fg`) arrived; the terminal's new size is already
+        /// applied and the next frame is drawn in full (a resized terminal may have blanked it).
         package var resized = false
     }
 
@@ -153,6 +153,10 @@ package final class Terminal {
             for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] where signals & (1 << UInt64(signal)) != 0 {
                 wakeup.quitSignal = signal
             }
+            if wakeup.quitSignal == nil, signals & (1 << UInt64(SIGTSTP)) != 0 {
+                suspend()
+                signals |= 1 << UInt64(SIGCONT)
+            }
             // After `fg` the size may have changed while no SIGWINCH could reach us.
             if signals & (1 << UInt64(SIGWINCH)) != 0 || signals & (1 << UInt64(SIGCONT)) != 0 {
                 applyWindowSize()
@@ -160,6 +164,16 @@ package final class Terminal {
             }
         }
         return wakeup
+    }
+
+    /// Ctrl-Z, on this thread: gives the terminal back to the shell, stops until `fg`, then takes
+    /// it again. The caller applies the size it may have changed to and draws the frame in full.
+    private func suspend() {
+        def_prog_mode()
+        endwin()
+        cncurses_stop_self()
+        reset_prog_mode()
+        clearok(window, true)
     }
 
     /// Reads every key waiting, without blocking.
@@ -253,12 +267,17 @@ package final class Terminal {
 
     /// Gives the terminal to `argv` (the pager) until it exits, then takes it back; the next
     /// frame is drawn in full. Signals that came meanwhile were the program's (Ctrl-C in less):
-    /// they are dropped, all but a resize. Returns the program's exit status, or nil when it
+    /// they are dropped, all but a resize. Ctrl-Z meanwhile stops the program and the monitor. Returns the program's exit status, or nil when it
     /// could not start.
     package func runProgram(_ argv: [String]) -> Int32? {
         def_prog_mode()
         endwin()
+        // Ctrl-Z in the pager: the pager stops itself (it gets the default below) and the monitor
+        // follows it (see the wait); stopped by the signal directly, the monitor would leave the
+        // pager running in the background, where it loses the terminal.
+        cncurses_sigtstp_ignore(1)
         defer {
+            cncurses_sigtstp_ignore(0)
             reset_prog_mode()
             clearok(window, true)
             var signals: UInt64 = 0
@@ -272,17 +291,31 @@ package final class Terminal {
         // The monitor ignores SIGPIPE and catches the others; the pager gets the defaults.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT] { sigaddset(&defaults, signal) }
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT, SIGTSTP] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        // And no signal blocked: this thread (a dispatch worker) blocks most of them, and a mask
+        // is inherited, which left less deaf to Ctrl-Z and Ctrl-C.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         var cArguments = argv.map { strdup($0) }
         cArguments.append(nil)
         defer { cArguments.forEach { free($0) } }
         var pid: pid_t = 0
         guard posix_spawn(&pid, argv[0], nil, &attributes, cArguments, environ) == 0 else { return nil }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return status
+        while true {
+            let reaped = waitpid(pid, &status, WUNTRACED)
+            if reaped < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            // WIFSTOPPED: the pager took Ctrl-Z. Stop as a foreground job does; after `fg`, wake it.
+            guard status & 0xff == 0x7f else { return status }
+            cncurses_stop_self()
+            kill(pid, SIGCONT)
+        }
     }
 
     /// Forgets what ncurses believes is on screen, so the next frame is drawn in full

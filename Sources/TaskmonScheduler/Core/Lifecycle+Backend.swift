@@ -62,6 +62,7 @@ extension Lifecycle {
             setupTrigger[id] = nil
             setupFailed(id, exception: TaskException(type: "EnvironmentSetupError", message: "environment setup: \(message)"), at: now)
         case .teardown(let id):
+            teardownEnded(id, EnvironmentStepEnd(problem: message))
             warnJob(id, "teardown: \(message)")
         }
         dispatch(at: now)
@@ -90,6 +91,7 @@ extension Lifecycle {
             setupTrigger[id] = nil
             setupFailed(id, exception: TaskException(type: "EnvironmentSetupError", message: "environment setup: \(message)"), at: now)
         case .teardown(let id):
+            teardownEnded(id, EnvironmentStepEnd(problem: message))
             warnJob(id, "teardown: \(message)")
         }
         dispatch(at: now)

@@ -120,6 +120,44 @@ extension Lifecycle {
 
     /// Queues a final task again, as a new attempt.
     mutating func retry(job id: JobID, task index: TaskIndex, at now: Moment) throws(SchedulerRequestError) {
+        try requeue(job: id, task: index, at: now)
+        dispatch(at: now)
+    }
+
+    /// Queues many final tasks again, then dispatches once: `keys`, and every failed, timed-out
+    /// and environment-error task of the jobs `failedOf` (a job that is not there is a problem).
+    mutating func retry(_ keys: [TaskKey], failedOf failedJobs: [JobID], at now: Moment) -> RetryTasksResult {
+        var result = RetryTasksResult(retried: 0, unchanged: 0)
+        func attempt(_ id: JobID, _ index: TaskIndex) {
+            do throws(SchedulerRequestError) {
+                try requeue(job: id, task: index, at: now)
+                result.retried += 1
+            } catch {
+                result.unchanged += 1
+                if result.firstProblem == nil { result.firstProblem = error.description }
+            }
+        }
+        for key in keys { attempt(key.job, key.task) }
+        for id in failedJobs {
+            guard let job = jobs[id] else {
+                result.unchanged += 1
+                if result.firstProblem == nil { result.firstProblem = "no job \(id)" }
+                continue
+            }
+            // Indices first: the job's task array changes under the requeues.
+            let failed = job.tasks.indices.filter { Self.retryableFailures.contains(job.tasks[$0].status) }
+            for index in failed { attempt(id, index) }
+        }
+        if result.retried > 0 { dispatch(at: now) }
+        return result
+    }
+
+    /// The ends "retry the failed tasks" means: the task ran (or its environment did) and did
+    /// not succeed. Canceled tasks were stopped on purpose and are left alone.
+    static let retryableFailures: Set<TaskStatus> = [.failed, .environmentError, .timedOut]
+
+    /// Moves a final task back to SUBMITTED and into the queue; the caller dispatches.
+    private mutating func requeue(job id: JobID, task index: TaskIndex, at now: Moment) throws(SchedulerRequestError) {
         // Scalars only: a copy of the job held across the moves would copy its task array, which
         // made retrying 10,000 tasks of a big job take seconds.
         guard let (taskCount, priority, finishedOrFailed) = jobs[id].map({
@@ -138,7 +176,12 @@ extension Lifecycle {
             modifyJob(id) { job in
                 job.finishedAt = nil
                 job.teardownStarted = false
-                if job.setup != .running { job.setup = .pending }
+                job.teardownEnd = nil
+                job.teardownOutcomeLost = false
+                if job.setup != .running {
+                    job.setup = .pending
+                    job.setupEnd = nil
+                }
             }
         }
         move(key, to: .submitted) {
@@ -147,7 +190,6 @@ extension Lifecycle {
             $0.submittedAt = now.wall
         }
         enqueue(key, priority: priority)
-        dispatch(at: now)
     }
 
     // MARK: Start and stop
@@ -164,6 +206,8 @@ extension Lifecycle {
         for id in jobOrder {
             guard let job = jobs[id] else { continue }
             if job.setup == .running { modifyJob(id) { $0.setup = .pending } }
+            // Nothing runs a teardown the last scheduler started: how it ended is not known.
+            if job.teardownStarted, job.teardownEnd == nil { modifyJob(id) { $0.teardownOutcomeLost = true } }
             for var task in job.tasks {
                 if let attempt = startedAttempts[task.key], attempt > task.attempts {
                     let text = "attempt \(attempt) had started when the last scheduler stopped, before it was recorded; it was killed"

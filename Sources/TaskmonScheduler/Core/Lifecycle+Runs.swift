@@ -107,6 +107,7 @@ extension Lifecycle {
             setupFailed(id, exception: TaskException(
                 type: "EnvironmentSetupError", message: "environment setup could not start: \(error.message)"), at: now)
         case .teardown(let id):
+            teardownEnded(id, EnvironmentStepEnd(problem: "could not start: \(error.message)"))
             warnJob(id, "teardown could not start: \(error.message)")
         }
         dispatch(at: now)
@@ -134,6 +135,7 @@ extension Lifecycle {
         case .setup(let id):
             setupExited(id, termination: termination, at: at, stderrTail: stderrTail)
         case .teardown(let id):
+            teardownEnded(id, EnvironmentStepEnd(termination: termination))
             if termination != .exited(0) {
                 let stderr = stderrTail.trimmingCharacters(in: .whitespacesAndNewlines)
                 warnJob(id, "teardown \(Self.describe(termination))" + (stderr.isEmpty ? "" : ": \(stderr)"))
@@ -169,6 +171,7 @@ extension Lifecycle {
                 enqueue(key, priority: jobs[id]?.priority ?? .normal, first: true)
             }
         case .teardown(let id):
+            teardownEnded(id, EnvironmentStepEnd(problem: "lost: \(reason)"))
             warnJob(id, "teardown was lost: \(reason)")
         }
         dispatch(at: at)
@@ -358,6 +361,7 @@ extension Lifecycle {
 
     private mutating func setupExited(_ id: JobID, termination: ProcessTermination, at: Moment, stderrTail: String) {
         let trigger = setupTrigger.removeValue(forKey: id)
+        modifyJob(id) { $0.setupEnd = EnvironmentStepEnd(termination: termination) }
         guard termination == .exited(0) else {
             setupFailed(id, exception: TaskException(
                 type: "EnvironmentSetupError", message: "environment setup \(Self.describe(termination))", trace: stderrTail), at: at)
@@ -376,7 +380,10 @@ extension Lifecycle {
 
     /// Every unfinished task of the job becomes ENVIRONMENT_ERROR and never runs.
     mutating func setupFailed(_ id: JobID, exception: TaskException, at now: Moment) {
-        modifyJob(id) { $0.setup = .failed }
+        modifyJob(id) { job in
+            job.setup = .failed
+            if job.setupEnd == nil { job.setupEnd = EnvironmentStepEnd(problem: exception.message) }
+        }
         waitingForSetup[id] = nil
         setupTrigger[id] = nil
         let spool = environmentSpool(id, .setup)
@@ -392,6 +399,11 @@ extension Lifecycle {
     }
 
     // MARK: Words
+
+    /// Keeps how the job's teardown ended, for its job info.
+    mutating func teardownEnded(_ id: JobID, _ end: EnvironmentStepEnd) {
+        modifyJob(id) { $0.teardownEnd = end }
+    }
 
     static func describe(_ termination: ProcessTermination) -> String {
         switch termination {

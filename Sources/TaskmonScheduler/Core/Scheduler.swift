@@ -90,6 +90,13 @@ actor Scheduler {
         try lifecycle.retry(job: id, task: index, at: clock.now())
     }
 
+    /// Queues `keys` and the retryable failures of the jobs `failedOf` again, in one actor turn
+    /// and so one commit; what cannot be retried is counted, not thrown.
+    func retry(_ keys: [TaskKey], failedOf jobs: [JobID]) -> RetryTasksResult {
+        defer { settle() }
+        return lifecycle.retry(keys, failedOf: jobs, at: clock.now())
+    }
+
     func recover() {
         // Runs a cluster went on with while no scheduler ran are taken back first; the rest
         // of what was ASSIGNED or RUNNING is interrupted below.

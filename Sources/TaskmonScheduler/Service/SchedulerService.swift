@@ -89,6 +89,11 @@ final class SchedulerService: ConnectionHandler {
             try await scheduler.retry(job: params.jobID, task: params.taskID)
             try await committed("the retry of task \(params.jobID)/\(params.taskID)")
             return try Self.resultLine(id: id, Empty())
+        case .retryTasks:
+            let params = try checked(RetryTasksParams.self, line, WireLimits.problem)
+            let result = await scheduler.retry(params.tasks.map { TaskKey(job: $0.jobID, task: $0.taskID) }, failedOf: params.failedOfJobs)
+            if result.retried > 0 { try await committed("the retry of \(result.retried) tasks") }
+            return try Self.resultLine(id: id, result)
         case .listJobs:
             await settled()
             return try Self.resultLine(id: id, await scheduler.listJobs())

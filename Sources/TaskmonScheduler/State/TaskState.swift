@@ -147,6 +147,10 @@ struct JobState: Sendable {
     var teardownStarted = false
     /// Problems of the job as a whole (a teardown that failed), for people to see.
     var warnings: [String] = []
+    /// How the setup and teardown of the current round ended (not stored: after a restart a
+    /// finished teardown reads as `unknown`, a setup as its stored state without an exit code).
+    var setupEnd: EnvironmentStepEnd?
+    var teardownEnd: EnvironmentStepEnd?
     /// The job's output folder exists (not stored: checked again after a restart).
     var outputFolderReady = false
     var tasks: [TaskState]
@@ -187,6 +191,42 @@ struct JobState: Sendable {
             doneCount: final, warnings: warnings,
             tasks: includeTasks ? tasks.map { $0.info() } : nil)
         info.resources = resources
+        info.setup = setupInfo
+        info.teardown = teardownInfo
         return info
+    }
+
+    private var setupInfo: EnvironmentStepInfo? {
+        guard environment?.setup != nil else { return nil }
+        switch setup {
+        case .pending: return EnvironmentStepInfo(state: .pending)
+        case .running: return EnvironmentStepInfo(state: .running)
+        case .succeeded: return setupEnd?.info ?? EnvironmentStepInfo(state: .succeeded)
+        case .failed: return setupEnd?.info ?? EnvironmentStepInfo(state: .failed)
+        }
+    }
+
+    private var teardownInfo: EnvironmentStepInfo? {
+        guard environment?.teardown != nil else { return nil }
+        if let teardownEnd { return teardownEnd.info }
+        guard teardownStarted else { return EnvironmentStepInfo(state: .pending) }
+        return EnvironmentStepInfo(state: teardownOutcomeLost ? .unknown : .running)
+    }
+
+    /// Set at recovery for a teardown started before the restart: nothing runs it now.
+    var teardownOutcomeLost = false
+}
+
+/// How an environment command ended: its exit status, or why there is none.
+struct EnvironmentStepEnd: Sendable {
+    var termination: ProcessTermination?
+    var problem: String?
+
+    var info: EnvironmentStepInfo {
+        switch termination {
+        case .exited(let code): EnvironmentStepInfo(state: code == 0 ? .succeeded : .failed, exitCode: code, problem: problem)
+        case .signaled(let signal): EnvironmentStepInfo(state: .failed, signal: signal, problem: problem)
+        case nil: EnvironmentStepInfo(state: .failed, problem: problem)
+        }
     }
 }

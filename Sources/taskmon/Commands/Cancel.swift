@@ -73,25 +73,18 @@ struct Retry: ParsableCommand {
                 throw CLIError("--failed takes jobs, not tasks: \(task) (drop the /\(task.task!))", code: 2)
             }
             let client = try state.connect()
-            var refs: [TaskRef] = []
-            if failed {
-                for address in addresses { refs += try BulkOutcome.failedTasks(of: address.job, client: client) }
-            } else {
-                refs = addresses.map { TaskRef(jobID: $0.job, taskID: $0.task!) }
-            }
-            if refs.count == 1, !failed {
+            let refs = failed ? [] : addresses.map { TaskRef(jobID: $0.job, taskID: $0.task!) }
+            if refs.count == 1 {
                 try client.retry(refs[0].jobID, refs[0].taskID)
                 print("task \(refs[0].jobID)/\(refs[0].taskID) queued again")
                 return
             }
             let directory = state.directory
-            let outcome = BulkOutcome.runParallel(refs, fallback: client, connect: { () throws(SchedulerClientError) in
-                try SchedulerClient.connect(directory)
-            }) { client, ref throws(SchedulerClientError) in
-                try client.retry(ref.jobID, ref.taskID)
-                return true
-            }
-            print(refs.isEmpty ? "no failed task to retry" : outcome.text(done: "queued again", of: refs.count == 1 ? "task" : "tasks"))
+            // One request for them all (`retry_tasks`): the scheduler finds a job's failed tasks itself.
+            let outcome = try BulkOutcome.retry(refs, failedOf: failed ? addresses.map(\.job) : [], client: client,
+                                                connect: { () throws(SchedulerClientError) in try SchedulerClient.connect(directory) })
+            let total = outcome.done + outcome.unchanged + outcome.failed
+            print(total == 0 ? "no failed task to retry" : outcome.text(done: "queued again", of: total == 1 ? "task" : "tasks"))
             if outcome.failed > 0 || (outcome.unchanged > 0 && outcome.done == 0) {
                 throw CLIError(outcome.firstError ?? "retry failed", code: 1)
             }

@@ -24,6 +24,9 @@ struct Status: ParsableCommand {
                     print("tasks: " + status.statusCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 }
                 print("storage: " + (status.storageError.map { "FAILING: \(Format.oneLine($0, limit: 300))" } ?? "ok"))
+                if let backend = status.backend {
+                    print("backend: \(backend)" + (status.backendProblem.map { ": NOT WORKING: \(Format.oneLine($0, limit: 300))" } ?? ", ok"))
+                }
             }
             if status.storageError != nil { throw ExitCode(3) }
         }

@@ -175,11 +175,6 @@ def test_marks_and_one_confirmation_retry_many_tasks(scheduler, open_monitor):
         assert scheduler.task(job, task)["attempts"] == 2
 
 
-# Known defect, open in issue 12: about one run in ten the monitor aborts after `fg` (SIGABRT
-# on the main thread). Likely cause: ncurses' own SIGTSTP handler runs on whichever thread takes
-# the signal while the UI thread is inside ncurses; the fix is to handle SIGTSTP on the UI
-# thread through the wake pipe. Until then a failure here is reported as XFAIL, not hidden.
-@pytest.mark.xfail(reason="issue 12: the monitor sometimes aborts after Ctrl-Z and fg", strict=False)
 def test_a_resize_while_suspended_is_applied_after_fg(scheduler, binary):
     """Ctrl-Z in a shell, resize the terminal, `fg`: the monitor redraws at the new size
     without waiting for a key (no SIGWINCH reaches a stopped job; SIGCONT does)."""
@@ -198,6 +193,132 @@ def test_a_resize_while_suspended_is_applied_after_fg(scheduler, binary):
         # The footer is drawn on the new last row, and the header spans the new width.
         shell.wait_until(lambda: "q quit" in shell.line(39), timeout=10, what="footer on row 40 after fg")
         shell.send("q", 0.5)
+    finally:
+        shell.close()
+
+
+def test_ctrl_z_and_fg_again_and_again_never_crash(scheduler, binary):
+    """Ctrl-Z and `fg` many times, resizing while stopped: the monitor comes back each time at
+    the new size, and exits normally with `q`. (ncurses' own SIGTSTP handler used to redraw from
+    inside the signal on another thread, racing the UI thread's resize: a double free.)"""
+    scheduler.submit({"name": "stop-go", "tasks": [{"name": "t", "command": ["true"]}]})
+    env = {key: value for key, value in scheduler.env.items() if key != "NO_COLOR"}
+    env["PS1"] = "$ "
+    shell = MonitorSession("/bin/bash", env, 100, 30, args=("--norc", "--noprofile", "-i"))
+    try:
+        shell.wait_for("$")
+        shell.send("%s 2>/dev/null\r" % binary, 0.5)
+        shell.wait_for("stop-go")
+        sizes = [(120, 40), (80, 24), (100, 30)] * 3
+        for cycle, (columns, rows) in enumerate(sizes, start=1):
+            shell.send("\x1a", 0.2)
+            shell.wait_until(lambda: shell.text().count("Stopped") >= 1, what="stopped (cycle %d)" % cycle)
+            shell.screen.reset()
+            shell.resize(columns, rows)
+            shell.send("fg\r", 0.2)
+            shell.wait_until(lambda: "q quit" in shell.line(rows - 1) and "stop-go" in shell.text(),
+                             timeout=10, what="monitor back at %dx%d (cycle %d)" % (columns, rows, cycle))
+        # The shell's next prompt, on a clean screen, says the monitor is gone; after `fg`,
+        # $? is the resumed job's exit status.
+        shell.screen.reset()
+        shell.send("q", 0.5)
+        shell.wait_for("$ ")
+        shell.send("echo monitor-exit=$?\r", 0.3)
+        shell.wait_for("monitor-exit=0", timeout=10)
+        assert b"crashed" not in shell.raw
+    finally:
+        shell.close()
+
+
+def test_ctrl_z_in_the_pager_stops_both_and_fg_brings_both_back(scheduler, binary, tmp_path):
+    """Ctrl-Z while `o` shows the output in a pager: the pager stops, then the monitor, and the
+    shell gets the terminal; `fg` gives it back to the pager, and leaving the pager returns to
+    the monitor. The pager here is a script that takes Ctrl-Z's default action."""
+    job = scheduler.submit({"name": "paged", "tasks": [{"name": "w", "command": ["sh", "-c", "echo page-line-1; echo page-line-2"]}]})
+    scheduler.wait(job)
+    pager = tmp_path / "pager.sh"
+    pidfile = tmp_path / "pager.pid"
+    pager.write_text('#!/bin/sh\necho $$ > %s; cat "$1"; echo PAGER-WAITS; read line; echo PAGER-DONE\n' % pidfile)
+    pager.chmod(0o755)
+    env = {key: value for key, value in scheduler.env.items() if key != "NO_COLOR"}
+    env["PS1"] = "$ "
+    env["PAGER"] = str(pager)
+    shell = MonitorSession("/bin/bash", env, 100, 30, args=("--norc", "--noprofile", "-i"))
+    try:
+        shell.wait_for("$")
+        shell.send("%s 2>/dev/null\r" % binary, 0.5)
+        shell.wait_for("paged")
+        shell.send(MonitorSession.ENTER)
+        shell.wait_for(" w ")
+        shell.send(MonitorSession.ENTER)
+        shell.send("1", 0.3)
+        shell.wait_for("page-line-2")
+        shell.send("o", 0.5)
+        shell.wait_for("PAGER-WAITS")
+        shell.send("\x1a", 0.5)
+        shell.wait_for("Stopped")
+        # The pager is stopped too, not left running without the terminal.
+        with open("/proc/%s/stat" % pidfile.read_text().strip()) as stat:
+            assert stat.read().rsplit(")", 1)[1].split()[0] == "T"
+        shell.screen.reset()
+        shell.send("fg\r", 0.5)
+        # The pager reads again: Enter ends it, and the monitor draws itself.
+        shell.send("\r", 0.5)
+        shell.wait_until(lambda: "q quit" in shell.line(29), timeout=10, what="the monitor back after the pager")
+        shell.screen.reset()
+        shell.send("q", 0.5)
+        shell.wait_for("$ ")
+        shell.send("echo monitor-exit=$?\r", 0.3)
+        shell.wait_for("monitor-exit=0", timeout=10)
+    finally:
+        shell.close()
+
+
+# About one run in ten on a loaded machine less neither stops nor acts on the ^Z (not even at
+# the next key), with nothing blocked or pending in /proc; not diagnosed. Before the monitor
+# spawned less with an empty signal mask this failed every time (^Z was blocked in less).
+@pytest.mark.xfail(reason="less sometimes ignores a ^Z (undiagnosed, see above)", strict=False)
+def test_ctrl_z_in_less_stops_both_and_fg_brings_both_back(scheduler, binary):
+    """Ctrl-Z while `o` shows the output in less: the shell gets the terminal, `fg` gives it back
+    to less, and quitting less returns to the monitor. (less inherited a signal mask that
+    blocked Ctrl-Z, and the monitor, stopped by the signal itself, left less running without
+    the terminal and was found stopped again after `fg`.)"""
+    job = scheduler.submit({"name": "paged", "tasks": [{"name": "w", "command": ["sh", "-c", "echo page-line-1; echo page-line-2"]}]})
+    scheduler.wait(job)
+    env = {key: value for key, value in scheduler.env.items() if key != "NO_COLOR"}
+    env["PS1"] = "$ "
+    env["PAGER"] = "less"
+    env.pop("LESS", None)
+    shell = MonitorSession("/bin/bash", env, 100, 30, args=("--norc", "--noprofile", "-i"))
+    try:
+        shell.wait_for("$")
+        shell.send("%s 2>/dev/null\r" % binary, 0.5)
+        shell.wait_for("paged")
+        shell.send(MonitorSession.ENTER)
+        shell.wait_for(" w ")
+        shell.send(MonitorSession.ENTER)
+        shell.send("1", 0.3)
+        shell.wait_for("page-line-2")
+        shell.send("o", 0.5)
+        shell.wait_for("(END)")
+        shell.send("\x1a", 0.5)
+        try:
+            shell.wait_for("Stopped", timeout=3)
+        except AssertionError:
+            # less only flags a ^Z that comes while it is not reading keys, and stops at the
+            # next one: a Ctrl-L (repaint) is that key. With ^Z blocked it never stops.
+            shell.send("\x0c", 0.5)
+            shell.wait_for("Stopped")
+        shell.screen.reset()
+        shell.send("fg\r", 0.5)
+        shell.wait_for("(END)")
+        shell.send("q", 0.5)
+        shell.wait_until(lambda: "q quit" in shell.line(29), timeout=10, what="the monitor back after less")
+        shell.screen.reset()
+        shell.send("q", 0.5)
+        shell.wait_for("$ ")
+        shell.send("echo monitor-exit=$?\r", 0.3)
+        shell.wait_for("monitor-exit=0", timeout=10)
     finally:
         shell.close()
 
