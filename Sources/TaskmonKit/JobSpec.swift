@@ -15,6 +15,12 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var tasks: [TaskSpec]
     /// Python tasks run in warm hosts of this kind (``HostSpec``); nil for command-only jobs.
     public var host: HostSpec?
+    /// The environment of whoever submitted the job, which its runs start from instead of the
+    /// scheduler's minimal base (`taskmon submit` and the Python client send theirs).
+    public var submitterEnvironment: [String: String]?
+    /// False: the submitter sends no environment and the runs start from the scheduler's
+    /// minimal base (`taskmon submit --clean-env`); a spec cannot be false and send one.
+    public var inheritEnvironment = true
 
     /// Used when a spec does not say: documented in the README.
     public static let defaultMaxInterruptedRetries = 3
@@ -45,6 +51,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case maxInterruptedRetries = "max_interrupted_retries"
         case cancelOnTaskFailure = "cancel_on_task_failure"
         case environment, tasks, host
+        case submitterEnvironment = "submitter_env"
+        case inheritEnvironment = "inherit_env"
     }
 }
 

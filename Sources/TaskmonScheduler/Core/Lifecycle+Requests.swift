@@ -26,6 +26,7 @@ extension Lifecycle {
                 status: .submitted, submittedAt: now.wall))
         }
         job.counts[TaskStatus.submitted.rawValue] = job.tasks.count
+        job.baseEnvironment = TaskBaseEnvironment.forJob(spec, minimal: settings.baseEnvironment)
         attachHosting(spec, to: &job)
         insert(job)
         // One event for the job stands for all its tasks becoming SUBMITTED: a job of

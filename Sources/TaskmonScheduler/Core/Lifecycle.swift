@@ -16,7 +16,7 @@ struct Lifecycle {
         var stateDirectory: StateDirectory
         var slots: Int
         var cancelGracePeriod: Duration
-        /// Environment every run starts from, before the job's and the task's own.
+        /// What a job's runs start from when its submitter sent no environment.
         var baseEnvironment: [String: String]
 
         init(stateDirectory: StateDirectory, slots: Int, cancelGracePeriod: Duration, baseEnvironment: [String: String]) {
