@@ -64,13 +64,14 @@ final class ServedScheduler: @unchecked Sendable {
         }
     }
 
-    /// Starts `taskmon serve` and waits until it answers.
-    func start(slots: Int = 2) throws {
+    /// Starts `taskmon serve` (in this process's environment with `environment` on top) and
+    /// waits until it answers.
+    func start(slots: Int = 2, environment: [String: String] = [:]) throws {
         let log = open(directory.path + "/serve.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { close(log) }
         servePID = try Spawn.start(
             [Binaries.taskmon, "serve", "--state-dir", directory.path, "--slots", String(slots), "--kill-grace", "1"],
-            environment: ProcessInfo.processInfo.environment, stdout: log, stderr: log)
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, stdout: log, stderr: log)
         for _ in 0..<500 {
             if (try? SchedulerClient.connect(directory)) != nil { return }
             usleep(10_000)
