@@ -153,3 +153,10 @@ class FailingEnvironment:
     def setup(self):
         print("looking for a GPU")
         raise NoGpu("no GPU on this host")
+
+
+class ReadsEnvironment:
+    """Returns the task's environment (the host's os.environ while it runs)."""
+
+    def execute(self):
+        self.result = dict(os.environ)
