@@ -92,6 +92,32 @@ struct TaskEnvironmentTests {
         }
     }
 
+    @Test("a submitter that is itself a task does not pass its own markers on to the setup of the job it submits")
+    func submitterMarkersDropped() async throws {
+        try await offPool {
+            let scheduler = ServedScheduler()
+            defer { scheduler.cleanUp() }
+            try scheduler.start()
+            let file = scheduler.directory.path + "/setup.env"
+            let spec = try writeSpec("""
+                { "environment": { "setup": ["sh", "-c", "env > \(file)"] }, "tasks": [ { "command": ["true"] } ] }
+                """, in: scheduler.directory)
+            let submitted = try scheduler.taskmon("submit", spec, environment: [
+                "TASKMON_CHANNEL": "/tmp/another-task.channel", "TASKMON_TASK_ID": "9", "TASKMON_ATTEMPT": "4",
+                "TASKMON_JOB_ID": "77", "TM_ENV_MINE": "yes",
+            ])
+            #expect(submitted.status == 0, "\(submitted.stderr)")
+            #expect(try scheduler.waitForJob(1).count(.completed) == 1)
+            let setup = Self.variables(try String(contentsOfFile: file, encoding: .utf8))
+            #expect(setup["TM_ENV_MINE"] == "yes")
+            #expect(setup["TASKMON_CHANNEL"] == nil)
+            #expect(setup["TASKMON_TASK_ID"] == nil)
+            #expect(setup["TASKMON_ATTEMPT"] == nil)
+            #expect(setup["TASKMON_JOB_ID"] == "1")
+            #expect(setup["TASKMON_STATE_DIR"] == scheduler.directory.path)
+        }
+    }
+
     @Test("a spec that says \"inherit_env\": false and sends a submitter_env is refused, naming the key")
     func contradictorySpec() async throws {
         try await offPool {

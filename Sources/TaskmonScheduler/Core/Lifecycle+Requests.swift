@@ -26,7 +26,10 @@ extension Lifecycle {
                 status: .submitted, submittedAt: now.wall))
         }
         job.counts[TaskStatus.submitted.rawValue] = job.tasks.count
-        job.baseEnvironment = TaskBaseEnvironment.forJob(spec, minimal: settings.baseEnvironment)
+        // A submitter's jobs share one copy of its environment in memory (a few KiB each).
+        let base = TaskBaseEnvironment.forJob(spec, minimal: settings.baseEnvironment)
+        let previous = jobs[id - 1]?.baseEnvironment
+        job.baseEnvironment = previous == base ? previous : base
         attachHosting(spec, to: &job)
         insert(job)
         // One event for the job stands for all its tasks becoming SUBMITTED: a job of
