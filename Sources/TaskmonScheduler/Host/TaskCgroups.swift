@@ -43,6 +43,17 @@ package final class TaskCgroups: Sendable {
         guard mkdir(root, 0o700) == 0 || errno == EEXIST else { return nil }
         var info = stat()
         guard lstat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else { return nil }
+        // What schedulers that crashed on other state dirs left: rmdir removes only a cgroup no
+        // process is in, so what still runs there (maybe a live scheduler's) is left alone; a
+        // live scheduler's root taken this way is made again at its next launch.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: home)) ?? [] where name.hasPrefix("taskmon-") {
+            let stale = home + (own.hasSuffix("/") ? "" : "/") + name
+            guard stale != root else { continue }
+            for group in (try? FileManager.default.contentsOfDirectory(atPath: stale)) ?? [] where parse(group) != nil {
+                rmdir(stale + "/" + group)
+            }
+            rmdir(stale)
+        }
         let cgroups = TaskCgroups(root: root, home: home)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where parse(name) != nil {
             cgroups.kill(root + "/" + name)
@@ -86,7 +97,12 @@ package final class TaskCgroups: Sendable {
     package func prepare(_ key: TaskKey, attempt: Int) -> String? {
         guard !broken.load(ordering: .relaxed) else { return nil }
         let path = root + "/" + Self.name(key, attempt: attempt)
-        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { return nil }
+        if mkdir(path, 0o700) != 0 && errno == ENOENT {
+            // Another scheduler's start took our root for a crashed one's while it was empty.
+            guard mkdir(root, 0o700) == 0 || errno == EEXIST, mkdir(path, 0o700) == 0 else { return nil }
+        } else if access(path, F_OK) != 0 {
+            return nil
+        }
         return path
     }
 
