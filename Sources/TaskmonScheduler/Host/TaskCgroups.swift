@@ -55,9 +55,12 @@ package final class TaskCgroups: Sendable {
             rmdir(stale)
         }
         let cgroups = TaskCgroups(root: root, home: home)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where parse(name) != nil {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
+            guard let (key, _) = parse(name) else { continue }
             cgroups.kill(root + "/" + name)
-            rmdir(root + "/" + name)
+            // Killed processes take a moment to be gone: a later sweep removes the cgroup (no
+            // attempt is ever -1, so it counts as ended).
+            if rmdir(root + "/" + name) != 0 { cgroups.groups.withLock { $0[name] = (key, -1) } }
         }
         return cgroups
     }
