@@ -17,6 +17,12 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var host: HostSpec?
     /// Cores and memory each task needs (``TaskResources``), unless the task says; nil: one core, no memory ask.
     public var resources: TaskResources?
+    /// The environment of whoever submitted the job, which its runs start from instead of the
+    /// scheduler's minimal base (`taskmon submit` and the Python client send theirs).
+    public var submitterEnvironment: [String: String]?
+    /// False: the submitter sends no environment and the runs start from the scheduler's
+    /// minimal base (`taskmon submit --clean-env`); a spec cannot be false and send one.
+    public var inheritEnvironment = true
 
     /// Used when a spec does not say: documented in the README.
     public static let defaultMaxInterruptedRetries = 3
@@ -48,6 +54,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case cancelOnTaskFailure = "cancel_on_task_failure"
         case environment, tasks, host
         case resources
+        case submitterEnvironment = "submitter_env"
+        case inheritEnvironment = "inherit_env"
     }
 }
 

@@ -47,6 +47,12 @@ public enum JobSpecLimits {
         guard spec.tasks.count <= maxTasks else {
             throw fail("tasks", "\(spec.tasks.count) tasks; a job may have at most \(maxTasks)")
         }
+        if let submitted = spec.submitterEnvironment {
+            guard spec.inheritEnvironment else {
+                throw fail("submitter_env", "given with \"inherit_env\": false; leave one of them out")
+            }
+            try env(submitted, key: "submitter_env", source: source)
+        }
         if let environment = spec.environment {
             if let setup = environment.setup { try command(setup, key: "environment.setup", source: source) }
             if let teardown = environment.teardown { try command(teardown, key: "environment.teardown", source: source) }

@@ -143,7 +143,7 @@ enum SpecDecoding {
         }
         let object = try self.object(top, at: decoder.codingPath, allowed: [
             "name", "description", "priority", "task_timeout", "max_interrupted_retries",
-            "cancel_on_task_failure", "environment", "tasks", "host",
+            "cancel_on_task_failure", "environment", "tasks", "host", "inherit_env", "submitter_env",
             "resources",
         ])
         var spec = JobSpec(tasks: [])
@@ -187,6 +187,13 @@ enum SpecDecoding {
                 setup: try command(environment, "setup"), teardown: try command(environment, "teardown"),
                 env: try stringMap(environment, "env"), cwd: try string(environment, "cwd"))
         }
+        if let raw = try present(object, "inherit_env") {
+            guard let flag = try? object.decode(Bool.self, forKey: raw) else {
+                throw fail(object, raw, "expected true or false, got \(describe(object, raw))")
+            }
+            spec.inheritEnvironment = flag
+        }
+        if try present(object, "submitter_env") != nil { spec.submitterEnvironment = try stringMap(object, "submitter_env") }
         spec.host = try hostSpec(object)
         spec.resources = try resources(object)
         let tasksKey = SpecKey("tasks")

@@ -170,3 +170,10 @@ class CountsAlive:
         self.result = len(os.listdir(self.folder))
         time.sleep(self.linger)
         os.unlink(mark)
+
+
+class ReadsEnvironment:
+    """Returns the task's environment (the host's os.environ while it runs)."""
+
+    def execute(self):
+        self.result = dict(os.environ)

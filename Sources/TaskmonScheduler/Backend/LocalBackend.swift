@@ -54,6 +54,9 @@ package final class LocalBackend: Backend {
     private let pump: OutputPump
 
     private let orphans: OrphanPolicy?
+    /// A cgroup per task where the machine allows it (only with `orphans`: a scheduler's own
+    /// process, not a test's).
+    private let cgroups: TaskCgroups?
     private let orphanQueue = DispatchQueue(label: "taskmon.orphans")
 
     /// What to do with orphans of tasks: adopt them (as this process's subreaper) and kill
@@ -76,6 +79,7 @@ package final class LocalBackend: Backend {
         self.clock = clock
         self.outputGrace = outputGrace
         self.orphans = orphans
+        cgroups = orphans.flatMap { TaskCgroups.make(stateDirectory: $0.stateDirectory) }
         // Orphans of our tasks are reparented to us instead of init, where we can find them.
         if orphans != nil { _ = ctaskmon_become_subreaper() }
         // The callbacks reach the backend through a weak reference set right below, as `self`
@@ -106,16 +110,20 @@ package final class LocalBackend: Backend {
         var piped = request
         piped.stdoutDescriptor = out[1]
         piped.stderrDescriptor = err[1]
+        let attempt = Int(request.environment[TaskEnvironment.attempt] ?? "") ?? 0
+        var cgroup: String?
+        if let cgroups, case .task(let key) = request.purpose { cgroup = cgroups.prepare(key, attempt: attempt) }
         let launched = Result { () throws(LaunchError) -> Int32 in
-            let pid = try launcher.launch(piped)
+            let pid = try launcher.launch(piped, cgroup: cgroups.flatMap { cgroups in cgroup.map { (cgroups, $0) } })
             state.withLock { state in
                 // The exit may already have been seen; keep what it recorded.
                 var run = state.runs[pid] ?? Run()
                 run.handle = handle
                 if case .task(let key) = request.purpose, run.termination == nil {
-                    state.liveTasks[key] = Int(request.environment[TaskEnvironment.attempt] ?? "") ?? 0
+                    state.liveTasks[key] = attempt
                     run.task = key
                 }
+                if let cgroup, case .task(let key) = request.purpose { cgroups?.track(cgroup, key, attempt: attempt) }
                 state.runs[pid] = run
                 state.pidByHandle[handle] = pid
                 // Under the lock, so that a stream closing at once finds its owner.
@@ -130,6 +138,7 @@ package final class LocalBackend: Backend {
         case .success(let started):
             pid = started
         case .failure(let error):
+            if let cgroup { cgroups?.discard(cgroup) }
             (out + err).forEach { Glibc.close($0) }
             return .failed(error)
         }
@@ -238,6 +247,7 @@ package final class LocalBackend: Backend {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             orphanQueue.async {
                 self.sweepOrphans(final: true)
+                self.cgroups?.close()
                 continuation.resume()
             }
         }
@@ -258,6 +268,7 @@ package final class LocalBackend: Backend {
             self.sweepOrphans(final: false)
             let goOn = self.state.withLock { state -> Bool in
                 let goOn = !state.runs.isEmpty || !state.adopted.isEmpty || self.launcher.liveChildren > 0
+                    || (self.cgroups?.liveGroups ?? 0) > 0
                 if !goOn { state.orphanTimerRunning = false }
                 return goOn
             }
@@ -277,6 +288,10 @@ package final class LocalBackend: Backend {
             }
         }
         doomed.forEach(OrphanSweep.kill)
+        if let cgroups {
+            let live = state.withLock { $0.liveTasks }
+            cgroups.endTasks { key, attempt in final || live[key] != attempt }
+        }
     }
 
     /// Starts watching every child of ours that we did not launch (orphans reparented to us).

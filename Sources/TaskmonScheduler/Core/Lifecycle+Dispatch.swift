@@ -141,9 +141,10 @@ extension Lifecycle {
         return kept
     }
 
-    /// The scheduler's environment with the job's on top, and the job's number.
+    /// What the job's runs start from (its submitter's environment, or the minimal base) with
+    /// the job's `env` on top, then the job's number and the state dir.
     private func jobEnvironment(_ job: JobState) -> [String: String] {
-        var environment = settings.baseEnvironment
+        var environment = job.baseEnvironment ?? settings.baseEnvironment
         environment.merge(job.environment?.env ?? [:]) { $1 }
         environment[TaskEnvironment.jobID] = String(job.id)
         // The marker by which leftovers of a task are found (OrphanSweep); `taskmon` run inside

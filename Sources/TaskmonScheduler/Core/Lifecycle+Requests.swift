@@ -26,6 +26,10 @@ extension Lifecycle {
                 status: .submitted, submittedAt: now.wall))
         }
         job.counts[TaskStatus.submitted.rawValue] = job.tasks.count
+        // A submitter's jobs share one copy of its environment in memory (a few KiB each).
+        let base = TaskBaseEnvironment.forJob(spec, minimal: settings.baseEnvironment)
+        let previous = jobs[id - 1]?.baseEnvironment
+        job.baseEnvironment = previous == base ? previous : base
         attachHosting(spec, to: &job)
         job.resources = spec.resources
         for (index, task) in spec.tasks.enumerated() where task.resources != nil { job.tasks[index].resources = task.resources }

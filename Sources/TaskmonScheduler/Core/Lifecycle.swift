@@ -22,7 +22,7 @@ struct Lifecycle {
         /// them itself, and every run takes one slot of the scheduler's in-flight limit.
         var countsResources = true
         var cancelGracePeriod: Duration
-        /// Environment every run starts from, before the job's and the task's own.
+        /// What a job's runs start from when its submitter sent no environment.
         var baseEnvironment: [String: String]
 
         init(stateDirectory: StateDirectory, slots: Int, cancelGracePeriod: Duration, baseEnvironment: [String: String]) {

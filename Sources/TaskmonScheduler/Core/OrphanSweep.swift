@@ -6,8 +6,8 @@ import TaskmonKit
 /// and kills them: those a crashed scheduler left behind, and those that left their task's
 /// process group (setsid, setpgid) to outlive it.
 ///
-/// A process that cleared its environment (`env -i`) carries no marker and is not found; only
-/// a cgroup per task would find it, and this machine's cgroups are not ours to create.
+/// A process that cleared its environment (`env -i`) carries no marker and is not found here;
+/// where the machine allows it, the task's cgroup (``TaskCgroups``) ends it instead.
 enum OrphanSweep {
     /// A process that says it belongs to a task of this state dir.
     struct Found: Equatable, Sendable {

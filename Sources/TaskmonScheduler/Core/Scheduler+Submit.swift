@@ -105,9 +105,10 @@ extension Scheduler {
     /// A task whose program cannot be found is refused at submission, naming the key.
     private func validateExecutables(_ spec: JobSpec) throws(JobSpecError) {
         var seen: [String: Bool] = [:]
+        let basePath = TaskBaseEnvironment.forJob(spec, minimal: configuration.baseEnvironment)["PATH"]
         func check(_ command: [String]?, at key: String, env: [String: String], cwd: String?) throws(JobSpecError) {
             guard let program = command?.first else { return }
-            let path = env["PATH"] ?? spec.environment?.env["PATH"] ?? configuration.baseEnvironment["PATH"]
+            let path = env["PATH"] ?? spec.environment?.env["PATH"] ?? basePath
             let cacheKey = "\(program)\u{0}\(path ?? "")\u{0}\(cwd ?? "")"
             if let known = seen[cacheKey] {
                 if known { return }

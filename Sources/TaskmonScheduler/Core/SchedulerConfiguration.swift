@@ -14,7 +14,9 @@ public struct SchedulerConfiguration: Sendable {
     public var cancelGracePeriod: Duration
     /// How often running tasks' channels and deadlines are checked.
     public var tickInterval: Duration
-    /// Environment every task starts from, before the job's and the task's own.
+    /// What a job's runs start from when its submitter sent no environment
+    /// (``JobSpec/submitterEnvironment``), before the job's `env` and the task's own; by default
+    /// ``minimalEnvironment(from:)``. It is kept with each job, so a restart does not change it.
     public var baseEnvironment: [String: String]
     /// Where time comes from; tests drive a ``ManualClock``.
     package var clock: any SchedulerClock = SystemClock()
@@ -35,7 +37,7 @@ public struct SchedulerConfiguration: Sendable {
         slots: Int = ProcessInfo.processInfo.activeProcessorCount,
         cancelGracePeriod: Duration = .seconds(5),
         tickInterval: Duration = .milliseconds(100),
-        baseEnvironment: [String: String] = ProcessInfo.processInfo.environment
+        baseEnvironment: [String: String] = SchedulerConfiguration.minimalEnvironment()
     ) {
         self.stateDirectory = stateDirectory
         self.slots = max(1, slots)

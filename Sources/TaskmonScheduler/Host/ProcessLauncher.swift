@@ -73,7 +73,8 @@ package final class ProcessLauncher: Sendable {
     /// Starts the process in a NEW PROCESS GROUP of its own (pgid == pid), stdin from /dev/null, signal mask cleared and
     /// all signals at default disposition in the child, no file descriptors leaked (everything else CLOEXEC),
     /// and returns its pid. Throws LaunchError when it cannot start (missing executable, bad cwd, permission).
-    package func launch(_ request: LaunchRequest) throws(LaunchError) -> Int32 {
+    /// With `cgroup`, the child starts inside that cgroup (``TaskCgroups``).
+    package func launch(_ request: LaunchRequest, cgroup: (TaskCgroups, String)? = nil) throws(LaunchError) -> Int32 {
         if let problem = reaper.setupProblem { throw LaunchError(message: problem) }
         guard let program = request.argv.first else {
             throw LaunchError(message: "cannot run an empty command line")
@@ -93,13 +94,17 @@ package final class ProcessLauncher: Sendable {
         // Spawned and watched under one process-wide gate, so that an orphan sweep never takes
         // a child being launched (by any launcher in the process) for an orphan.
         let spawned = Self.spawnGate.withLock { _ -> Result<Int32, LaunchError> in
-            var (pid, failure) = spawn(executable, request, argv: argv, envp: envp)
+            func spawnInCgroup(_ executable: String) -> (Int32, Int32) {
+                guard let (cgroups, path) = cgroup else { return spawn(executable, request, argv: argv, envp: envp) }
+                return cgroups.spawning(in: path) { spawn(executable, request, argv: argv, envp: envp) }
+            }
+            var (pid, failure) = spawnInCgroup(executable)
             if failure != 0, cached {
                 // The cached file may have been removed or moved since; look again before giving up.
                 lookupCache.withLock { _ = $0.removeValue(forKey: Self.cacheKey(program, path: searchPath)) }
                 if let fresh = resolve(program, path: searchPath, workingDirectory: cwd), fresh.path != executable {
                     executable = fresh.path
-                    (pid, failure) = spawn(executable, request, argv: argv, envp: envp)
+                    (pid, failure) = spawnInCgroup(executable)
                 }
             }
             if failure != 0 { return .failure(diagnose(failure, request, executable: executable)) }

@@ -136,6 +136,9 @@ struct JobState: Sendable {
     var maxInterruptedRetries: Int
     var cancelOnTaskFailure: Bool
     var environment: EnvironmentSpec?
+    /// What the job's runs start from (``TaskBaseEnvironment``), fixed at submission; nil for a
+    /// job stored before it was kept, which takes the scheduler's minimal base.
+    var baseEnvironment: [String: String]?
     /// How the job's Python tasks are hosted, when it has any.
     var host: HostSpec?
     /// Cores and memory each of its tasks needs; nil: one core, no memory ask.

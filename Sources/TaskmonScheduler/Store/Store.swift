@@ -135,6 +135,11 @@ final class Store: Sendable {
         migrator.registerMigration("v4-job-resources") { db in
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN resources TEXT; ALTER TABLE tasks ADD COLUMN resources TEXT")
         }
+        // What a job's runs start from (its submitter's environment, or the minimal base), so
+        // that retries and a restart run them in the same one.
+        migrator.registerMigration("v4-job-base-env") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN base_env TEXT")
+        }
         return migrator
     }
 
@@ -237,6 +242,9 @@ final class Store: Sendable {
                 try statement.execute(arguments: [Self.json(task.resources), task.jobID, task.index])
             }
         }
+        if let base = job.baseEnvironment {
+            try db.execute(sql: "UPDATE jobs SET base_env = ? WHERE id = ?", arguments: [Self.json(base), job.id])
+        }
     }
 
     /// A job's host spec and its tasks' Python payloads (only jobs with Python tasks have them).
@@ -336,6 +344,7 @@ final class Store: Sendable {
             var problems: [String] = []
             var jobs: [JobID: JobState] = [:]
             var order: [JobID] = []
+            var lastBaseEnvironment: [String: String]?
             let jobRows = try Row.fetchCursor(db, sql: "SELECT * FROM jobs ORDER BY id")
             while let row = try jobRows.next() {
                 do {
@@ -344,6 +353,9 @@ final class Store: Sendable {
                     job.host = hostJSON.flatMap { try? decoder.decode(HostSpec.self, from: Data($0.utf8)) }
                     let resourcesJSON: String? = try? row.decode(forColumn: "resources")
                     job.resources = resourcesJSON.flatMap { try? decoder.decode(TaskResources.self, from: Data($0.utf8)) }
+                    if let problem = Self.loadBaseEnvironment(row, into: &job, decoder: decoder, sharing: &lastBaseEnvironment) {
+                        problems.append(problem)
+                    }
                     if let problem = Self.sanitize(&job) { problems.append(problem) }
                     jobs[job.id] = job
                     order.append(job.id)
@@ -435,6 +447,20 @@ final class Store: Sendable {
             teardownStarted: try row.decode(forColumn: "teardown_started"),
             warnings: try warnings.map { try decoder.decode([String].self, from: Data($0.utf8)) } ?? [],
             tasks: [])
+    }
+
+    /// The job's stored base environment; one that cannot be read (edited by hand) gives the
+    /// minimal base and a note. Jobs of one submitter share one copy in memory.
+    private static func loadBaseEnvironment(
+        _ row: Row, into job: inout JobState, decoder: JSONDecoder, sharing last: inout [String: String]?
+    ) -> String? {
+        guard let text: String = try? row.decode(forColumn: "base_env") else { return nil }
+        guard let base = try? decoder.decode([String: String].self, from: Data(text.utf8)),
+              base.keys.allSatisfy({ !$0.isEmpty && !$0.utf8.contains(UInt8(ascii: "=")) && !$0.utf8.contains(0) }),
+              base.values.allSatisfy({ !$0.utf8.contains(0) })
+        else { return "job \(job.id): its stored environment cannot be read; its runs start from the minimal base" }
+        if base == last { job.baseEnvironment = last } else { job.baseEnvironment = base; last = base }
+        return nil
     }
 
     /// Brings a stored job's numbers back into the ranges a new spec is held to (a database

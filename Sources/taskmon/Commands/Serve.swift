@@ -50,8 +50,10 @@ struct Serve: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         var logger = Logger(label: "taskmon.scheduler")
         logger.logLevel = verbose ? .debug : .info
-        // Tasks find `taskmon task …` on their PATH even when taskmon itself is not installed there.
-        var environment = ProcessInfo.processInfo.environment
+        // A job whose submitter sent no environment gets the minimal base, never this process's
+        // own (whoever started the scheduler); its tasks find `taskmon task …` on PATH even
+        // when taskmon itself is not installed there.
+        var environment = SchedulerConfiguration.minimalEnvironment()
         let ownFolder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
         environment["PATH"] = ownFolder + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         // The command line first, then `[serve]` in the config file, then the defaults.
@@ -62,7 +64,10 @@ struct Serve: AsyncParsableCommand {
             printError("taskmon: \(error)")
             throw ExitCode(2)
         }
-        if let slurmConf = settings.slurmConf { environment["SLURM_CONF"] = slurmConf }
+        // The cluster's configuration is no secret, and tasks that call srun need it.
+        if let slurmConf = settings.slurmConf ?? ProcessInfo.processInfo.environment["SLURM_CONF"] {
+            environment["SLURM_CONF"] = slurmConf
+        }
         var directory = state.directory
         if let spool = settings.spool { directory = StateDirectory(path: directory.path, spool: spool) }
         var configuration = SchedulerConfiguration(

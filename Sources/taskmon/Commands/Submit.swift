@@ -9,7 +9,9 @@ struct Submit: ParsableCommand {
             taskmon submit job.json
             taskmon submit --wait job.json          # then wait, and show the outcome
             taskmon submit --name build --timeout 60 -- make -j4
+            taskmon submit --clean-env -- ./job.sh  # tasks get the minimal base, not this shell's env
             Starts a scheduler in the background when none is running on the state dir.
+            The tasks start from this command's environment (see the README: a task's environment).
             """)
 
     @OptionGroup var state: StateDirOption
@@ -35,6 +37,9 @@ struct Submit: ParsableCommand {
     @Option(help: "Run the command this many times, as tasks 0..N-1 (command form).")
     var count: Int = 1
 
+    @Flag(help: "Send no environment: the tasks start from the scheduler's minimal base (PATH, HOME, USER, LOGNAME, SHELL, LANG, TMPDIR), then the spec's env.")
+    var cleanEnv = false
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -52,6 +57,12 @@ struct Submit: ParsableCommand {
             spec.environment = environment
             for index in spec.tasks.indices {
                 if let cwd = spec.tasks[index].cwd { spec.tasks[index].cwd = Self.absolute(cwd, in: environment.cwd!) }
+            }
+            Self.attachEnvironment(to: &spec, clean: cleanEnv)
+            do {
+                try JobSpecLimits.check(spec, source: specFile ?? "command")
+            } catch let error as JobSpecError where error.key?.hasPrefix("submitter_env") == true {
+                throw CLIError("\(error) (the environment sent for the tasks; --clean-env sends none)", code: 2)
             }
             let client = try state.connectStartingScheduler()
             let result: SubmitResult
@@ -75,6 +86,25 @@ struct Submit: ParsableCommand {
                 print(json ? try Format.json(shown) : "\n" + JobReport.text(shown))
             }
         }
+    }
+
+    /// The tasks start from this command's environment (the README's "A task's environment"),
+    /// unless `--clean-env` or the spec's `"inherit_env": false` says not to, or the spec brings
+    /// a `submitter_env` of its own. Its PATH gets this taskmon's folder at the end, so that
+    /// tasks find `taskmon task` even when it was run by its path.
+    static func attachEnvironment(to spec: inout JobSpec, clean: Bool) {
+        if clean {
+            spec.inheritEnvironment = false
+            spec.submitterEnvironment = nil
+        }
+        guard spec.inheritEnvironment, spec.submitterEnvironment == nil else { return }
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.isEmpty }
+        let ownFolder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
+        let path = environment["PATH"] ?? ""
+        if !path.split(separator: ":").contains(Substring(ownFolder)) {
+            environment["PATH"] = path.isEmpty ? ownFolder : path + ":" + ownFolder
+        }
+        spec.submitterEnvironment = environment
     }
 
     static func absolute(_ path: String, in base: String) -> String {

@@ -19,6 +19,8 @@ from taskmon.errors import SchedulerConnectionError, TaskmonError
 from taskmon.status import FINAL_STATUSES, JobPriority, TaskStatus
 
 TASK_PAGE = 20000
+# The scheduler's bound on one environment map (JobSpecLimits.maxEnvBytes).
+MAX_ENV_BYTES = 1 << 20
 
 
 def _positive_seconds(value: Any, what: str) -> Optional[float]:
@@ -58,6 +60,26 @@ def check_resources(value: Any, what: str) -> Optional[Dict[str, int]]:
             raise ValueError("%s[%r] must be from 1 to %d, not %d" % (what, key, RESOURCE_KEYS[key], amount))
         checked[key] = amount
     return checked or None
+
+
+def _submitter_env() -> Dict[str, str]:
+    """This process's environment, as the job's tasks start from it: entries no environment can
+    hold or JSON cannot carry (undecodable bytes) are left out."""
+    env: Dict[str, str] = {}
+    for name, value in os.environ.items():
+        if not name or "=" in name or "\0" in name or "\0" in value:
+            continue
+        try:
+            name.encode("utf-8")
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            continue
+        env[name] = value
+    size = sum(len(n.encode("utf-8")) + len(v.encode("utf-8")) + 2 for n, v in env.items())
+    if size > MAX_ENV_BYTES:
+        raise ValueError("this process's environment is %d bytes, more than the %d a job may carry; "
+                         "create the job with inherit_env=False to send none" % (size, MAX_ENV_BYTES))
+    return env
 
 
 def _site_folders() -> Set[str]:
@@ -128,7 +150,7 @@ class Job:
 
     def __init__(self, scheduler: Any, name: Optional[str], description: Optional[str], priority: JobPriority,
                  task_timeout: Optional[float], max_interrupted_retries: Optional[int], cancel_on_task_failure: bool,
-                 task_environment: Any, interpreter: Optional[str]) -> None:
+                 task_environment: Any, interpreter: Optional[str], inherit_env: bool = True) -> None:
         if max_interrupted_retries is not None:
             if isinstance(max_interrupted_retries, bool) or not isinstance(max_interrupted_retries, int):
                 raise TypeError("max_interrupted_retries must be an int")
@@ -136,6 +158,8 @@ class Job:
                 raise ValueError("max_interrupted_retries must be from 0 to 1000, not %d" % max_interrupted_retries)
         if not isinstance(cancel_on_task_failure, bool):
             raise TypeError("cancel_on_task_failure must be True or False")
+        if not isinstance(inherit_env, bool):
+            raise TypeError("inherit_env must be True or False")
         if task_environment is not None and not any(
                 callable(getattr(task_environment, phase, None)) for phase in ("setup", "teardown")):
             raise TypeError("a task environment needs a setup() or teardown() method; %s has neither"
@@ -149,6 +173,7 @@ class Job:
         self.max_interrupted_retries = max_interrupted_retries
         self.cancel_on_task_failure = cancel_on_task_failure
         self.task_environment = task_environment
+        self.inherit_env = inherit_env
         self.interpreter = _optional_str(interpreter, "interpreter") or sys.executable
         # Hosts of environments with one unique id are shared between jobs (see the README).
         env_id = getattr(task_environment, "unique_id", None) if task_environment is not None else None
@@ -252,6 +277,11 @@ class Job:
         resources = check_resources(self.resources, "job.resources")
         if resources:
             spec["resources"] = resources
+        # The tasks start from this process's environment (see the README: a task's environment).
+        if self.inherit_env:
+            spec["submitter_env"] = _submitter_env()
+        else:
+            spec["inherit_env"] = False
         for key, value in (("name", self.name), ("description", self.description),
                            ("task_timeout", self.task_timeout), ("max_interrupted_retries", self.max_interrupted_retries)):
             if value is not None:

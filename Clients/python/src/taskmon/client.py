@@ -156,7 +156,8 @@ class JobScheduler:
                    priority: Union[JobPriority, str, int] = JobPriority.NORMAL,
                    task_timeout: Union[None, float, datetime.timedelta] = None,
                    max_interrupted_retries: Optional[int] = None, cancel_on_task_failure: bool = False,
-                   task_environment: Any = None, interpreter: Optional[str] = None) -> "Job":
+                   task_environment: Any = None, interpreter: Optional[str] = None,
+                   inherit_env: bool = True) -> "Job":
         """A new job to add tasks to and submit.
 
         :param name: shown in the monitor; the scheduler names it ``Job N`` when None.
@@ -173,11 +174,14 @@ class JobScheduler:
         :param interpreter: the Python that runs the tasks (default: this one, ``sys.executable``).
             It needs taskmon and cloudpickle, and the same Python version for classes defined in
             your script.
+        :param inherit_env: the tasks start from this process's environment (``os.environ`` when
+            the job is submitted); False: from the scheduler's minimal base (PATH, HOME, USER,
+            LOGNAME, SHELL, LANG, TMPDIR). The job's own variables go on top either way.
         """
         return Job(self, name=_optional_str(name, "name"), description=_optional_str(description, "description"),
                    priority=JobPriority.parse(priority), task_timeout=_positive_seconds(task_timeout, "task_timeout"),
                    max_interrupted_retries=max_interrupted_retries, cancel_on_task_failure=cancel_on_task_failure,
-                   task_environment=task_environment, interpreter=interpreter)
+                   task_environment=task_environment, interpreter=interpreter, inherit_env=inherit_env)
 
     def get_job(self, job_id: int) -> "Job":
         """A job already submitted (by this or another client): its tasks, status and events.

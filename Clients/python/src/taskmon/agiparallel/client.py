@@ -260,6 +260,8 @@ OPTIONS: Dict[str, Tuple[Any, Callable[[Any], Any]]] = {
     "cancel_on_task_failure": (False, _bool("cancel_on_task_failure")),
     "task_execution_timeout": (-1, _timeout_ms),
     "max_interrupted_retry_attempts": (5, _retries),
+    # taskmon's own: False sends no environment (the tasks start from the scheduler's minimal base).
+    "inherit_env": (True, _bool("inherit_env")),
 }
 EVENTS = ("task_completed", "job_completed", "task_state_changed", "task_progress_updated")
 OTHER_ATTRIBUTES = ("task_environment", "tasks", "id", "dependencies")
@@ -291,6 +293,7 @@ class Job:
     cancel_on_task_failure: bool
     task_execution_timeout: float
     max_interrupted_retry_attempts: int
+    inherit_env: bool
     task_environment: Any
     tasks: List[Any]
     id: Optional[int]
@@ -420,7 +423,8 @@ class Job:
             name=self.name, description=self.description, priority=self.priority,
             task_timeout=None if timeout == -1 else timeout / 1000.0,
             max_interrupted_retries=self.max_interrupted_retry_attempts,
-            cancel_on_task_failure=self.cancel_on_task_failure, task_environment=environment)
+            cancel_on_task_failure=self.cancel_on_task_failure, task_environment=environment,
+            inherit_env=self.inherit_env)
         idle = getattr(environment, "host_idle_timeout", None)
         if idle is not None:
             native.host_idle_timeout = float(idle)

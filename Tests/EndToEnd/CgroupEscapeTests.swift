@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import TaskmonKit
+
+/// Where the machine lets the scheduler make cgroups (a writable cgroup v1 freezer hierarchy,
+/// as root), each task runs in its own, and whatever it started ends with it: even a process
+/// that cleared its environment (no marker for the sweep) and left its process group.
+@Suite(
+    "A cgroup per task (real binary)",
+    .enabled(if: access("/sys/fs/cgroup/freezer/cgroup.procs", W_OK) == 0, "skipped: no writable cgroup v1 freezer hierarchy here"))
+struct CgroupEscapeTests {
+    static let hierarchy = "/sys/fs/cgroup/freezer"
+
+    static func freezerGroup(of pid: Int32) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.contains(":freezer:") }.map { String($0.split(separator: ":", maxSplits: 2)[2]) }
+    }
+
+    @Test("a grandchild under env -i and setsid (no marker, another session) ends with its COMPLETED task")
+    func environmentClearedEscape() async throws {
+        try await offPool {
+            try withServedScheduler { scheduler in
+                let file = scheduler.directory.path + "/escapee.pid"
+                let client = try scheduler.client()
+                let spec = JobSpec(tasks: [TaskSpec(command: ["sh", "-c", """
+                    env -i /usr/bin/setsid /bin/sh -c 'sleep 300 & echo $! > \(file); wait' </dev/null >/dev/null 2>&1 &
+                    while [ ! -s \(file) ]; do sleep 0.05; done
+                    """])])
+                let job = try client.submit(spec).jobID
+                let escapee = try EscapeTests.pid(in: file)
+                let group = Self.freezerGroup(of: escapee)
+                #expect(group?.hasSuffix("/j\(job)-t0-a1") == true, "\(group ?? "no freezer line")")
+                let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(escapee)/environ"))) ?? Data()
+                #expect(!String(decoding: environ, as: UTF8.self).contains("TASKMON_"))
+                #expect(try scheduler.waitForJob(job).count(.completed) == 1)
+                #expect(EscapeTests.gone(escapee), "the environment-cleared grandchild outlived its task")
+                // Removed once empty (other schedulers' tasks have cgroups of the same name in their roots).
+                let path = Self.hierarchy + (group ?? "/none")
+                let deadline = Date().addingTimeInterval(15)
+                while FileManager.default.fileExists(atPath: path) && Date() < deadline { usleep(20_000) }
+                #expect(!FileManager.default.fileExists(atPath: path), "the task's cgroup \(path) was left behind")
+            }
+        }
+    }
+
+    @Test("after kill -9, the restarted scheduler ends what the crashed one's tasks left in their cgroups")
+    func afterCrash() async throws {
+        try await offPool {
+            let scheduler = ServedScheduler()
+            defer { scheduler.cleanUp() }
+            try scheduler.start()
+            let file = scheduler.directory.path + "/escapee.pid"
+            let spec = JobSpec(maxInterruptedRetries: 0, tasks: [TaskSpec(command: ["sh", "-c", """
+                env -i /usr/bin/setsid /bin/sleep 300 </dev/null >/dev/null 2>&1 & echo $! > \(file); sleep 300
+                """])])
+            _ = try scheduler.client().submit(spec)
+            let escapee = try EscapeTests.pid(in: file)
+            scheduler.crash()
+            #expect(EscapeTests.isAlive(escapee))
+            try scheduler.start()
+            #expect(EscapeTests.gone(escapee), "the crashed scheduler's escapee outlived the restart")
+        }
+    }
+}
