@@ -146,6 +146,10 @@ package final class Terminal {
         var wakeup = Wakeup()
         guard ready > 0 else { return wakeup }
         wakeup.input = descriptors[0].revents != 0
+        // The terminal is gone (an SSH session dropped, a tmux pane killed): no key will ever
+        // come, and poll would report it at once for ever. A SIGHUP need not come with it (a
+        // terminal that is not our controlling one sends none), so this is a quit of its own.
+        if descriptors[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { wakeup.quitSignal = SIGHUP }
         if descriptors[1].revents != 0 {
             var signals: UInt64 = 0
             _ = cncurses_wake_drain(&signals)
@@ -266,8 +270,8 @@ package final class Terminal {
     }
 
     /// Gives the terminal to `argv` (the pager) until it exits, then takes it back; the next
-    /// frame is drawn in full. Signals that came meanwhile were the program's (Ctrl-C in less):
-    /// they are dropped, all but a resize. Ctrl-Z meanwhile stops the program and the monitor. Returns the program's exit status, or nil when it
+    /// frame is drawn in full. Keys' signals that came meanwhile were the program's (Ctrl-C in
+    /// less) and are dropped; a resize is applied, and a hangup or SIGTERM ends the monitor too. Ctrl-Z meanwhile stops the program and the monitor. Returns the program's exit status, or nil when it
     /// could not start.
     package func runProgram(_ argv: [String]) -> Int32? {
         def_prog_mode()
@@ -276,14 +280,18 @@ package final class Terminal {
         // follows it (see the wait); stopped by the signal directly, the monitor would leave the
         // pager running in the background, where it loses the terminal.
         cncurses_sigtstp_ignore(1)
+        // Signals taken while the program runs (see the wait below), for after it.
+        var signals: UInt64 = 0
         defer {
             cncurses_sigtstp_ignore(0)
             reset_prog_mode()
             clearok(window, true)
-            var signals: UInt64 = 0
             _ = cncurses_wake_drain(&signals)
             if signals & (1 << UInt64(SIGWINCH)) != 0 || signals & (1 << UInt64(SIGCONT)) != 0 { applyWindowSize() }
             applyWindowSize()
+            // A hangup or a kill while the pager ran was the monitor's too, not only the pager's:
+            // sent again, it ends the monitor as it would have without the pager.
+            for quit in [SIGHUP, SIGTERM] where signals & (1 << UInt64(quit)) != 0 { kill(getpid(), quit) }
         }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -306,15 +314,26 @@ package final class Terminal {
         guard posix_spawn(&pid, argv[0], nil, &attributes, cArguments, environ) == 0 else { return nil }
         var status: Int32 = 0
         while true {
-            let reaped = waitpid(pid, &status, WUNTRACED)
+            let reaped = waitpid(pid, &status, WNOHANG | WUNTRACED)
             if reaped < 0 {
                 if errno == EINTR { continue }
                 return nil
             }
-            // WIFSTOPPED: the pager took Ctrl-Z. Stop as a foreground job does; after `fg`, wake it.
-            guard status & 0xff == 0x7f else { return status }
-            cncurses_stop_self()
-            kill(pid, SIGCONT)
+            if reaped == pid {
+                // WIFSTOPPED: the pager took Ctrl-Z. Stop as a foreground job does; after `fg`, wake it.
+                guard status & 0xff == 0x7f else { return status }
+                cncurses_stop_self()
+                kill(pid, SIGCONT)
+                continue
+            }
+            // Not waitpid alone: a hangup reaches only us (the terminal's controlling process),
+            // and a pager that never reads EOF would keep us waiting for ever. It is passed on.
+            var wake = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&wake, 1, 100) > 0 else { continue }
+            var arrived: UInt64 = 0
+            _ = cncurses_wake_drain(&arrived)
+            signals |= arrived
+            for quit in [SIGHUP, SIGTERM] where arrived & (1 << UInt64(quit)) != 0 { kill(pid, quit) }
         }
     }
 
