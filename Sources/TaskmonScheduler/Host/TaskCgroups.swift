@@ -100,13 +100,17 @@ package final class TaskCgroups: Sendable {
     package func prepare(_ key: TaskKey, attempt: Int) -> String? {
         guard !broken.load(ordering: .relaxed) else { return nil }
         let path = root + "/" + Self.name(key, attempt: attempt)
-        if mkdir(path, 0o700) != 0 && errno == ENOENT {
+        if mkdir(path, 0o700) == 0 { return path }
+        switch errno {
+        case ENOENT:
             // Another scheduler's start took our root for a crashed one's while it was empty.
             guard mkdir(root, 0o700) == 0 || errno == EEXIST, mkdir(path, 0o700) == 0 else { return nil }
-        } else if access(path, F_OK) != 0 {
+            return path
+        case EEXIST:
+            return path
+        default:
             return nil
         }
-        return path
     }
 
     /// From now on, the cgroup is killed once its task's attempt has ended. Called only after
