@@ -56,10 +56,11 @@ struct WireShapeTests {
         #expect(try Wire.decoder().decode(SchedulerEvent.self, from: Wire.encoder().encode(event)) == event)
     }
 
-    @Test("progress is clamped to 0...100")
-    func progressClamp() {
-        #expect(TaskProgress(percent: 140).percent == 100)
-        #expect(TaskProgress(percent: -3).percent == 0)
+    @Test("progress keeps any value a 32-bit int holds, as the reference's set_progress does")
+    func progressRange() {
+        #expect(TaskProgress(percent: 2500).percent == 2500)
+        #expect(TaskProgress(percent: -3).percent == -3)
+        #expect(TaskProgress(percent: Int(Int32.max) + 1).percent == Int(Int32.max))
     }
 
     @Test("state dir: flag, then TASKMON_STATE_DIR, then XDG_STATE_HOME, then HOME")
@@ -89,7 +90,8 @@ struct WireShapeTests {
         task.message = "waiting for free resources (Resources)"
         let row = TaskRowInfo(task)
         let json = String(decoding: try Wire.encoder().encode(row), as: UTF8.self)
-        #expect(json == #"[3,"t3",2,0,null,null,null,null,null,null,null,null,0,null,"waiting for free resources (Resources)"]"#)
+        // Usage (none yet: nulls) comes before it, so that readers of either find their place.
+        #expect(json == #"[3,"t3",2,0,null,null,null,null,null,null,null,null,0,null,null,null,"waiting for free resources (Resources)"]"#)
         #expect(try Wire.decoder().decode(TaskRowInfo.self, from: Data(json.utf8)) == row)
     }
 
