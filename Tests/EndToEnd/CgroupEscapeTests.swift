@@ -61,4 +61,29 @@ struct CgroupEscapeTests {
             #expect(EscapeTests.gone(escapee), "the crashed scheduler's escapee outlived the restart")
         }
     }
+
+    @Test("a scheduler starting leaves other state dirs' task cgroups alone, even empty ones (one may be a spawn's)")
+    func othersLeftAlone() async throws {
+        try await offPool {
+            // Where this process (and so a scheduler it starts) sits in the hierarchy.
+            let own = ((try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? "").split(separator: "\n")
+                .compactMap { line -> String? in
+                    let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+                    return fields.count == 3 && fields[1].split(separator: ",").contains("freezer") ? String(fields[2]) : nil
+                }.first ?? "/"
+            let home = Self.hierarchy + own + (own.hasSuffix("/") ? "" : "/")
+            // Another scheduler's root with a task cgroup made and not yet entered, as between
+            // its mkdir and its spawn.
+            let other = home + "taskmon-test\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            #expect(mkdir(other, 0o700) == 0)
+            #expect(mkdir(other + "/j1-t0-a1", 0o700) == 0)
+            defer {
+                rmdir(other + "/j1-t0-a1")
+                rmdir(other)
+            }
+            try withServedScheduler { _ in
+                #expect(FileManager.default.fileExists(atPath: other + "/j1-t0-a1"), "a starting scheduler removed another's task cgroup")
+            }
+        }
+    }
 }

@@ -43,17 +43,10 @@ package final class TaskCgroups: Sendable {
         guard mkdir(root, 0o700) == 0 || errno == EEXIST else { return nil }
         var info = stat()
         guard lstat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else { return nil }
-        // What schedulers that crashed on other state dirs left: rmdir removes only a cgroup no
-        // process is in, so what still runs there (maybe a live scheduler's) is left alone; a
-        // live scheduler's root taken this way is made again at its next launch.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: home)) ?? [] where name.hasPrefix("taskmon-") {
-            let stale = home + (own.hasSuffix("/") ? "" : "/") + name
-            guard stale != root else { continue }
-            for group in (try? FileManager.default.contentsOfDirectory(atPath: stale)) ?? [] where parse(group) != nil {
-                rmdir(stale + "/" + group)
-            }
-            rmdir(stale)
-        }
+        // Only this state dir's root is ours to clean. Another's empty task cgroup may be one
+        // a live scheduler just made and is about to spawn into (removing those made its tasks
+        // run outside any cgroup when many schedulers started at once); a crashed one's
+        // leftovers are cleaned by the next scheduler on its own state dir.
         let cgroups = TaskCgroups(root: root, home: home)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
             guard let (key, _) = parse(name) else { continue }
@@ -103,7 +96,7 @@ package final class TaskCgroups: Sendable {
         if mkdir(path, 0o700) == 0 { return path }
         switch errno {
         case ENOENT:
-            // Another scheduler's start took our root for a crashed one's while it was empty.
+            // Our root was removed from outside (an operator cleaning up): make it again.
             guard mkdir(root, 0o700) == 0 || errno == EEXIST, mkdir(path, 0o700) == 0 else { return nil }
             return path
         case EEXIST:
