@@ -156,11 +156,14 @@ class FailingEnvironment:
 
 
 class CountsAlive:
-    """Counts the tasks alive in ``folder`` at its start (itself included), then lingers."""
+    """Counts the tasks alive in ``folder`` at its start (itself included), then lingers; with
+    ``until``, lingers until that many are alive at once (at most 30 s), so that a test of
+    two running together does not depend on how fast the second one's host starts."""
 
-    def __init__(self, folder, linger=0.3):
+    def __init__(self, folder, linger=0.3, until=None):
         self.folder = folder
         self.linger = linger
+        self.until = until
 
     def execute(self):
         import os
@@ -168,6 +171,9 @@ class CountsAlive:
         mark = os.path.join(self.folder, "%d-%f" % (os.getpid(), time.monotonic()))
         open(mark, "w").close()
         self.result = len(os.listdir(self.folder))
+        deadline = time.monotonic() + 30
+        while self.until is not None and len(os.listdir(self.folder)) < self.until and time.monotonic() < deadline:
+            time.sleep(0.02)
         time.sleep(self.linger)
         os.unlink(mark)
 

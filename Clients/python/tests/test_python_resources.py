@@ -20,7 +20,7 @@ def test_a_job_of_two_core_tasks_on_two_slots_runs_one_at_a_time(client, tmp_pat
 def test_a_task_own_ask_replaces_the_jobs(client, tmp_path):
     job = client.create_job()
     job.resources = {"cores": 2}
-    job.add_task(pyclient_tasks.CountsAlive(str(tmp_path), linger=1.0), resources={"cores": 1})
+    job.add_task(pyclient_tasks.CountsAlive(str(tmp_path), linger=0.0, until=2), resources={"cores": 1})
     job.add_task(pyclient_tasks.CountsAlive(str(tmp_path), linger=0.0), resources={"cores": 1})
     job.submit()
     assert job.wait_until_done(60)
