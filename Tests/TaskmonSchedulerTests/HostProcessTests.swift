@@ -68,6 +68,20 @@ private func waitForContent(_ path: String) async -> String {
     return ""
 }
 
+/// Launches a script this process has just written. Children other tests fork meanwhile hold
+/// its write descriptor until they exec, which on a loaded machine can take longer than the
+/// launcher's own half second of ETXTBSY retries: the test gives it up to a minute.
+private func launchingScriptJustWritten(_ launch: () throws -> Int32) throws -> Int32 {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while true {
+        do {
+            return try launch()
+        } catch let error as LaunchError where error.message.hasSuffix("Text file busy") && ContinuousClock.now < deadline {
+            usleep(50_000)
+        }
+    }
+}
+
 @Suite("HostProcess")
 struct HostProcessTests {
     @Test func exitCodesAreReported() async throws {
@@ -151,7 +165,7 @@ struct HostProcessTests {
         #expect(chmod(tool, 0o755) == 0)
         let log = ExitLog()
         let launcher = ProcessLauncher(onExit: log.record)
-        let pid = try launcher.launch(request(["only-here"], in: scratch, environment: ["PATH": "/nonexistent:\(bin)"]))
+        let pid = try launchingScriptJustWritten { try launcher.launch(request(["only-here"], in: scratch, environment: ["PATH": "/nonexistent:\(bin)"])) }
         #expect(await log.wait(for: pid) == [.exited(0)])
         #expect(try scratch.read("out") == "found-it\n")
         #expect(throws: LaunchError.self) {
