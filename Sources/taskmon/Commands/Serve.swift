@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Logging
 import TaskmonKit
 import TaskmonScheduler
@@ -80,6 +81,18 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.adoptsOrphans = true
         if let memoryMB = settings.memoryMB { configuration.memoryMB = memoryMB }
+        // Ctrl-C and SIGTERM are taken before the server starts: once its socket answers,
+        // whoever started it may stop it at once, and a SIGTERM that came before the handlers
+        // were in place was ignored and lost (the scheduler then ran on, its stopper waiting).
+        let stopper = ServeStopper()
+        let signals = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stopper.requestStop() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
         let server: SchedulerServer
         do {
             server = try await SchedulerServer.start(configuration, logger: logger)
@@ -87,15 +100,8 @@ struct Serve: AsyncParsableCommand {
             printError("taskmon: \(error)")
             throw ExitCode(1)
         }
-        let signals = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { Task { await server.stop() } }
-            source.resume()
-            return source
-        }
+        stopper.attach(server)
         await server.waitUntilStopped()
-        signals.forEach { $0.cancel() }
     }
 }
 
@@ -115,5 +121,26 @@ struct Shutdown: ParsableCommand {
             while kill(pid, 0) == 0 && Date() < deadline { usleep(20_000) }
             print("scheduler \(pid) stopped")
         }
+    }
+}
+
+/// Stops the server on a signal, also one that came while it was starting.
+private final class ServeStopper: Sendable {
+    private let state = Mutex<(server: SchedulerServer?, requested: Bool)>((nil, false))
+
+    func requestStop() {
+        let server = state.withLock { state -> SchedulerServer? in
+            state.requested = true
+            return state.server
+        }
+        if let server { Task { await server.stop() } }
+    }
+
+    func attach(_ server: SchedulerServer) {
+        let requested = state.withLock { state -> Bool in
+            state.server = server
+            return state.requested
+        }
+        if requested { Task { await server.stop() } }
     }
 }
