@@ -91,7 +91,9 @@ final class ServedScheduler: @unchecked Sendable {
     func stop() {
         guard let servePID else { return }
         kill(servePID, SIGTERM)
-        _ = Spawn.wait(servePID)
+        if Spawn.wait(servePID, seconds: 60) == nil {
+            Issue.record("taskmon serve \(servePID) did not stop within 60 s of SIGTERM (killed)")
+        }
         self.servePID = nil
     }
 

@@ -38,6 +38,26 @@ enum Spawn {
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
+    /// Waits up to `seconds` of the clock for `pid` to exit and returns its status, or nil
+    /// (it is then SIGKILLed and reaped, so that no test waits for ever on a process that
+    /// missed the signal meant to stop it).
+    static func wait(_ pid: pid_t, seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while Date() < deadline {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                let signal = status & 0x7f
+                return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            }
+            if reaped < 0 && errno != EINTR { return nil }
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
+        _ = wait(pid)
+        return nil
+    }
+
     /// Waits until a just-started `taskmon serve` (`pid`) answers on `directory`: true once it
     /// does, false if it exited first (its status is then reaped) or `seconds` of the clock
     /// passed. Counted on the clock, not in sleeps: a loaded machine stretches every sleep, and
