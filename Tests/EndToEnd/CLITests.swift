@@ -16,6 +16,29 @@ struct CLITests {
         }
     }
 
+    /// The lost SIGTERM of the stress run fell in a window of microseconds (between ignoring
+    /// the signal and resuming its dispatch source, after the socket was up); this test could
+    /// not hit it on the old binary in 10 tries, so it guards the behaviour, not that race.
+    @Test("a SIGTERM the moment the socket appears stops the scheduler")
+    func sigtermRightAfterStart() async throws {
+        try await offPool {
+            for _ in 0..<5 {
+                let scheduler = ServedScheduler()
+                defer { scheduler.cleanUp() }
+                let log = open(scheduler.directory.path + "/serve.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+                let pid = try Spawn.start(
+                    [Binaries.taskmon, "serve", "--state-dir", scheduler.directory.path],
+                    environment: ProcessInfo.processInfo.environment, stdout: log, stderr: log)
+                close(log)
+                // As soon as the socket file is there: the moment a waiter may stop it.
+                let deadline = ContinuousClock.now + .seconds(60)
+                while access(scheduler.directory.socketPath, F_OK) != 0, kill(pid, 0) == 0, ContinuousClock.now < deadline { usleep(200) }
+                kill(pid, SIGTERM)
+                #expect(Spawn.wait(pid, seconds: 60) != nil, "taskmon serve ran on for 60 s after a SIGTERM: \(scheduler.log.suffix(1000))")
+            }
+        }
+    }
+
     @Test("a client with no scheduler gets one clear line saying where it looked")
     func noScheduler() async throws {
         try await offPool {

@@ -595,7 +595,18 @@ struct TransportTests {
 
             let script = #"""
                 use IO::Socket::UNIX;
-                my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $ARGV[0]) or die "connect: $!\n";
+                my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $ARGV[0]);
+                unless ($s) {
+                    # What uid 65534 sees of each part of the path, to tell which refused it.
+                    my $why = "$!";
+                    my $path = "";
+                    for my $part (grep { length } split m{/}, $ARGV[0]) {
+                        $path .= "/$part";
+                        my @st = lstat($path);
+                        printf "%s mode %o uid %d x=%d w=%d\n", $path, $st[2] & 07777, $st[4], (-x $path ? 1 : 0), (-w $path ? 1 : 0);
+                    }
+                    die "connect: $why (uid $< gid $( groups $))\n";
+                }
                 print $s qq({"jsonrpc":"2.0","id":0,"method":"hello","params":{"version":1,"client":"intruder"}}\n);
                 my $line = <$s>;
                 print $line;
@@ -609,12 +620,15 @@ struct TransportTests {
                 process.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/perl", "-e", script, path]
                 let output = Pipe()
                 process.standardOutput = output
+                process.standardError = output
                 try process.run()
                 let data = output.fileHandleForReading.readDataToEndOfFile()
                 process.waitUntilExit()
                 return (process.terminationStatus, String(decoding: data, as: UTF8.self))
             }.get()
-            #expect(status == 0)
+            // Once in a full stress run (1 of 10), the connect was refused with EACCES: what
+            // the client saw of the path is in its output.
+            #expect(status == 0, "\(output)")
 
             let lines = output.split(separator: "\n").map(String.init)
             try #require(lines.count == 2, "output: \(lines)")

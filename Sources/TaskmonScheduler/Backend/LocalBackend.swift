@@ -15,6 +15,7 @@ package final class LocalBackend: Backend {
     private struct Run {
         var handle: RunHandle?
         var task: TaskKey?
+        var cgroup: TaskCgroups.Group?
         var openStreams = 2
         var termination: ProcessTermination?
         var usage: ResourceUsage?
@@ -111,8 +112,8 @@ package final class LocalBackend: Backend {
         piped.stdoutDescriptor = out[1]
         piped.stderrDescriptor = err[1]
         let attempt = Int(request.environment[TaskEnvironment.attempt] ?? "") ?? 0
-        var cgroup: String?
-        if let cgroups, case .task(let key) = request.purpose { cgroup = cgroups.prepare(key, attempt: attempt) }
+        var cgroup: TaskCgroups.Group?
+        if let cgroups, case .task = request.purpose { cgroup = cgroups.prepare() }
         let launched = Result { () throws(LaunchError) -> Int32 in
             let pid = try launcher.launch(piped, cgroup: cgroups.flatMap { cgroups in cgroup.map { (cgroups, $0) } })
             state.withLock { state in
@@ -123,7 +124,10 @@ package final class LocalBackend: Backend {
                     state.liveTasks[key] = attempt
                     run.task = key
                 }
-                if let cgroup, case .task(let key) = request.purpose { cgroups?.track(cgroup, key, attempt: attempt) }
+                if let cgroup, case .task(let key) = request.purpose {
+                    cgroups?.track(cgroup, key, attempt: attempt)
+                    run.cgroup = cgroup
+                }
                 state.runs[pid] = run
                 state.pidByHandle[handle] = pid
                 // Under the lock, so that a stream closing at once finds its owner.
@@ -161,20 +165,23 @@ package final class LocalBackend: Backend {
 
     private func exited(_ pid: Int32, _ termination: ProcessTermination, _ usage: ResourceUsage?) {
         let at = clock.now()
-        let (ready, armSweep) = state.withLock { state -> (Bool, Bool) in
+        let (ready, armSweep, cgroup) = state.withLock { state -> (Bool, Bool, TaskCgroups.Group?) in
             // An adopted orphan is only reaped; it is nobody's run.
-            if state.adopted.removeValue(forKey: pid) != nil { return (false, false) }
+            if state.adopted.removeValue(forKey: pid) != nil { return (false, false, nil) }
             var run = state.runs[pid] ?? Run()
             if let key = run.task { state.liveTasks[key] = nil }
+            let cgroup = run.cgroup
+            run.cgroup = nil
             run.termination = termination
             run.usage = usage
             run.exitedAt = at
             state.runs[pid] = run
-            if run.openStreams == 0 && run.handle != nil { return (true, false) }
+            if run.openStreams == 0 && run.handle != nil { return (true, false, cgroup) }
             state.awaitingOutput[pid] = .now() + outputGrace
             defer { state.sweepArmed = true }
-            return (false, !state.sweepArmed)
+            return (false, !state.sweepArmed, cgroup)
         }
+        if let cgroup { cgroups?.ended(cgroup) }
         if ready { report(pid) }
         if armSweep { scheduleSweep(after: outputGrace) }
     }

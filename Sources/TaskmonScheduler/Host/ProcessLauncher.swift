@@ -74,7 +74,7 @@ package final class ProcessLauncher: Sendable {
     /// all signals at default disposition in the child, no file descriptors leaked (everything else CLOEXEC),
     /// and returns its pid. Throws LaunchError when it cannot start (missing executable, bad cwd, permission).
     /// With `cgroup`, the child starts inside that cgroup (``TaskCgroups``).
-    package func launch(_ request: LaunchRequest, cgroup: (TaskCgroups, String)? = nil) throws(LaunchError) -> Int32 {
+    package func launch(_ request: LaunchRequest, cgroup: (TaskCgroups, TaskCgroups.Group)? = nil) throws(LaunchError) -> Int32 {
         if let problem = reaper.setupProblem { throw LaunchError(message: problem) }
         guard let program = request.argv.first else {
             throw LaunchError(message: "cannot run an empty command line")
@@ -95,8 +95,8 @@ package final class ProcessLauncher: Sendable {
         // a child being launched (by any launcher in the process) for an orphan.
         let spawned = Self.spawnGate.withLock { _ -> Result<Int32, LaunchError> in
             func spawnInCgroup(_ executable: String) -> (Int32, Int32) {
-                guard let (cgroups, path) = cgroup else { return spawn(executable, request, argv: argv, envp: envp) }
-                return cgroups.spawning(in: path) { spawn(executable, request, argv: argv, envp: envp) }
+                guard let (cgroups, group) = cgroup else { return spawn(executable, request, argv: argv, envp: envp) }
+                return cgroups.spawning(in: group) { spawn(executable, request, argv: argv, envp: envp) }
             }
             var (pid, failure) = spawnInCgroup(executable)
             if failure != 0, cached {

@@ -10,23 +10,56 @@ import TaskmonKit
 /// lets one thread be in a cgroup of its own, so the thread that spawns a task enters the
 /// task's cgroup for the spawn and leaves it right after, and the child is born inside it
 /// (nothing it runs can fork before it is moved, as it could if it were moved after the
-/// spawn). At the task's end its cgroup is frozen, every process in it killed, thawed (the
-/// kills land) and removed once empty: frozen, nothing in it can fork or exit meanwhile, so no
-/// pid is read and then reused. Where there is no writable freezer hierarchy (cgroup v2 only,
-/// not root, a container), ``make(stateDirectory:)`` gives nil and the marker sweep is all
-/// there is.
+/// spawn). At the task's end its cgroup is frozen, every process in it killed, and thawed (the
+/// kills land): frozen, nothing in it can fork or exit meanwhile, so no pid is read and then
+/// reused. Where there is no writable freezer hierarchy (cgroup v2 only, not root, a
+/// container), ``make(stateDirectory:)`` gives nil and the marker sweep is all there is.
+///
+/// Cgroups are recycled: one found empty when its task is reaped goes to an idle pool and
+/// serves the next task, so the pool is about as big as the number of tasks running. A mkdir
+/// and an rmdir of a cgroup a task were a tenth of the scheduler's CPU for short tasks, and
+/// renaming them after their task cost most of that again: they are named `cN` for good.
+/// The `tasks` file this process's threads go back to stays open; a task's cgroup's is open
+/// while the task runs (idle ones hold no descriptor, so that a burst of tasks does not leave
+/// the scheduler holding one for each).
 package final class TaskCgroups: Sendable {
+    /// A task attempt's cgroup, from ``prepare(_:attempt:)``.
+    package struct Group: Sendable {
+        package let name: String
+        /// Its `tasks` file, open for writing: a thread writing "0" there enters the cgroup.
+        fileprivate let tasks: Int32
+    }
+
+    private struct Pool {
+        /// Cgroups in use, by name; `owner` nil for a crashed scheduler's leftover.
+        var busy: [String: (group: Group, owner: (key: TaskKey, attempt: Int)?)] = [:]
+        /// Empty cgroups ready for the next task, by name.
+        var idle: [String] = []
+        /// The number in the next new cgroup's name.
+        var made = 0
+    }
+
     /// This state dir's folder in the hierarchy: `…/freezer/taskmon-HASH`.
-    let root: String
-    /// Where this process's threads are in the hierarchy, to go back to after a spawn.
-    private let home: String
-    /// Task cgroups made and not yet removed, by name.
-    private let groups = Mutex<[String: (key: TaskKey, attempt: Int)]>([:])
+    package let root: String
+    /// The `tasks` file of where this process's threads are in the hierarchy, to go back to
+    /// after a spawn.
+    private let homeTasks: Int32
+    private let pool = Mutex(Pool())
     private let broken = Atomic<Bool>(false)
 
-    private init(root: String, home: String) {
+    /// Idle cgroups kept for reuse at most; more are removed.
+    static let idleLimit = 64
+
+    private init(root: String, homeTasks: Int32) {
         self.root = root
-        self.home = home
+        self.homeTasks = homeTasks
+    }
+
+    deinit {
+        Glibc.close(homeTasks)
+        pool.withLock { pool in
+            for group in pool.busy.values.map(\.group) { Glibc.close(group.tasks) }
+        }
     }
 
     /// The hierarchy's mount point.
@@ -38,22 +71,33 @@ package final class TaskCgroups: Sendable {
         guard access(hierarchy + "/cgroup.procs", W_OK) == 0 else { return nil }
         guard let own = ownPath() else { return nil }
         let home = hierarchy + own
-        guard access(home + "/tasks", W_OK) == 0 else { return nil }
+        let homeTasks = open(home + "/tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard homeTasks >= 0 else { return nil }
         let root = home + (own.hasSuffix("/") ? "" : "/") + "taskmon-" + hash(stateDirectory.path)
-        guard mkdir(root, 0o700) == 0 || errno == EEXIST else { return nil }
         var info = stat()
-        guard lstat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else { return nil }
+        guard mkdir(root, 0o700) == 0 || errno == EEXIST,
+              lstat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid()
+        else {
+            Glibc.close(homeTasks)
+            return nil
+        }
         // Only this state dir's root is ours to clean. Another's empty task cgroup may be one
         // a live scheduler just made and is about to spawn into (removing those made its tasks
         // run outside any cgroup when many schedulers started at once); a crashed one's
         // leftovers are cleaned by the next scheduler on its own state dir.
-        let cgroups = TaskCgroups(root: root, home: home)
+        let cgroups = TaskCgroups(root: root, homeTasks: homeTasks)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
-            guard let (key, _) = parse(name) else { continue }
-            cgroups.kill(root + "/" + name)
-            // Killed processes take a moment to be gone: a later sweep removes the cgroup (no
-            // attempt is ever -1, so it counts as ended).
-            if rmdir(root + "/" + name) != 0 { cgroups.groups.withLock { $0[name] = (key, -1) } }
+            let path = root + "/" + name
+            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
+            cgroups.kill(path)
+            // Killed processes take a moment to be gone: a later sweep removes the cgroup.
+            if rmdir(path) != 0, let group = openGroup(name, in: root) {
+                cgroups.pool.withLock { $0.busy[name] = (group, nil) }
+            }
+            // New cgroups are numbered after every leftover, removed or not.
+            if name.first == "c", let number = Int(name.dropFirst()) {
+                cgroups.pool.withLock { $0.made = max($0.made, number + 1) }
+            }
         }
         return cgroups
     }
@@ -78,76 +122,138 @@ package final class TaskCgroups: Sendable {
         return String(value, radix: 16)
     }
 
-    static func name(_ key: TaskKey, attempt: Int) -> String { "j\(key.job)-t\(key.task)-a\(attempt)" }
-
-    static func parse(_ name: String) -> (key: TaskKey, attempt: Int)? {
-        let parts = name.split(separator: "-")
-        guard parts.count == 3, parts[0].first == "j", parts[1].first == "t", parts[2].first == "a",
-              let job = JobID(parts[0].dropFirst()), let task = TaskIndex(parts[1].dropFirst()), let attempt = Int(parts[2].dropFirst())
-        else { return nil }
-        return (TaskKey(job: job, task: task), attempt)
+    private static func openGroup(_ name: String, in root: String) -> Group? {
+        let tasks = open(root + "/" + name + "/tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        return tasks >= 0 ? Group(name: name, tasks: tasks) : nil
     }
 
-    /// The cgroup for a task's attempt, made now; nil when it cannot be (the task then runs
-    /// without one). Once the task is launched, ``track(_:_:attempt:)`` it, else ``discard(_:)``.
-    package func prepare(_ key: TaskKey, attempt: Int) -> String? {
+    /// A cgroup for a task, an idle one or one made now; nil when there is none (the task then
+    /// runs without one). Once the task is launched, ``track(_:_:attempt:)`` it, else
+    /// ``discard(_:)``.
+    package func prepare() -> Group? {
         guard !broken.load(ordering: .relaxed) else { return nil }
-        let path = root + "/" + Self.name(key, attempt: attempt)
-        if mkdir(path, 0o700) == 0 { return path }
-        switch errno {
-        case ENOENT:
-            // Our root was removed from outside (an operator cleaning up): make it again.
-            guard mkdir(root, 0o700) == 0 || errno == EEXIST, mkdir(path, 0o700) == 0 else { return nil }
-            return path
-        case EEXIST:
-            return path
-        default:
-            return nil
+        // A name taken already (a crashed scheduler's leftover still dying) is skipped: a task
+        // must never share a cgroup.
+        for _ in 0..<8 {
+            let (idle, name) = pool.withLock { pool -> (Bool, String) in
+                if let idle = pool.idle.popLast() { return (true, idle) }
+                defer { pool.made += 1 }
+                return (false, "c\(pool.made)")
+            }
+            if idle {
+                if let group = Self.openGroup(name, in: root) { return group }
+                // Removed from outside (an operator cleaning up): the next one, or a new one.
+                continue
+            }
+            let path = root + "/" + name
+            var made = mkdir(path, 0o700) == 0
+            if !made && errno == ENOENT {
+                // Our root was removed from outside (an operator cleaning up): make it again.
+                made = (mkdir(root, 0o700) == 0 || errno == EEXIST) && mkdir(path, 0o700) == 0
+            }
+            if made { return Self.openGroup(name, in: root) }
+            guard errno == EEXIST else { return nil }
         }
+        return nil
     }
 
     /// From now on, the cgroup is killed once its task's attempt has ended. Called only after
     /// the backend counts the attempt as running, so that a sweep in between cannot take a
     /// task just launched for one that ended.
-    package func track(_ path: String, _ key: TaskKey, attempt: Int) {
-        groups.withLock { $0[String(path.dropFirst(root.count + 1))] = (key, attempt) }
+    package func track(_ group: Group, _ key: TaskKey, attempt: Int) {
+        pool.withLock { $0.busy[group.name] = (group, (key, attempt)) }
     }
 
-    /// A cgroup whose task did not start.
-    package func discard(_ path: String) {
-        rmdir(path)
+    /// A cgroup whose task did not start. Empty, it is ready for the next; a child spawned but
+    /// not watched is killed by the next sweep.
+    package func discard(_ group: Group) {
+        pool.withLock { $0.busy[group.name] = (group, nil) }
+        ended(group)
     }
 
-    /// Runs `spawn` with the calling thread inside `cgroup`, so that the child starts there.
-    /// Without a cgroup, or when the thread cannot enter it, `spawn` runs where the thread is.
-    package func spawning<T>(in cgroup: String?, _ spawn: () -> T) -> T {
-        guard let cgroup, !broken.load(ordering: .relaxed) else { return spawn() }
+    /// Recycles the cgroup of a task whose process has just been reaped, when nothing it
+    /// started is left in it: the pool then stays as small as the number of running tasks.
+    /// What is left is the sweep's (``endTasks(where:)``) to kill.
+    package func ended(_ group: Group) {
+        guard pool.withLock({ $0.busy[group.name] != nil }),
+              let tasks = Self.read(root + "/" + group.name + "/tasks"), tasks.isEmpty
+        else { return }
+        recycleIfBusy(group)
+    }
+
+    /// Recycles `group` unless another thread (the sweep, the reaper) already did.
+    private func recycleIfBusy(_ group: Group) {
+        guard pool.withLock({ $0.busy.removeValue(forKey: group.name) != nil }) else { return }
+        recycle(group)
+    }
+
+    /// Runs `spawn` with the calling thread inside `group`, so that the child starts there, and
+    /// says whether it did. Without a group, or when the thread cannot enter it, `spawn` runs
+    /// where the thread is.
+    package func spawning<T>(in group: Group?, _ spawn: () -> T) -> T {
+        guard let group, !broken.load(ordering: .relaxed) else { return spawn() }
         // "0" is the writing thread itself (cgroup v1's tasks file).
-        let thread = "0"
-        guard Self.write(thread, to: cgroup + "/tasks") else { return spawn() }
+        guard Self.write("0", to: group.tasks) else {
+            complain("task \(group.name) runs outside its cgroup: cannot enter it (\(errorText(errno)))")
+            return spawn()
+        }
         defer {
             // A thread left in a task's cgroup would be frozen and killed with it: never
             // use the cgroups again if it cannot go home.
-            if !Self.write(thread, to: home + "/tasks") { broken.store(true, ordering: .relaxed) }
+            if !Self.write("0", to: homeTasks) {
+                broken.store(true, ordering: .relaxed)
+                complain("tasks run without cgroups from now on: the spawning thread cannot leave \(group.name) (\(errorText(errno)))")
+            }
         }
         return spawn()
     }
 
-    /// Kills and removes the cgroups of task attempts for which `ended` holds. Called from the
-    /// orphan sweep, a few times a second while anything runs.
+    private let complaints = Atomic<Int>(0)
+
+    /// One line in the scheduler's log, for the first few problems only (a broken hierarchy
+    /// would otherwise write one a task).
+    private func complain(_ line: String) {
+        guard complaints.add(1, ordering: .relaxed).newValue <= 10 else { return }
+        FileHandle.standardError.write(Data(("taskmon: " + line + "\n").utf8))
+    }
+
+    /// Kills the cgroups of task attempts for which `ended` holds, and recycles those that
+    /// are empty. Called from the orphan sweep, a few times a second while anything runs.
     package func endTasks(where ended: (TaskKey, Int) -> Bool) {
-        let doomed = groups.withLock { groups in groups.filter { ended($0.value.key, $0.value.attempt) }.map(\.key) }
-        for name in doomed {
-            let path = root + "/" + name
-            kill(path)
-            if rmdir(path) == 0 || errno == ENOENT { _ = groups.withLock { $0.removeValue(forKey: name) } }
+        let doomed = pool.withLock { pool in
+            pool.busy.values.filter { $0.owner.map { ended($0.key, $0.attempt) } ?? true }.map(\.group)
+        }
+        for group in doomed {
+            let path = root + "/" + group.name
+            guard let tasks = Self.read(path + "/tasks") else {
+                // Removed from outside: nothing left to end.
+                if pool.withLock({ $0.busy.removeValue(forKey: group.name) != nil }) { Glibc.close(group.tasks) }
+                continue
+            }
+            if tasks.isEmpty {
+                recycleIfBusy(group)
+            } else {
+                // Killed processes take a moment to be gone: a later sweep recycles the cgroup.
+                kill(path, tasks: tasks)
+            }
         }
     }
 
-    /// Task cgroups not yet removed (tests).
-    package var liveGroups: Int { groups.withLock { $0.count } }
+    /// Puts an empty cgroup back in the idle pool, or removes it when the pool is full.
+    private func recycle(_ group: Group) {
+        Glibc.close(group.tasks)
+        let kept = pool.withLock { pool -> Bool in
+            guard pool.idle.count < Self.idleLimit else { return false }
+            pool.idle.append(group.name)
+            return true
+        }
+        if !kept { rmdir(root + "/" + group.name) }
+    }
 
-    /// Removes the root at shutdown, once its task cgroups are gone.
+    /// Task cgroups whose task has not been seen to end yet (tests).
+    package var liveGroups: Int { pool.withLock { $0.busy.count } }
+
+    /// Removes every cgroup and the root at shutdown, once the task cgroups are empty.
     package func close() {
         // Killed processes take a moment to be gone; a cgroup is removable only then.
         for _ in 0..<50 {
@@ -155,13 +261,18 @@ package final class TaskCgroups: Sendable {
             if liveGroups == 0 { break }
             usleep(20_000)
         }
+        let idle = pool.withLock { pool in
+            defer { pool.idle = [] }
+            return pool.idle
+        }
+        for name in idle { rmdir(root + "/" + name) }
         rmdir(root)
     }
 
     /// Freezes the cgroup, kills everything in it, and thaws it so the kills land. Never when
     /// a thread of this process is in it (a spawn in flight that failed to leave).
-    private func kill(_ path: String) {
-        guard let tasks = Self.read(path + "/tasks"), !tasks.isEmpty else { return }
+    private func kill(_ path: String, tasks known: [Int32]? = nil) {
+        guard let tasks = known ?? Self.read(path + "/tasks"), !tasks.isEmpty else { return }
         let me = getpid()
         for tid in tasks where access("/proc/\(me)/task/\(tid)", F_OK) == 0 { return }
         _ = Self.write("FROZEN", to: path + "/freezer.state")
@@ -178,11 +289,28 @@ package final class TaskCgroups: Sendable {
         let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return false }
         defer { Glibc.close(fd) }
-        return text.withCString { Glibc.write(fd, $0, strlen($0)) } == text.utf8.count
+        return write(text, to: fd)
     }
 
+    private static func write(_ text: String, to fd: Int32) -> Bool {
+        text.withCString { Glibc.write(fd, $0, strlen($0)) } == text.utf8.count
+    }
+
+    /// The pids in a `tasks` or `cgroup.procs` file, read afresh (a descriptor kept open would
+    /// give the kernel's cached list), or nil when it cannot be read.
     private static func read(_ path: String) -> [Int32]? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").compactMap { Int32($0) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+        return bytes.split(separator: UInt8(ascii: "\n")).compactMap { Int32(String(decoding: $0, as: UTF8.self)) }
     }
 }

@@ -74,8 +74,12 @@ final class ServedScheduler: @unchecked Sendable {
         let (answered, exited) = Spawn.waitUntilServing(servePID!, directory)
         if answered { return }
         if exited { servePID = nil }
-        let serveLog = (try? String(contentsOfFile: directory.path + "/serve.log", encoding: .utf8)) ?? ""
-        Issue.record("taskmon serve \(exited ? "exited before it answered" : "did not answer within 60 s") on \(directory.path): \(serveLog.suffix(2000))")
+        Issue.record("taskmon serve \(exited ? "exited before it answered" : "did not answer within 60 s") on \(directory.path): \(self.log.suffix(2000))")
+    }
+
+    /// What `taskmon serve` wrote to its stdout and stderr.
+    var log: String {
+        (try? String(contentsOfFile: directory.path + "/serve.log", encoding: .utf8)) ?? ""
     }
 
     var pid: Int32 { servePID ?? 0 }

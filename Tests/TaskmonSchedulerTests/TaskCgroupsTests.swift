@@ -1,0 +1,123 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+import TaskmonKit
+import TaskmonScheduler
+
+/// The per-task cgroups on their own, with real processes in a real freezer hierarchy (root
+/// on a machine with cgroup v1's freezer; skipped elsewhere).
+@Suite(
+    "Task cgroups",
+    .enabled(if: access(TaskCgroups.hierarchy + "/cgroup.procs", W_OK) == 0, "skipped: no writable cgroup v1 freezer hierarchy here"))
+struct TaskCgroupsTests {
+    /// A state dir of its own, so that its cgroup root is this test's alone.
+    private final class Scratch: Sendable {
+        let path: String
+        init() throws {
+            path = FileManager.default.temporaryDirectory.appendingPathComponent("taskmon-cgroups-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    private final class Exits: Sendable {
+        private let pids = Mutex<Set<Int32>>([])
+        func record(_ pid: Int32, _: ProcessTermination) { _ = pids.withLock { $0.insert(pid) } }
+        func wait(for pid: Int32) async -> Bool {
+            await within(60) { self.pids.withLock { $0.contains(pid) } }
+        }
+    }
+
+    private static func freezerGroup(of pid: Int32) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.contains(":freezer:") }.map { String($0.split(separator: ":", maxSplits: 2)[2]) }
+    }
+
+    private static func children(of root: String) -> Set<String> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter {
+            var info = stat()
+            return lstat(root + "/" + $0, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+        })
+    }
+
+    private static func launch(_ argv: [String], _ launcher: ProcessLauncher, in scratch: Scratch, _ cgroups: TaskCgroups, _ group: TaskCgroups.Group) throws -> Int32 {
+        try launcher.launch(
+            LaunchRequest(argv: argv, environment: ["PATH": "/usr/bin:/bin"], workingDirectory: nil, stdoutPath: scratch.path + "/out", stderrPath: scratch.path + "/err"),
+            cgroup: (cgroups, group))
+    }
+
+    @Test("a task starts in its own cgroup, and an empty one is reused for the next task instead of made again")
+    func recycled() async throws {
+        let scratch = try Scratch()
+        let cgroups = try #require(TaskCgroups.make(stateDirectory: StateDirectory(path: scratch.path)))
+        defer { cgroups.close() }
+        let exits = Exits()
+        let launcher = ProcessLauncher(onExit: exits.record)
+
+        let first = try #require(cgroups.prepare())
+        let pid = try Self.launch(["/bin/sleep", "300"], launcher, in: scratch, cgroups, first)
+        cgroups.track(first, TaskKey(job: 7, task: 0), attempt: 1)
+        let path = String(cgroups.root.dropFirst(TaskCgroups.hierarchy.count)) + "/" + first.name
+        #expect(Self.freezerGroup(of: pid) == path)
+        // The spawning thread went home: it is not in the task's cgroup.
+        #expect(Self.freezerGroup(of: getpid()) != path)
+        // A second task running at the same time gets a cgroup of its own.
+        let other = try #require(cgroups.prepare())
+        #expect(other.name != first.name)
+        cgroups.discard(other)
+        #expect(Self.children(of: cgroups.root) == [first.name, other.name])
+
+        kill(pid, SIGKILL)
+        #expect(await exits.wait(for: pid))
+        cgroups.ended(first)
+        #expect(cgroups.liveGroups == 0)
+
+        // The next tasks get the same cgroups: none is made.
+        let second = try #require(cgroups.prepare())
+        let third = try #require(cgroups.prepare())
+        #expect(Set([second.name, third.name]) == [first.name, other.name])
+        #expect(Self.children(of: cgroups.root) == [first.name, other.name])
+        let next = try Self.launch(["/bin/sleep", "300"], launcher, in: scratch, cgroups, second)
+        cgroups.track(second, TaskKey(job: 7, task: 1), attempt: 1)
+        cgroups.discard(third)
+        #expect(Self.freezerGroup(of: next) == String(cgroups.root.dropFirst(TaskCgroups.hierarchy.count)) + "/" + second.name)
+        kill(next, SIGKILL)
+        #expect(await exits.wait(for: next))
+
+        cgroups.close()
+        #expect(!FileManager.default.fileExists(atPath: cgroups.root), "close left the root behind")
+    }
+
+    @Test("a cgroup something is left in is not reused at its task's exit: the sweep kills what is left, then reuses it")
+    func leftoversKilledBeforeReuse() async throws {
+        let scratch = try Scratch()
+        let cgroups = try #require(TaskCgroups.make(stateDirectory: StateDirectory(path: scratch.path)))
+        defer { cgroups.close() }
+        let exits = Exits()
+        let launcher = ProcessLauncher(onExit: exits.record)
+        let file = scratch.path + "/left.pid"
+        let group = try #require(cgroups.prepare())
+        let pid = try Self.launch(["/bin/sh", "-c", "/bin/sleep 300 </dev/null >/dev/null 2>&1 & echo $! > \(file)"], launcher, in: scratch, cgroups, group)
+        cgroups.track(group, TaskKey(job: 3, task: 0), attempt: 1)
+        #expect(await exits.wait(for: pid))
+        let left = try #require(Int32((try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+
+        cgroups.ended(group)
+        #expect(cgroups.liveGroups == 1, "a cgroup with a live process in it was recycled")
+        #expect(kill(left, 0) == 0)
+
+        // What the sweep does: the task has ended, so what it left is killed; once gone, the
+        // cgroup is idle.
+        let recycled = await within(60) {
+            cgroups.endTasks { _, _ in true }
+            return cgroups.liveGroups == 0
+        }
+        #expect(recycled)
+        // Gone from the cgroup at its exit; gone as a pid once init has reaped it.
+        #expect(await within(60) { kill(left, 0) != 0 }, "the leftover outlived its task")
+        // Reused: the next task gets it.
+        #expect(cgroups.prepare()?.name == group.name)
+    }
+}
