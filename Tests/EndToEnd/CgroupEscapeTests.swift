@@ -54,6 +54,24 @@ struct CgroupEscapeTests {
         }
     }
 
+    @Test("a grandchild of the job's environment setup, under env -i and setsid, ends with the setup")
+    func setupEscape() async throws {
+        try await offPool {
+            try withServedScheduler { scheduler in
+                let file = scheduler.directory.path + "/setup-escapee.pid"
+                let setup = ["sh", "-c", """
+                    env -i /usr/bin/setsid /bin/sh -c 'sleep 300 & echo $! > \(file); wait' </dev/null >/dev/null 2>&1 &
+                    while [ ! -s \(file) ]; do sleep 0.05; done
+                    """]
+                let spec = JobSpec(environment: EnvironmentSpec(setup: setup), tasks: [TaskSpec(command: ["true"])])
+                let job = try scheduler.client().submit(spec).jobID
+                let escapee = try EscapeTests.pid(in: file)
+                #expect(try scheduler.waitForJob(job).count(.completed) == 1)
+                #expect(EscapeTests.gone(escapee), "the setup's environment-cleared grandchild outlived it (in \(Self.freezerGroup(of: escapee) ?? "none"))")
+            }
+        }
+    }
+
     @Test("after kill -9, the restarted scheduler ends what the crashed one's tasks left in their cgroups")
     func afterCrash() async throws {
         try await offPool {

@@ -58,7 +58,7 @@ struct TaskCgroupsTests {
 
         let first = try #require(cgroups.prepare())
         let pid = try Self.launch(["/bin/sleep", "300"], launcher, in: scratch, cgroups, first)
-        cgroups.track(first, TaskKey(job: 7, task: 0), attempt: 1)
+        cgroups.track(first)
         let path = String(cgroups.root.dropFirst(TaskCgroups.hierarchy.count)) + "/" + first.name
         #expect(Self.freezerGroup(of: pid) == path)
         // The spawning thread went home: it is not in the task's cgroup.
@@ -80,7 +80,7 @@ struct TaskCgroupsTests {
         #expect(Set([second.name, third.name]) == [first.name, other.name])
         #expect(Self.children(of: cgroups.root) == [first.name, other.name])
         let next = try Self.launch(["/bin/sleep", "300"], launcher, in: scratch, cgroups, second)
-        cgroups.track(second, TaskKey(job: 7, task: 1), attempt: 1)
+        cgroups.track(second)
         cgroups.discard(third)
         #expect(Self.freezerGroup(of: next) == String(cgroups.root.dropFirst(TaskCgroups.hierarchy.count)) + "/" + second.name)
         kill(next, SIGKILL)
@@ -100,7 +100,7 @@ struct TaskCgroupsTests {
         let file = scratch.path + "/left.pid"
         let group = try #require(cgroups.prepare())
         let pid = try Self.launch(["/bin/sh", "-c", "/bin/sleep 300 </dev/null >/dev/null 2>&1 & echo $! > \(file)"], launcher, in: scratch, cgroups, group)
-        cgroups.track(group, TaskKey(job: 3, task: 0), attempt: 1)
+        cgroups.track(group)
         #expect(await exits.wait(for: pid))
         let left = try #require(Int32((try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
 
@@ -108,10 +108,9 @@ struct TaskCgroupsTests {
         #expect(cgroups.liveGroups == 1, "a cgroup with a live process in it was recycled")
         #expect(kill(left, 0) == 0)
 
-        // What the sweep does: the task has ended, so what it left is killed; once gone, the
-        // cgroup is idle.
+        // The sweep: the task has ended, so what it left is killed; once gone, the cgroup is idle.
         let recycled = await within(60) {
-            cgroups.endTasks { _, _ in true }
+            cgroups.sweep()
             return cgroups.liveGroups == 0
         }
         #expect(recycled)

@@ -15,6 +15,7 @@ package final class LocalBackend: Backend {
     private struct Run {
         var handle: RunHandle?
         var task: TaskKey?
+        /// Its cgroup, until it is reaped.
         var cgroup: TaskCgroups.Group?
         var openStreams = 2
         var termination: ProcessTermination?
@@ -112,11 +113,11 @@ package final class LocalBackend: Backend {
         piped.stdoutDescriptor = out[1]
         piped.stderrDescriptor = err[1]
         let attempt = Int(request.environment[TaskEnvironment.attempt] ?? "") ?? 0
-        var cgroup: TaskCgroups.Group?
-        if let cgroups, case .task = request.purpose { cgroup = cgroups.prepare() }
+        // Every run, a task's or a setup's or teardown's, so that nothing it started outlives it.
+        let cgroup = cgroups?.prepare()
         let launched = Result { () throws(LaunchError) -> Int32 in
             let pid = try launcher.launch(piped, cgroup: cgroups.flatMap { cgroups in cgroup.map { (cgroups, $0) } })
-            state.withLock { state in
+            let exitedAlready = state.withLock { state -> Bool in
                 // The exit may already have been seen; keep what it recorded.
                 var run = state.runs[pid] ?? Run()
                 run.handle = handle
@@ -124,9 +125,10 @@ package final class LocalBackend: Backend {
                     state.liveTasks[key] = attempt
                     run.task = key
                 }
-                if let cgroup, case .task(let key) = request.purpose {
-                    cgroups?.track(cgroup, key, attempt: attempt)
-                    run.cgroup = cgroup
+                if let cgroup {
+                    cgroups?.track(cgroup)
+                    // Once exited, the exit has passed the cgroup by: it is ended below.
+                    if run.termination == nil { run.cgroup = cgroup }
                 }
                 state.runs[pid] = run
                 state.pidByHandle[handle] = pid
@@ -134,7 +136,9 @@ package final class LocalBackend: Backend {
                 for (pipe, path) in [(out[0], request.stdoutPath), (err[0], request.stderrPath)] {
                     state.streamOwners[pump.add(pipe: pipe, path: path)] = pid
                 }
+                return run.termination != nil
             }
+            if exitedAlready, let cgroup { cgroups?.ended(cgroup) }
             return pid
         }
         let pid: Int32
@@ -295,10 +299,7 @@ package final class LocalBackend: Backend {
             }
         }
         doomed.forEach(OrphanSweep.kill)
-        if let cgroups {
-            let live = state.withLock { $0.liveTasks }
-            cgroups.endTasks { key, attempt in final || live[key] != attempt }
-        }
+        cgroups?.sweep(all: final)
     }
 
     /// Starts watching every child of ours that we did not launch (orphans reparented to us).

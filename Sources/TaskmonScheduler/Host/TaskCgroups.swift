@@ -31,8 +31,9 @@ package final class TaskCgroups: Sendable {
     }
 
     private struct Pool {
-        /// Cgroups in use, by name; `owner` nil for a crashed scheduler's leftover.
-        var busy: [String: (group: Group, owner: (key: TaskKey, attempt: Int)?)] = [:]
+        /// Cgroups in use, by name, and whether their run has ended (then whatever is left in
+        /// them is killed by the next sweep; a crashed scheduler's leftovers have ended too).
+        var busy: [String: (group: Group, ended: Bool)] = [:]
         /// Empty cgroups ready for the next task, by name.
         var idle: [String] = []
         /// The number in the next new cgroup's name.
@@ -92,7 +93,7 @@ package final class TaskCgroups: Sendable {
             cgroups.kill(path)
             // Killed processes take a moment to be gone: a later sweep removes the cgroup.
             if rmdir(path) != 0, let group = openGroup(name, in: root) {
-                cgroups.pool.withLock { $0.busy[name] = (group, nil) }
+                cgroups.pool.withLock { $0.busy[name] = (group, true) }
             }
             // New cgroups are numbered after every leftover, removed or not.
             if name.first == "c", let number = Int(name.dropFirst()) {
@@ -127,9 +128,9 @@ package final class TaskCgroups: Sendable {
         return tasks >= 0 ? Group(name: name, tasks: tasks) : nil
     }
 
-    /// A cgroup for a task, an idle one or one made now; nil when there is none (the task then
-    /// runs without one). Once the task is launched, ``track(_:_:attempt:)`` it, else
-    /// ``discard(_:)``.
+    /// A cgroup for a run (a task's attempt, a job's setup or teardown), an idle one or one
+    /// made now; nil when there is none (the run then goes without one). Once the run is
+    /// launched, ``track(_:)`` it, else ``discard(_:)``.
     package func prepare() -> Group? {
         guard !broken.load(ordering: .relaxed) else { return nil }
         // A name taken already (a crashed scheduler's leftover still dying) is skipped: a task
@@ -157,27 +158,28 @@ package final class TaskCgroups: Sendable {
         return nil
     }
 
-    /// From now on, the cgroup is killed once its task's attempt has ended. Called only after
-    /// the backend counts the attempt as running, so that a sweep in between cannot take a
-    /// task just launched for one that ended.
-    package func track(_ group: Group, _ key: TaskKey, attempt: Int) {
-        pool.withLock { $0.busy[group.name] = (group, (key, attempt)) }
+    /// The cgroup's run is launched: it is left alone until ``ended(_:)``.
+    package func track(_ group: Group) {
+        pool.withLock { $0.busy[group.name] = (group, false) }
     }
 
-    /// A cgroup whose task did not start. Empty, it is ready for the next; a child spawned but
+    /// A cgroup whose run did not start. Empty, it is ready for the next; a child spawned but
     /// not watched is killed by the next sweep.
     package func discard(_ group: Group) {
-        pool.withLock { $0.busy[group.name] = (group, nil) }
+        pool.withLock { $0.busy[group.name] = (group, false) }
         ended(group)
     }
 
-    /// Recycles the cgroup of a task whose process has just been reaped, when nothing it
-    /// started is left in it: the pool then stays as small as the number of running tasks.
-    /// What is left is the sweep's (``endTasks(where:)``) to kill.
+    /// The cgroup's run has been reaped. When nothing it started is left in the cgroup, it is
+    /// recycled at once, so the pool stays as small as the number of runs at a time; what is
+    /// left is killed by the next ``sweep(all:)``.
     package func ended(_ group: Group) {
-        guard pool.withLock({ $0.busy[group.name] != nil }),
-              let tasks = Self.read(root + "/" + group.name + "/tasks"), tasks.isEmpty
-        else { return }
+        let tracked = pool.withLock { pool -> Bool in
+            guard pool.busy[group.name] != nil else { return false }
+            pool.busy[group.name]?.ended = true
+            return true
+        }
+        guard tracked, let tasks = Self.read(root + "/" + group.name + "/tasks"), tasks.isEmpty else { return }
         recycleIfBusy(group)
     }
 
@@ -217,12 +219,11 @@ package final class TaskCgroups: Sendable {
         FileHandle.standardError.write(Data(("taskmon: " + line + "\n").utf8))
     }
 
-    /// Kills the cgroups of task attempts for which `ended` holds, and recycles those that
-    /// are empty. Called from the orphan sweep, a few times a second while anything runs.
-    package func endTasks(where ended: (TaskKey, Int) -> Bool) {
-        let doomed = pool.withLock { pool in
-            pool.busy.values.filter { $0.owner.map { ended($0.key, $0.attempt) } ?? true }.map(\.group)
-        }
+    /// Kills what is left in the cgroups of runs that have ended (of every run, with `all`),
+    /// and recycles those that are empty. Called from the orphan sweep, a few times a second
+    /// while anything runs.
+    package func sweep(all: Bool = false) {
+        let doomed = pool.withLock { pool in pool.busy.values.filter { all || $0.ended }.map(\.group) }
         for group in doomed {
             let path = root + "/" + group.name
             guard let tasks = Self.read(path + "/tasks") else {
@@ -250,14 +251,14 @@ package final class TaskCgroups: Sendable {
         if !kept { rmdir(root + "/" + group.name) }
     }
 
-    /// Task cgroups whose task has not been seen to end yet (tests).
+    /// Cgroups in use: by a run, or by what an ended run left and the sweep has not killed yet.
     package var liveGroups: Int { pool.withLock { $0.busy.count } }
 
     /// Removes every cgroup and the root at shutdown, once the task cgroups are empty.
     package func close() {
         // Killed processes take a moment to be gone; a cgroup is removable only then.
         for _ in 0..<50 {
-            endTasks { _, _ in true }
+            sweep(all: true)
             if liveGroups == 0 { break }
             usleep(20_000)
         }
