@@ -133,6 +133,19 @@ struct SlurmOutcomeTests {
         }
     }
 
+    @Test("an element's end is seen when its stdout on the spool closes, not at the next poll a minute later")
+    func endSeenAtOnce() async throws {
+        try await withSlurmScheduler(extra: ["--poll-interval", "60"]) { _, slurm in
+            let spec = JobSpec(name: "quick", tasks: [TaskSpec(command: ["true"]), TaskSpec(command: ["sh", "-c", "sleep 1; echo done"])])
+            let started = ContinuousClock.now
+            let job = try await slurm.waitUntilDone(try await slurm.submit(spec), within: 50)
+            // Without the watch, the first poll comes 60 s after the start.
+            #expect(ContinuousClock.now - started < .seconds(50))
+            #expect(job.count(.completed) == 2)
+            #expect(try await slurm.task(job.id, 1).status == .completed)
+        }
+    }
+
     @Test("timed out: taskmon's own deadline ends it TIMED_OUT, long before Slurm's whole-minute limit")
     func timedOut() async throws {
         try await withSlurmScheduler { _, slurm in

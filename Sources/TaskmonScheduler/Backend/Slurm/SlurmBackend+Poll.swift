@@ -3,16 +3,19 @@ import Glibc
 import TaskmonKit
 
 extension SlurmBackend {
-    /// One `squeue` for every element the backend follows, and the reports it implies.
-    func poll() {
+    /// One `squeue` for every element the backend follows, and the reports it implies; says
+    /// whether it saw a run end.
+    @discardableResult
+    func poll() -> Bool {
         let following = state.withLock { state in !state.closed && state.elements.values.contains { $0.phase == .queued || $0.phase == .running } }
-        guard following else { return }
+        guard following else { return false }
+        defer { state.withLock { $0.lastPollEnded = ContinuousClock.now } }
         let answer = command.run("squeue", ["--me", "-h", "-r", "-t", "all", "-O", SlurmQueueRecord.format], timeout: settings.commandTimeout)
         let now = clock.now()
         guard answer.succeeded else {
             // slurmctld down or unreachable: nothing is concluded from silence; polling goes on.
             noteProblem("Slurm does not answer: \(answer.problem)")
-            return
+            return false
         }
         let records = SlurmQueueRecord.parse(answer.output)
         var reports: [BackendReport] = []
@@ -38,6 +41,7 @@ extension SlurmBackend {
         }
         for report in reports { inbox.post(report) }
         if !vanished.isEmpty { resolveVanished(vanished) }
+        return reports.contains { if case .exited = $0 { true } else { false } }
     }
 
     /// What one record means for its run; returns true when the run is over.

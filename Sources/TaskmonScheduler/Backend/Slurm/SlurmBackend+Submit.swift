@@ -79,6 +79,7 @@ extension SlurmBackend {
             removeFolder(folder)
             return
         }
+        endWatch?.watch(jobFolder)
         var arguments = [
             "--parsable", "--array=0-\(runs.count - 1)", "--job-name=taskmon-\(first.purpose.jobID)",
             "--output=/dev/null", "--error=\(folder)/slurm.err", "--open-mode=append", "--export=ALL",

@@ -24,6 +24,12 @@ package final class SlurmBackend: Backend {
     let state = Mutex(SlurmBackendState())
     /// The scheduler's own cwd: where a task without a cwd runs, as it would locally.
     let defaultDirectory: String
+    /// Wakes an early poll when a task's stdout on the spool is closed (nil without inotify).
+    let endWatch: SpoolEndWatch?
+
+    private struct WeakBackend {
+        weak var backend: SlurmBackend?
+    }
 
     /// Checks that Slurm is there and answers (on the backend's queue, not the caller's
     /// thread), reads its limits, and starts polling.
@@ -50,7 +56,42 @@ package final class SlurmBackend: Backend {
         self.clock = clock
         self.command = command
         defaultDirectory = FileManager.default.currentDirectoryPath
+        // A class reference set right below: `self` is not available to the closure yet.
+        let target = Mutex(WeakBackend())
+        endWatch = SpoolEndWatch(queue: queue) { target.withLock { $0.backend }?.pollSoon() }
+        target.withLock { $0.backend = self }
         schedulePoll()
+    }
+
+    /// The shortest time between an early poll and the poll before it: a stream of tasks
+    /// ending adds at most a few polls a second to slurmctld's load.
+    static let earlyPollSpacing: Duration = .milliseconds(200)
+
+    /// A poll soon (an element's command has just exited), unless one is due soon anyway.
+    /// Runs on the backend's queue.
+    func pollSoon() {
+        let delay = state.withLock { state -> Duration? in
+            guard !state.closed, !state.earlyPollScheduled else { return nil }
+            state.earlyPollScheduled = true
+            let since = state.lastPollEnded.map { ContinuousClock.now - $0 } ?? Self.earlyPollSpacing
+            // A short pause first, so that the element's exit has reached slurmctld.
+            return max(.milliseconds(30), Self.earlyPollSpacing - since)
+        }
+        guard let delay else { return }
+        earlyPoll(after: delay, tries: 3)
+    }
+
+    /// slurmctld may not have taken the element's end in yet: a poll that saw no end is tried
+    /// again a little later, a few times.
+    private func earlyPoll(after delay: Duration, tries: Int) {
+        queue.asyncAfter(deadline: .now() + Self.dispatchInterval(delay)) { [weak self] in
+            guard let self else { return }
+            if self.poll() || tries <= 1 {
+                self.state.withLock { $0.earlyPollScheduled = false }
+            } else {
+                self.earlyPoll(after: Self.earlyPollSpacing, tries: tries - 1)
+            }
+        }
     }
 
     /// The next poll, one interval after the last one ended (so a slow squeue never piles up).
@@ -93,6 +134,7 @@ package final class SlurmBackend: Backend {
 
     package func adopt(_ handle: RunHandle, _ detail: RunDetail, _ request: LaunchRequest) -> Bool {
         guard let id = detail.backendID, let (arrayJobID, index) = Self.split(id) else { return false }
+        endWatch?.watch(Self.parent(request.stdoutPath))
         state.withLock { state in
             var element = SlurmElement(purpose: request.purpose, timeLimit: request.timeLimit)
             element.arrayJobID = arrayJobID
@@ -229,4 +271,6 @@ struct SlurmBackendState: Sendable {
     var nextSubmission = 0
     var problem: String?
     var closed = false
+    var earlyPollScheduled = false
+    var lastPollEnded: ContinuousClock.Instant?
 }
