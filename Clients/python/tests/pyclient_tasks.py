@@ -194,3 +194,23 @@ class ReadsEnvironment:
 
     def execute(self):
         self.result = dict(os.environ)
+
+
+class FailsOnFirstAttempt:
+    """Its first attempt prints (``megabytes`` of it, if asked), sets a property and raises; a
+    later one returns which attempt it was. Each attempt's output and property name its number."""
+
+    def __init__(self, megabytes=0):
+        self.megabytes = megabytes
+
+    def execute(self):
+        attempt = int(os.environ["TASKMON_ATTEMPT"])
+        print("attempt", attempt)
+        sys.stderr.write("stderr of attempt %d\n" % attempt)
+        self.set_property("attempt", attempt)
+        if attempt == 1:
+            line = "1" * 1023 + "\n"
+            for _ in range(self.megabytes * 1024):
+                sys.stdout.write(line)
+            raise ValueError("attempt 1 fails")
+        self.result = "attempt %d" % attempt
