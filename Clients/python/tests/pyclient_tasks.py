@@ -156,14 +156,11 @@ class FailingEnvironment:
 
 
 class CountsAlive:
-    """Counts the tasks alive in ``folder`` at its start (itself included), then lingers; with
-    ``until``, lingers until that many are alive at once (at most 30 s), so that a test of
-    two running together does not depend on how fast the second one's host starts."""
+    """Counts the tasks alive in ``folder`` at its start (itself included), then lingers."""
 
-    def __init__(self, folder, linger=0.3, until=None):
+    def __init__(self, folder, linger=0.3):
         self.folder = folder
         self.linger = linger
-        self.until = until
 
     def execute(self):
         import os
@@ -171,11 +168,25 @@ class CountsAlive:
         mark = os.path.join(self.folder, "%d-%f" % (os.getpid(), time.monotonic()))
         open(mark, "w").close()
         self.result = len(os.listdir(self.folder))
-        deadline = time.monotonic() + 30
-        while self.until is not None and len(os.listdir(self.folder)) < self.until and time.monotonic() < deadline:
-            time.sleep(0.02)
         time.sleep(self.linger)
         os.unlink(mark)
+
+
+class WaitsForGo:
+    """Runs until the file ``go`` exists (the test creates it), at most ``deadline`` seconds,
+    then raises; so that a test can hold tasks RUNNING while it looks at the scheduler."""
+
+    def __init__(self, go, deadline=120.0):
+        self.go = go
+        self.deadline = deadline
+
+    def execute(self):
+        give_up = time.monotonic() + self.deadline
+        while not os.path.exists(self.go):
+            if time.monotonic() > give_up:
+                raise TimeoutError("no go (%s) within %g s" % (self.go, self.deadline))
+            time.sleep(0.01)
+        self.result = "went"
 
 
 class ReadsEnvironment:
@@ -183,3 +194,23 @@ class ReadsEnvironment:
 
     def execute(self):
         self.result = dict(os.environ)
+
+
+class FailsOnFirstAttempt:
+    """Its first attempt prints (``megabytes`` of it, if asked), sets a property and raises; a
+    later one returns which attempt it was. Each attempt's output and property name its number."""
+
+    def __init__(self, megabytes=0):
+        self.megabytes = megabytes
+
+    def execute(self):
+        attempt = int(os.environ["TASKMON_ATTEMPT"])
+        print("attempt", attempt)
+        sys.stderr.write("stderr of attempt %d\n" % attempt)
+        self.set_property("attempt", attempt)
+        if attempt == 1:
+            line = "1" * 1023 + "\n"
+            for _ in range(self.megabytes * 1024):
+                sys.stdout.write(line)
+            raise ValueError("attempt 1 fails")
+        self.result = "attempt %d" % attempt

@@ -112,6 +112,28 @@ class _Quick:
         self.result = 1
 
 
+def test_state_change_handlers_get_the_references_event_args(agi):
+    # The reference's names: task_status.task_state.status and .allocated_task_resources (its
+    # Python How-To "Constrain the Amount of Resources Required for a Task to be Scheduled"),
+    # task, previous_status and new_status (TaskStatusChangedEventArgs; its .NET and Java pages).
+    from taskmon.agiparallel.constants import ConsumableResources, TaskStatus
+    job = agi.create_job()
+    task = _Quick()
+    job.add_task(task)
+    seen = []
+    job.task_state_changed = lambda args: seen.append((args.task is task, args.previous_status, args.new_status,
+                                                       args.task_state.status,
+                                                       args.task_state.allocated_task_resources[ConsumableResources.CORES]))
+    job.submit()
+    assert job.wait_until_done(time_out_in_milliseconds=60000)
+    assert [entry[1:4] for entry in seen] == [
+        (TaskStatus.SUBMITTED, TaskStatus.ASSIGNED, TaskStatus.ASSIGNED),
+        (TaskStatus.ASSIGNED, TaskStatus.RUNNING, TaskStatus.RUNNING),
+        (TaskStatus.RUNNING, TaskStatus.COMPLETED, TaskStatus.COMPLETED)], seen
+    assert all(entry[0] for entry in seen), "the task is the object given to add_task"
+    assert seen[0][4] == 1, "one core by default"
+
+
 def test_every_option_round_trips_to_the_scheduler(agi):
     job = agi.create_job()
     job.name = "round trip"

@@ -137,17 +137,37 @@ def gone(pid):
     return False
 
 
+class Shared:
+    """An environment with a unique id: a live idle host of it takes the next task of any job that has it."""
+
+    def __init__(self, unique_id):
+        self.unique_id = unique_id
+        self.value = None
+
+    def setup(self):
+        self.value = os.getpid()
+
+
 def test_a_timeout_kills_the_host_and_the_next_task_gets_a_new_one(client1):
-    job = client1.create_job(task_timeout=1.0)
-    job.add_task(Sleeper())
-    job.add_task(Pid())
-    job.submit()
-    assert job.wait_until_done(60)
-    assert job.tasks[0].task_status == TaskStatus.TIMED_OUT
-    killed = job.tasks[0].pid  # the host's (the task may not have got as far as its first line)
-    assert killed and HOST_PLACE.fullmatch(job.tasks[0].host).group(1) == str(killed)
+    # The next task is a later job's, of the same environment id (a host that survived would take
+    # it) and without a timeout: the 1 s limit is only for the task that sleeps, so that a host
+    # slow to import on a loaded machine cannot time the next task out too.
+    environment = Shared("timeout-kills-host-%d" % os.getpid())
+    timed = client1.create_job(task_timeout=1.0, task_environment=environment)
+    timed.add_task(Sleeper())
+    timed.submit()
+    assert timed.wait_until_done(60)
+    assert timed.tasks[0].task_status == TaskStatus.TIMED_OUT
+    killed = timed.tasks[0].pid  # the host's (the task may not have got as far as its first line)
+    assert killed and HOST_PLACE.fullmatch(timed.tasks[0].host).group(1) == str(killed)
     assert wait_for(lambda: gone(killed))
-    assert job.tasks[1].task_status == TaskStatus.COMPLETED and job.tasks[1].result[0] != killed
+    later = client1.create_job(task_environment=environment)
+    later.add_task(Pid())
+    later.submit()
+    assert later.wait_until_done(60)
+    assert later.tasks[0].task_status == TaskStatus.COMPLETED, later.tasks[0].exception
+    assert later.tasks[0].result[0] != killed
+    assert HOST_PLACE.fullmatch(later.tasks[0].host).group(2) == "new"
 
 
 def test_a_cancel_kills_the_host(client1, tmp_path):

@@ -214,6 +214,24 @@ def test_another_client_reads_a_job_back(scheduler, client):
             other.get_job(999)
 
 
+def test_two_job_objects_of_one_job_in_one_client_are_both_followed(client, tmp_path):
+    # get_job() of a job this client follows used to take its place: the first object then
+    # heard nothing more and waited for ever.
+    go = tmp_path / "go"
+    job = client.create_job()
+    job.add_task(pyclient_tasks.WaitsForGo(str(go)))
+    job.submit()
+    same = client.get_job(job.id)
+    assert same.wait_until_done(0) is False  # now both follow it
+    completed = []
+    job.task_completed += lambda task: completed.append("job")
+    same.task_completed += lambda task: completed.append("same")
+    go.touch()
+    assert job.wait_until_done(30) and same.wait_until_done(30)
+    assert sorted(completed) == ["job", "same"]
+    assert job.tasks[0].result == same.tasks[0].result == "went"
+
+
 def test_a_job_is_followed_again_after_a_disconnect(client):
     job = client.create_job()
     job.add_task(pyclient_tasks.Sleeps(1))

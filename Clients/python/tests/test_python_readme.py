@@ -79,3 +79,12 @@ def test_the_readme_events_snippet(client):
     assert lines[-1] == "all done"
     assert "Progress SUBMITTED -> ASSIGNED" in lines
     assert any(re.fullmatch(r"Progress \d+ step \d", line) for line in lines)
+
+
+def test_the_readme_attempts_example_prints_what_it_says(scheduler, tmp_path):
+    script = tmp_path / "flaky.py"
+    script.write_text(python_block("Attempts and retries"))
+    said = re.search(r"prints\n\n```\n(.*?)```", README.split("\n## Attempts and retries\n", 1)[1], re.S).group(1)
+    done = run_script(script, scheduler, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == said

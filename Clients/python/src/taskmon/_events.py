@@ -108,7 +108,8 @@ class EventListener:
         self._client_name = client_name
         self._timeout = timeout
         self._subscription = Subscription(socket_path, None, client_name, timeout)
-        self._jobs: Dict[int, Any] = {}
+        # Job objects by id: a program may hold several for one job (its own and get_job's).
+        self._jobs: Dict[int, List[Any]] = {}
         # Held while a job is submitted and registered, so that its first events wait for it.
         self.registration = threading.Lock()
         self.error: Optional[BaseException] = None
@@ -118,10 +119,19 @@ class EventListener:
 
     def watch(self, job: Any) -> None:
         """Delivers ``job``'s events from now on (call with ``registration`` held around a submit)."""
-        self._jobs[job.id] = job
+        followers = self._jobs.setdefault(job.id, [])
+        if not any(other is job for other in followers):
+            followers.append(job)
 
     def unwatch(self, job: Any) -> None:
-        self._jobs.pop(job.id, None)
+        followers = [other for other in self._jobs.get(job.id, []) if other is not job]
+        if followers:
+            self._jobs[job.id] = followers
+        else:
+            self._jobs.pop(job.id, None)
+
+    def _followers(self) -> List[Any]:
+        return [job for followers in list(self._jobs.values()) for job in followers]
 
     @property
     def alive(self) -> bool:
@@ -136,7 +146,7 @@ class EventListener:
         self._subscription.close()
         if self.error is None:
             self.error = SchedulerConnectionError("the client was disconnected")
-        for job in list(self._jobs.values()):
+        for job in self._followers():
             job._wake()
 
     def _run(self) -> None:
@@ -147,13 +157,13 @@ class EventListener:
                 if self._stopping:
                     return
                 self.error = error
-                for job in list(self._jobs.values()):
+                for job in self._followers():
                     job._wake()
                 return
             except Exception as error:  # a bug here must not leave waiters hanging
                 log.exception("taskmon: the event thread failed")
                 self.error = error
-                for job in list(self._jobs.values()):
+                for job in self._followers():
                     job._wake()
                 return
             method = message.get("method")
@@ -173,20 +183,19 @@ class EventListener:
         data = event.get("data") or {}
         job_id: Any = data.get("job_id") if kind.startswith("task_") else data.get("id")
         with self.registration:
-            job = self._jobs.get(job_id)
-        if job is None:
-            return
-        if kind == "task_status_changed":
-            job._on_status_changed(data)
-        elif kind == "task_progress":
-            job._on_progress(data)
-        elif kind == "job_completed":
-            job._finish()
+            followers = list(self._jobs.get(job_id, []))
+        for job in followers:
+            if kind == "task_status_changed":
+                job._on_status_changed(data)
+            elif kind == "task_progress":
+                job._on_progress(data)
+            elif kind == "job_completed":
+                job._finish()
 
     def _resync(self) -> None:
         """We fell behind and were dropped: subscribe again, then catch up from a snapshot."""
         old = self._subscription
         self._subscription = Subscription(self._socket_path, None, self._client_name, self._timeout)
         old.close()
-        for job in list(self._jobs.values()):
+        for job in self._followers():
             job._catch_up()

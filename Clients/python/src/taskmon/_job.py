@@ -15,6 +15,7 @@ from taskmon import _payload
 from taskmon._events import HookAttribute
 from taskmon._jobfiles import JobFiles
 from taskmon._task import Task, TaskProgress
+from taskmon._retry import RetryOutcome
 from taskmon.errors import SchedulerConnectionError, TaskmonError
 from taskmon.status import FINAL_STATUSES, JobPriority, TaskStatus
 
@@ -190,6 +191,9 @@ class Job:
         self._lock = threading.RLock()
         self._reported: Set[Tuple[int, Any]] = set()
         self._finishing = False
+        # Counts the times the job ran again after it had finished (a retry): a completion that
+        # was being delivered meanwhile does not mark the job done.
+        self._runs = 0
         self._finish_error: Optional[TaskmonError] = None
         self._done = threading.Event()
         self._wakeup = threading.Event()
@@ -340,9 +344,45 @@ class Job:
         return int(self._scheduler._call("cancel", {"job_id": self.id, "message": message}).get("canceled", 0))
 
     def refresh(self) -> None:
-        """Forgets what is cached about the tasks (after a retry from the monitor, say)."""
+        """Forgets what is cached about the tasks, and follows the job again if it had finished
+        and runs again (after a retry from the monitor or ``taskmon retry``, say), so that
+        :meth:`wait_until_done` waits for the new attempts. (A retry through this client does
+        this by itself.)"""
+        if self.id is None:
+            return
+        listener = self._scheduler._events()
+        with listener.registration:
+            self._after_retry(listener)
+
+    def retry_failed(self) -> "RetryOutcome":
+        """Queues every FAILED, TIMED_OUT and ENVIRONMENT_ERROR task of the job again, as new
+        attempts, in one request (``taskmon retry JOB --failed``); canceled tasks are left alone.
+        The attempts that ended stay readable (``task.attempt(n)``); :meth:`wait_until_done`
+        waits for the new ones. Returns a :class:`~taskmon.client.RetryOutcome`."""
+        from taskmon import _retry
+        self._require_submitted()
+        assert self.id is not None
+        return _retry.run_many(self._scheduler, [], [self.id], [self])
+
+    def _after_retry(self, listener: Any) -> None:
+        """Some of the job's tasks may run again: forget the cached values and, if the job had
+        finished and the scheduler says it runs again, follow it again with ``listener`` (called
+        with its registration held, so that none of the job's new events is missed)."""
         for task in self.tasks:
             task._invalidate(forget=True)
+        with self._lock:
+            if not self._finishing:
+                return  # not finished: still followed (or followed anew by wait_until_done)
+        info = self._scheduler._call("get_job", {"job_id": self.id, "include_tasks": False})
+        if info.get("finished_at"):
+            return
+        with self._lock:
+            self._runs += 1
+            self._finishing = False
+            self._finish_error = None
+            self._done.clear()
+            self._listener = listener
+            listener.watch(self)
 
     def environment_output(self, phase: str = "setup") -> Tuple[str, str]:
         """What the task environment's ``setup()`` (or ``teardown()``) printed in this job's hosts:
@@ -443,6 +483,7 @@ class Job:
             if self._finishing:
                 return
             self._finishing = True
+            run = self._runs
         try:
             self._fetch_all()
             for task in self.tasks:
@@ -452,7 +493,10 @@ class Job:
         except TaskmonError as error:
             self._finish_error = error
         finally:
-            self._done.set()
+            with self._lock:
+                # A job_completed handler that retried tasks made the job run again: not done.
+                if run == self._runs:
+                    if self._listener is not None:
+                        self._listener.unwatch(self)
+                    self._done.set()
             self._wakeup.set()
-            if self._listener is not None:
-                self._listener.unwatch(self)

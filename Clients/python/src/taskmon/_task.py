@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional
 
 import collections
 import os
@@ -12,6 +12,9 @@ from taskmon import _compat, _payload
 from taskmon.errors import ResultLoadError, TaskError
 from taskmon.host import SETUP_EXCEPTION_FILE
 from taskmon.status import FINAL_STATUSES, TaskCancellationReason, TaskStatus
+
+if TYPE_CHECKING:
+    from taskmon._attempts import AttemptSummary, TaskAttempt
 
 class TaskProgress(NamedTuple):
     """A task's progress: the int it reported (a percentage by convention; any value, as in the reference) and optional information."""
@@ -58,6 +61,8 @@ class Task:
         self._outputs: Dict[str, str] = {}
         self._progress: Optional[TaskProgress] = None
         self._resources: Optional[Dict[str, int]] = None
+        #: An earlier attempt this stands for (:class:`~taskmon._attempts.TaskAttempt`); None: the task's current one.
+        self._attempt: Optional[int] = None
         self._lock = threading.RLock()
 
     def __getattr__(self, name: str) -> Any:
@@ -85,6 +90,8 @@ class Task:
             self._final = self._final_info(info)
 
     def _final_info(self, info: Dict[str, Any]) -> bool:
+        if self._attempt is not None:
+            return True  # an earlier attempt, as it was kept: it never changes
         status = TaskStatus.parse(info.get("task_status", "NOT_SUBMITTED"))
         if status in FINAL_STATUSES:
             return True
@@ -107,9 +114,17 @@ class Task:
         with self._lock:
             if self._info is not None and self._final:
                 return self._info
-        info: Dict[str, Any] = self.job._scheduler._call("get_task", {"job_id": self.job.id, "task_id": self.id, "output_cap": 0})
+        info: Dict[str, Any] = self.job._scheduler._call("get_task", self._query(output_cap=0))
         self._store(info)
         return info
+
+    def _query(self, **params: Any) -> Dict[str, Any]:
+        """The parameters naming this task (and its attempt, for an earlier one) in a request."""
+        query: Dict[str, Any] = {"job_id": self.job.id, "task_id": self.id}
+        if self._attempt is not None:
+            query["attempt"] = self._attempt
+        query.update(params)
+        return query
 
     def _is_final(self, fetch: bool = True) -> bool:
         if fetch:
@@ -254,6 +269,43 @@ class Task:
         info = self._snapshot()
         return [] if info is None else list(info.get("warnings") or [])
 
+    # -- attempts and retries (taskmon's own; the reference has neither) ------------------------
+
+    @property
+    def attempt_history(self) -> List["AttemptSummary"]:
+        """The earlier attempts the scheduler keeps of this task (the last 10), oldest first, each an
+        :class:`~taskmon.client.AttemptSummary`; ``[]`` for a task that ran once. :meth:`attempt`
+        reads one of them whole."""
+        from taskmon._attempts import AttemptSummary
+        info = self._snapshot()
+        return [AttemptSummary.parse(entry) for entry in (info or {}).get("attempt_history") or []]
+
+    def attempt(self, number: int) -> "TaskAttempt":
+        """An earlier attempt of this task (1 is the first), as it ended: a
+        :class:`~taskmon.client.TaskAttempt` with the same attributes as the task (``task_status``,
+        ``result``, ``standard_output``, ``standard_error``, ``properties``, ``exception``, ...), like
+        ``taskmon show/output JOB/TASK --attempt N``.
+
+        :raises TypeError, ValueError: ``number`` is not a whole number from 1.
+        :raises SchedulerError: the task has no such attempt kept, or it is the current one (read
+            the task itself); the message says which.
+        """
+        from taskmon._attempts import TaskAttempt
+        self.job._require_submitted()
+        return TaskAttempt(self, number)
+
+    def retry(self) -> None:
+        """Queues this finished task again, as a new attempt (``taskmon retry JOB/TASK``): the
+        attempt that ended stays readable with :meth:`attempt`, and :meth:`Job.wait_until_done`
+        waits for the new one.
+
+        :raises SchedulerError: the task is not finished (``code`` ``SchedulerError.ILLEGAL_STATE``), or
+            there is no such task (``NOT_FOUND``).
+        """
+        from taskmon import _retry
+        self.job._require_submitted()
+        _retry.run(self.job._scheduler, "retry", {"job_id": self.job.id, "task_id": self.id}, [self.job])
+
     def cancel(self, message: Optional[str] = None) -> int:
         """Cancels this task (reason DIRECT). Returns 1 if the cancel reached it, else 0."""
         self.job._require_submitted()
@@ -309,8 +361,7 @@ class Task:
                 if self._final:
                     self._outputs.update(spooled)
             return spooled[stream]
-        answer = self.job._scheduler._call(
-            "get_task", {"job_id": self.job.id, "task_id": self.id, "output_cap": OUTPUT_CAP})
+        answer = self.job._scheduler._call("get_task", self._query(output_cap=OUTPUT_CAP))
         texts: Dict[str, str] = {}
         for name, key in (("stdout", "standard_output"), ("stderr", "standard_error")):
             # Both streams come in one answer: keep both, so reading the other costs nothing.
@@ -328,7 +379,7 @@ class Task:
         the host wrote and closed them before it reported the task done. None when that does
         not apply (another kind of task, an environment error's setup output, a file it cannot
         read), and the scheduler is asked."""
-        if info is None or not self._final or not info.get("host"):
+        if info is None or not self._final or not info.get("host") or self._attempt is not None:
             return None
         if TaskStatus.parse(info.get("task_status", "")) == TaskStatus.ENVIRONMENT_ERROR:
             return None
@@ -354,8 +405,7 @@ class Task:
         chunks: List[bytes] = []
         offset = 0
         while True:
-            chunk = self.job._scheduler._call("read_output", {"job_id": self.job.id, "task_id": self.id,
-                                                              "stream": stream, "offset": offset, "length": READ_CHUNK})
+            chunk = self.job._scheduler._call("read_output", self._query(stream=stream, offset=offset, length=READ_CHUNK))
             data = base64.b64decode(chunk.get("data") or "")
             chunks.append(data)
             offset += len(data)

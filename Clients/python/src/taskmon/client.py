@@ -24,21 +24,25 @@ command task of the scheduler; see :mod:`taskmon.host` for what happens there.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Optional, Union
+from typing import Any, Iterable, Optional, Set, Union
 
 import os
 import threading
+import weakref
 
 from taskmon._events import EventHook, EventListener
 from taskmon._job import Job, _optional_str, _positive_seconds
 from taskmon._jobfiles import DEFAULT_RETENTION, JobFiles
 from taskmon._protocol import Connection
 from taskmon._statedir import announce, find_taskmon, resolve_state_dir, socket_path_of, start_scheduler
+from taskmon._attempts import AttemptSummary, TaskAttempt
+from taskmon._retry import RetryOutcome
 from taskmon._task import Task, TaskExceptionInfo, TaskProgress
 from taskmon.errors import SchedulerNotRunningError, TaskmonError
 from taskmon.status import JobPriority
 
-__all__ = ["JobScheduler", "Job", "Task", "TaskProgress", "TaskExceptionInfo", "EventHook"]
+__all__ = ["JobScheduler", "Job", "Task", "TaskProgress", "TaskExceptionInfo", "EventHook",
+           "TaskAttempt", "AttemptSummary", "RetryOutcome"]
 
 DEFAULT_TIMEOUT = 120.0
 
@@ -74,6 +78,8 @@ class JobScheduler:
         self._connection: Optional[Connection] = None
         self._listener: Optional[EventListener] = None
         self._files: Optional[JobFiles] = None
+        # Every Job object made here, so that a retry by job id reaches the ones this program holds.
+        self._jobs: "weakref.WeakSet[Job]" = weakref.WeakSet()
         self._lock = threading.RLock()
 
     # -- connection ---------------------------------------------------------------------------
@@ -178,10 +184,12 @@ class JobScheduler:
             the job is submitted); False: from the scheduler's minimal base (PATH, HOME, USER,
             LOGNAME, SHELL, LANG, TMPDIR). The job's own variables go on top either way.
         """
-        return Job(self, name=_optional_str(name, "name"), description=_optional_str(description, "description"),
-                   priority=JobPriority.parse(priority), task_timeout=_positive_seconds(task_timeout, "task_timeout"),
-                   max_interrupted_retries=max_interrupted_retries, cancel_on_task_failure=cancel_on_task_failure,
-                   task_environment=task_environment, interpreter=interpreter, inherit_env=inherit_env)
+        job = Job(self, name=_optional_str(name, "name"), description=_optional_str(description, "description"),
+                  priority=JobPriority.parse(priority), task_timeout=_positive_seconds(task_timeout, "task_timeout"),
+                  max_interrupted_retries=max_interrupted_retries, cancel_on_task_failure=cancel_on_task_failure,
+                  task_environment=task_environment, interpreter=interpreter, inherit_env=inherit_env)
+        self._jobs.add(job)
+        return job
 
     def get_job(self, job_id: int) -> "Job":
         """A job already submitted (by this or another client): its tasks, status and events.
@@ -196,8 +204,35 @@ class JobScheduler:
                   interpreter=None)
         job.id = int(info["id"])
         job.tasks = [Task(job, index) for index in range(int(info.get("task_count", 0)))]
+        self._jobs.add(job)
         return job
 
     def cancel_job(self, job_id: int, message: Optional[str] = None) -> int:
         """Cancels every unfinished task of a job; returns how many the cancel reached."""
         return int(self._call("cancel", {"job_id": int(job_id), "message": message}).get("canceled", 0))
+
+    def retry_tasks(self, tasks: Iterable[Any] = (), failed_of_jobs: Iterable[Any] = ()) -> RetryOutcome:
+        """Queues finished tasks again, as new attempts, in one request (``retry_tasks``, as
+        ``taskmon retry 3/0 3/4`` and ``taskmon retry JOB --failed`` send it): taskmon's own, the
+        reference has no retry.
+
+        :param tasks: :class:`Task` objects (``job.tasks[i]``) or ``(job_id, task_id)`` pairs.
+        :param failed_of_jobs: :class:`Job` objects or job ids: every FAILED, TIMED_OUT and
+            ENVIRONMENT_ERROR task of each (canceled ones are left alone).
+        :returns: a :class:`RetryOutcome`: how many were queued again, how many were left as they
+            were (not finished, not there) and why the first of those was.
+        :raises TypeError, ValueError: an entry is neither, or not a valid id.
+
+        The attempts that ended stay readable (``task.attempt(n)``). Every Job object of this
+        client for a job concerned forgets its cached values and, if it had finished, follows
+        the new attempts: its :meth:`Job.wait_until_done` waits for them and its events fire.
+        """
+        from taskmon import _retry
+        refs, jobs = _retry.task_refs(tasks)
+        ids, objects = _retry.job_ids(failed_of_jobs)
+        if not refs and not ids:
+            return RetryOutcome(0, 0, None)
+        return _retry.run_many(self, refs, ids, jobs + objects)
+
+    def _jobs_with_ids(self, ids: Set[int]) -> Set[Job]:
+        return {job for job in list(self._jobs) if job.id in ids}
