@@ -247,15 +247,10 @@ private final class DemoRun {
     /// to exit; returns its exit status.
     func terminate() -> Int32 {
         kill(pid, SIGTERM)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                exited = true
-                let signal = status & 0x7f
-                return signal == 0 ? (status >> 8) & 0xff : 128 + signal
-            }
-            usleep(50_000)
+        // Not killed at the deadline: cleanUp does that, and then ends the demo's tasks too.
+        if let status = Spawn.wait(pid, seconds: 60, killingAtDeadline: false) {
+            exited = true
+            return status
         }
         Issue.record("the demo did not exit within 60 s of SIGTERM; output: \(output())")
         return -1
@@ -266,15 +261,8 @@ private final class DemoRun {
     func cleanUp() {
         if !exited {
             Glibc.kill(pid, SIGTERM)
-            for _ in 0..<200 where !exited {
-                var status: Int32 = 0
-                if waitpid(pid, &status, WNOHANG) == pid { exited = true } else { usleep(50_000) }
-            }
-            if !exited {
-                Glibc.kill(pid, SIGKILL)
-                _ = Spawn.wait(pid)
-                exited = true
-            }
+            _ = Spawn.wait(pid, seconds: 10)
+            exited = true
         }
         if let directory {
             for task in taskProcesses(of: directory) { Glibc.kill(task, SIGKILL) }

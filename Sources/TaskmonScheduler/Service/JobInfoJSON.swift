@@ -54,6 +54,14 @@ enum JobInfoJSON {
             if let text { EventJSON.appendString(&out, text) } else { raw("null") }
         }
         func date(_ value: Date?) { string(value.map(Wire.formatDate)) }
+        func strings(_ values: [String]) {
+            out.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                EventJSON.appendString(&out, value)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
         func number<N: BinaryInteger>(_ value: N?) { raw(value.map { String($0) } ?? "null") }
         func nested<T: Encodable>(_ value: T?) throws {
             guard let value else { return raw("null") }
@@ -66,12 +74,7 @@ enum JobInfoJSON {
         key("attempt_history")
         if task.attemptHistory.isEmpty { raw("[]") } else { try nested(task.attemptHistory) }
         key("attempts"); number(task.attempts)
-        key("command"); out.append(UInt8(ascii: "["))
-        for (index, word) in task.command.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            EventJSON.appendString(&out, word)
-        }
-        out.append(UInt8(ascii: "]"))
+        key("command"); strings(task.command)
         key("cpu_time"); try nested(task.cpuTime)
         key("exception"); try nested(task.exception)
         key("exit_code"); number(task.exitCode)
@@ -101,11 +104,7 @@ enum JobInfoJSON {
         key("task_cancellation_message"); string(task.cancellationMessage)
         key("task_cancellation_reason"); string(task.cancellationReason.name)
         key("task_status"); string(task.status.name)
-        key("warnings"); out.append(UInt8(ascii: "["))
-        for (index, warning) in task.warnings.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            EventJSON.appendString(&out, warning)
-        }
-        out.append(contentsOf: "]}".utf8)
+        key("warnings"); strings(task.warnings)
+        out.append(UInt8(ascii: "}"))
     }
 }

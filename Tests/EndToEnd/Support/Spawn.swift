@@ -39,9 +39,9 @@ enum Spawn {
     }
 
     /// Waits up to `seconds` of the clock for `pid` to exit and returns its status, or nil
-    /// (it is then SIGKILLed and reaped, so that no test waits for ever on a process that
-    /// missed the signal meant to stop it).
-    static func wait(_ pid: pid_t, seconds: Double) -> Int32? {
+    /// (it is then SIGKILLed and reaped, unless `killingAtDeadline` is false, so that no test
+    /// waits for ever on a process that missed the signal meant to stop it).
+    static func wait(_ pid: pid_t, seconds: Double, killingAtDeadline: Bool = true) -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         var status: Int32 = 0
         while Date() < deadline {
@@ -53,6 +53,7 @@ enum Spawn {
             if reaped < 0 && errno != EINTR { return nil }
             usleep(10_000)
         }
+        guard killingAtDeadline else { return nil }
         kill(pid, SIGKILL)
         _ = wait(pid)
         return nil
