@@ -61,15 +61,17 @@ let package = Package(
             dependencies: ["TaskmonKit", "TaskmonMonitor", "CTaskmonPOSIX"]
         ),
         .executableTarget(name: "taskmon-swift-example", dependencies: ["TaskmonKit"], path: "Examples/SwiftAPI"),
+        // What every test target needs to wait without blocking Swift's cooperative pool.
+        .target(name: "TaskmonTestSupport", path: "Tests/Support"),
         .testTarget(name: "TaskmonKitTests", dependencies: ["TaskmonKit"]),
         .testTarget(name: "TaskmonMonitorTests", dependencies: ["TaskmonMonitor", "TaskmonKit"]),
-        .testTarget(name: "TaskmonSchedulerTests", dependencies: ["TaskmonScheduler", "TaskmonKit"]),
+        .testTarget(name: "TaskmonSchedulerTests", dependencies: ["TaskmonScheduler", "TaskmonKit", "TaskmonTestSupport"]),
         // Against a real single-node Slurm cluster (Scripts/slurm-cluster); `skipped: …` without Slurm.
-        .testTarget(name: "TaskmonSlurmTests", dependencies: ["TaskmonKit", "CTaskmonPOSIX", "taskmon"]),
+        .testTarget(name: "TaskmonSlurmTests", dependencies: ["TaskmonKit", "CTaskmonPOSIX", "taskmon", "TaskmonTestSupport"]),
         // Drives the real binaries; depending on them makes `swift test` build them first.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TaskmonKit", "CTaskmonPOSIX", "taskmon", "taskmon-swift-example"],
+            dependencies: ["TaskmonKit", "CTaskmonPOSIX", "taskmon", "taskmon-swift-example", "TaskmonTestSupport"],
             path: "Tests/EndToEnd",
             // The pty tests are Python (pytest + pyte); Scripts/test runs them.
             exclude: ["pty"]),

@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 import Testing
 
 @Suite("The README's Swift API example")

@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 import Testing
 import TaskmonKit
 @testable import TaskmonScheduler
@@ -129,7 +130,7 @@ struct SubscriptionFilterTests {
             let other = try await scheduler.submit(["true", "true", "true"])
             try await scheduler.waitForJob(other)
             let params = SubscribeParams(afterSeq: 0, jobID: other + 1, types: [EventBody.jobCompletedType])
-            let events = try await blocking { try scheduler.client.subscribe(params) }
+            let events = try await offPool { try scheduler.client.subscribe(params) }
             defer { events.cancel() }
             let job = try await scheduler.submit(["true", "true"])
             #expect(job == other + 1)
@@ -141,7 +142,7 @@ struct SubscriptionFilterTests {
             #expect(info.id == job)
             #expect(try await nextMessage(events, within: 0.3) == nil, "nothing else is sent")
             // Replayed from the start: still only that job's completion.
-            let replay = try await blocking { try scheduler.client.subscribe(params) }
+            let replay = try await offPool { try scheduler.client.subscribe(params) }
             defer { replay.cancel() }
             guard case .event(let again)? = try await nextMessage(replay, within: 30), case .jobCompleted(let same) = again.body else {
                 Issue.record("replay did not deliver the completion")

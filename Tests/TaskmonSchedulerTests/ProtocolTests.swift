@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 import Testing
 import TaskmonKit
 @testable import TaskmonScheduler
@@ -8,7 +9,7 @@ struct ProtocolTests {
     /// Sends raw lines on a fresh connection and returns one answer line per request.
     func exchange(_ scheduler: TestScheduler, _ lines: [String]) async throws -> [[String: Any]] {
         let path = scheduler.directory.socketPath
-        let answers = try await blocking { () -> [Data] in
+        let answers = try await offPool { () -> [Data] in
             let connection = try SocketLineConnection(path: path)
             defer { connection.close() }
             var answers: [Data] = []

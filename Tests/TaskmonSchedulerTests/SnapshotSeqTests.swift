@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 import Testing
 import TaskmonKit
 @testable import TaskmonScheduler
@@ -63,7 +64,7 @@ struct TaskRowsTests {
             let job = try await scheduler.submit(["exit 3", "true", channel(#"{"progress": {"percent": 40, "info": "half"}}"#)])
             try await scheduler.waitForJob(job)
             let whole = try await scheduler.client.tasks(of: job, offset: 1, limit: 2)
-            let rows = try await blocking { try scheduler.client.taskRows(of: job, offset: 1, limit: 2) }
+            let rows = try await offPool { try scheduler.client.taskRows(of: job, offset: 1, limit: 2) }
             #expect(rows.tasks == nil)
             let received = try #require(rows.taskRows)
             #expect(received.map(\.id) == [1, 2])

@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 import Glibc
 import Synchronization
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -154,16 +155,6 @@ func soon(_ seconds: Int = 10) -> ContinuousClock.Instant {
     ContinuousClock.now + .seconds(seconds)
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(_ timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
-}
-
 func mode(of path: String) -> mode_t {
     var info = stat()
     guard lstat(path, &info) == 0 else { return 0 }
@@ -274,7 +265,7 @@ struct TransportTests {
             #expect(mismatches == 0)
 
             client.close()
-            #expect(await eventually { handler.closedConnections.withLock { $0 } == 1 })
+            #expect(await within(10) { handler.closedConnections.withLock { $0 } == 1 })
         }
     }
 
@@ -381,7 +372,7 @@ struct TransportTests {
             #expect(!report.refused)
             print("10,000 events received in \(elapsed); pushed in \(report.seconds) s, max queued \(report.maxQueued) bytes")
             client.close()
-            #expect(await eventually { handler.closedConnections.withLock { $0 } == 2 })
+            #expect(await within(10) { handler.closedConnections.withLock { $0 } == 2 })
         }
     }
 
@@ -416,7 +407,7 @@ struct TransportTests {
             subscription.cancel()
             #expect(try await consumer.value == 0)
             // The client's own connection and the subscription's both close.
-            #expect(await eventually { handler.closedConnections.withLock { $0 } == 2 })
+            #expect(await within(10) { handler.closedConnections.withLock { $0 } == 2 })
         }
     }
 
@@ -452,7 +443,7 @@ struct TransportTests {
                 try raw.writeLine(requestLine(id: 1, method: .subscribe, params: SubscribeParams(afterSeq: nil)))
             }.get()
 
-            #expect(await eventually { handler.push.withLock { $0 } != nil })
+            #expect(await within(10) { handler.push.withLock { $0 } != nil })
             let report = try #require(handler.push.withLock { $0 })
             #expect(report.refused)
             #expect(report.maxQueued <= limit)
@@ -478,7 +469,7 @@ struct TransportTests {
             #expect(answerID == 1)
             #expect(events == Array(1...UInt64(report.sent)))
             #expect(notice?.lastSeq == UInt64(report.sent))
-            #expect(await eventually { server.connections.first?.queuedBytes == 0 })
+            #expect(await within(10) { server.connections.first?.queuedBytes == 0 })
         }
     }
 
@@ -570,7 +561,7 @@ struct TransportTests {
             return
         }
         #expect(error.isConnectionLost)
-        #expect(await eventually { handler.closedConnections.withLock { $0 } == 1 })
+        #expect(await within(10) { handler.closedConnections.withLock { $0 } == 1 })
 
         let reconnect = await onThread { () throws(SchedulerClientError) in try SchedulerClient(socketPath: path) }
         guard case .failure(let reconnectError) = reconnect else {

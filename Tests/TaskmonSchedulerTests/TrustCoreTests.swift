@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 import Synchronization
 import Testing
 import TaskmonKit
@@ -143,7 +144,7 @@ struct TrustCoreTests {
         try await server.start()
         let path = folder.socketPath
         // Three connections each send 400 KiB of a line that never ends: 1.2 MiB in all.
-        let answers = try await blocking { () -> [String] in
+        let answers = try await offPool { () -> [String] in
             let sockets = try (0..<3).map { _ in try RawSocket(path) }
             var answers: [String] = []
             for socket in sockets {
@@ -155,7 +156,7 @@ struct TrustCoreTests {
         #expect(answers[0].isEmpty && answers[1].isEmpty, "\(answers)")
         #expect(answers[2].contains("unfinished requests"), "\(answers[2])")
         // Others still get in.
-        let client = try await blocking { try SchedulerClient(socketPath: path, timeout: .seconds(5)) }
+        let client = try await offPool { try SchedulerClient(socketPath: path, timeout: .seconds(5)) }
         #expect(client.hello.slots == 3)
         client.close()
         await server.stop()

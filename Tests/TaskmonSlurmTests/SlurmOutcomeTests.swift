@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 import Testing
 import TaskmonKit
 

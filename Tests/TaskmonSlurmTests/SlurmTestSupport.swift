@@ -1,5 +1,6 @@
 import CTaskmonPOSIX
 import Foundation
+import TaskmonTestSupport
 import Testing
 import TaskmonKit
 
@@ -23,17 +24,6 @@ enum SlurmAvailability {
             return false
         }
         return true
-    }
-}
-
-/// Runs blocking work (child processes, blocking client calls) on a thread of its own: never
-/// on the cooperative pool the tests run on, nor on GCD's global queue, whose few threads the
-/// scheduler's timers need.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 }
 

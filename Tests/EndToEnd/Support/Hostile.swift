@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 import Testing
 import TaskmonKit
 
@@ -158,12 +159,4 @@ func backgroundPython(_ script: String, _ arguments: [String] = [], log: String)
                            environment: ProcessInfo.processInfo.environment, stdout: fd, stderr: fd)
 }
 
-/// Waits until `condition` holds, up to `seconds`; true if it did.
-func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(20_000)
-    }
-    return try condition()
-}
+

@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 import Testing
 import TaskmonKit
 @testable import TaskmonScheduler
@@ -123,30 +124,6 @@ func tasks(_ scheduler: TestScheduler, _ job: JobID, _ count: Int) async throws 
     var tasks: [TaskInfo] = []
     for index in 0..<count { tasks.append(try await scheduler.client.task(job, index)) }
     return tasks
-}
-
-/// Runs blocking work (a raw socket, say) on a thread of its own: off the cooperative threads
-/// the in-process scheduler needs, and off GCD's global queue too, whose threads are as few as
-/// the cores and serve the scheduler's timers (a host's hello timeout, the output grace).
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-}
-
-/// Checks `condition` every 20 ms until it holds or `seconds` of the clock have passed (a
-/// loaded machine stretches every sleep, so loops that count sleeps end too early); returns
-/// whether it held.
-@discardableResult
-func within(_ seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
 }
 
 /// A file a task's shell waits for, so that a test decides when the task may go on.
