@@ -32,7 +32,7 @@ extension SlurmBackend {
         }
         if !withdraw.isEmpty { withdrawQueued(withdraw) }
         for (signal, ids) in bySignal.sorted(by: { $0.key < $1.key }) {
-            for chunk in Self.chunks(ids) {
+            for chunk in Self.chunks(Self.arrayExpressions(ids)) {
                 let answer = command.run("scancel", ["--full", "--signal=\(signal)"] + chunk, timeout: settings.commandTimeout)
                 if !answer.succeeded { noteProblem("scancel --signal=\(signal) failed: \(answer.problem)") }
             }
@@ -42,7 +42,7 @@ extension SlurmBackend {
     /// Cancels elements still waiting in Slurm's queue. A cancelled pending element leaves no
     /// trace in squeue, so the backend says at once that it will never start.
     func withdrawQueued(_ ids: [String]) {
-        for chunk in Self.chunks(ids) {
+        for chunk in Self.chunks(Self.arrayExpressions(ids)) {
             let answer = command.run("scancel", chunk, timeout: settings.commandTimeout)
             if !answer.succeeded { noteProblem("scancel failed: \(answer.problem)") }
         }
@@ -79,6 +79,40 @@ extension SlurmBackend {
 
     func noteProblem(_ message: String) {
         state.withLock { $0.problem = message }
+    }
+
+    /// Element ids (`12345_7`) as Slurm's array expressions (`12345_[0-2499,2501]`), at most
+    /// `segments` ranges each; anything else as it is. slurmctld takes one expression in one
+    /// request, where a list of ids costs a request each: cancelling 1,000 pending elements took
+    /// 0.65 s as ids and 0.01 s as one range on the test cluster.
+    package static func arrayExpressions(_ ids: [String], segments: Int = 200) -> [String] {
+        var indices: [String: [Int]] = [:]
+        var order: [String] = []
+        var others: [String] = []
+        for id in ids {
+            guard let (array, index) = split(id), index >= 0 else {
+                others.append(id)
+                continue
+            }
+            if indices[array] == nil { order.append(array) }
+            indices[array, default: []].append(index)
+        }
+        var expressions: [String] = []
+        for array in order {
+            var ranges: [ClosedRange<Int>] = []
+            for index in Set(indices[array] ?? []).sorted() {
+                if let last = ranges.last, index == last.upperBound + 1 {
+                    ranges[ranges.count - 1] = last.lowerBound...index
+                } else {
+                    ranges.append(index...index)
+                }
+            }
+            let words = ranges.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
+            for chunk in stride(from: 0, to: words.count, by: segments) {
+                expressions.append("\(array)_[" + words[chunk..<min(words.count, chunk + segments)].joined(separator: ",") + "]")
+            }
+        }
+        return expressions + others
     }
 
     /// Ids in groups small enough for one command line.
