@@ -67,11 +67,17 @@ package final class SlurmBackend: Backend {
     /// ending adds at most a few polls a second to slurmctld's load.
     static let earlyPollSpacing: Duration = .milliseconds(200)
 
-    /// A poll soon (an element's command has just exited), unless one is due soon anyway.
-    /// Runs on the backend's queue.
+    /// Early polls only while this few elements are left to end: then the next end may be a
+    /// job's last, which a user waits for. Before, the regular poll sees ends soon enough, and
+    /// early polls would only add squeue requests to slurmctld while it is busiest.
+    static let earlyPollThreshold = 16
+
+    /// A poll soon (an element's command has just exited), unless one is due soon anyway or
+    /// many elements are still to end. Runs on the backend's queue.
     func pollSoon() {
         let delay = state.withLock { state -> Duration? in
-            guard !state.closed, !state.earlyPollScheduled else { return nil }
+            // Ended elements are forgotten: what is left is still to end.
+            guard !state.closed, !state.earlyPollScheduled, state.elements.count <= Self.earlyPollThreshold else { return nil }
             state.earlyPollScheduled = true
             let since = state.lastPollEnded.map { ContinuousClock.now - $0 } ?? Self.earlyPollSpacing
             // A short pause first, so that the element's exit has reached slurmctld.
