@@ -265,6 +265,34 @@ def test_a_resize_while_suspended_is_applied_after_fg(scheduler, binary):
         shell.close()
 
 
+def test_ctrl_z_gives_the_terminal_back_once_and_fg_at_the_same_size_redraws(scheduler, binary):
+    """Ctrl-Z leaves the monitor's screen once and stops it; `fg` with the terminal as it was
+    draws the monitor again at once. (The monitor's stop could be lost, and it left its screen
+    and tried again, up to a dozen times a Ctrl-Z; after `fg` its frame had not changed, so
+    nothing was written and the shell's lines stayed on screen until something changed.)"""
+    scheduler.submit({"name": "same-size", "tasks": [{"name": "t", "command": ["true"]}]})
+    env = {key: value for key, value in scheduler.env.items() if key != "NO_COLOR"}
+    env["PS1"] = "$ "
+    shell = MonitorSession("/bin/bash", env, 100, 30, args=("--norc", "--noprofile", "-i"))
+    leave_screen = b"\x1b[?1049l"  # rmcup of tmux-256color: what endwin sends
+    try:
+        shell.wait_for("$")
+        shell.send("%s 2>/dev/null\r" % binary, 0.5)
+        shell.wait_for("same-size")
+        for cycle in range(1, 4):
+            before = len(shell.raw)
+            shell.send("\x1a", 0.5)
+            shell.wait_for("Stopped")
+            assert bytes(shell.raw[before:]).count(leave_screen) == 1, "cycle %d" % cycle
+            shell.screen.reset()
+            shell.send("fg\r", 0.5)
+            shell.wait_until(lambda: "q quit" in shell.line(29) and "same-size" in shell.text(),
+                             timeout=10, what="the monitor drawn again after fg (cycle %d)" % cycle)
+        shell.send("q", 0.5)
+    finally:
+        shell.close()
+
+
 def test_ctrl_z_and_fg_again_and_again_never_crash(scheduler, binary):
     """Ctrl-Z and `fg` many times, resizing while stopped: the monitor comes back each time at
     the new size, and exits normally with `q`. (ncurses' own SIGTSTP handler used to redraw from
