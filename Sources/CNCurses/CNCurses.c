@@ -151,9 +151,13 @@ void cncurses_stop_self(void) {
     sigaddset(&mask, SIGTSTP);
     sigset_t saved;
     pthread_sigmask(SIG_UNBLOCK, &mask, &saved);
-    // Sent to the whole process and taken by this thread, which has it unblocked: the process
-    // stops before kill returns, and carries on here after SIGCONT (`fg`).
-    kill(getpid(), SIGTSTP);
+    // Sent to this thread, not the process: a signal a thread sends itself, unblocked, is taken
+    // before the call returns, so the process stops here and carries on after SIGCONT (`fg`).
+    // kill(getpid()) let the kernel give it to another thread that has it unblocked (the main
+    // thread, parked by libdispatch in sigsuspend with an empty mask, while the UI runs on a
+    // worker): kill returned at once, and the sigaction below (SIG_IGN while a pager runs)
+    // discarded the still-pending SIGTSTP, so the monitor never stopped and woke its pager again.
+    pthread_kill(pthread_self(), SIGTSTP);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     sigaction(SIGTSTP, &previous, NULL);
 }

@@ -92,7 +92,12 @@ public enum MonitorApp {
             let milliseconds = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
             let wakeup = terminal.wait(timeoutMilliseconds: Int32(milliseconds) + 1)
             if let signal = wakeup.quitSignal { return 128 + signal }
-            if wakeup.resized { dirty = true }
+            if wakeup.resized {
+                // Drawn whole even when the frame is unchanged: after `fg` at the same size the
+                // terminal shows the shell's lines, and an unchanged frame would write nothing.
+                dirty = true
+                shown = nil
+            }
             if wakeup.input {
                 for key in terminal.readKeys() {
                     if key == .resize { dirty = true; continue }

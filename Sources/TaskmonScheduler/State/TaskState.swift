@@ -150,8 +150,8 @@ struct JobState: Sendable {
     var teardownStarted = false
     /// Problems of the job as a whole (a teardown that failed), for people to see.
     var warnings: [String] = []
-    /// How the setup and teardown of the current round ended (not stored: after a restart a
-    /// finished teardown reads as `unknown`, a setup as its stored state without an exit code).
+    /// How the setup and teardown of the current round ended (stored, and read back at a
+    /// restart; a teardown that was still running then reads as `unknown`).
     var setupEnd: EnvironmentStepEnd?
     var teardownEnd: EnvironmentStepEnd?
     /// The job's output folder exists (not stored: checked again after a restart).

@@ -140,6 +140,11 @@ final class Store: Sendable {
         migrator.registerMigration("v4-job-base-env") { db in
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN base_env TEXT")
         }
+        // How the environment setup and teardown ended (exit status, signal, problem), so that
+        // a restart does not turn them into `unknown`.
+        migrator.registerMigration("v5-environment-steps") { db in
+            try Self.migrateEnvironmentSteps(db)
+        }
         return migrator
     }
 
@@ -245,6 +250,7 @@ final class Store: Sendable {
         if let base = job.baseEnvironment {
             try db.execute(sql: "UPDATE jobs SET base_env = ? WHERE id = ?", arguments: [Self.json(base), job.id])
         }
+        try insertEnvironmentSteps(of: job, db)
     }
 
     /// A job's host spec and its tasks' Python payloads (only jobs with Python tasks have them).
@@ -259,11 +265,15 @@ final class Store: Sendable {
 
     private func update(job: JobState, _ db: Database) throws {
         try db.execute(
-            sql: "UPDATE jobs SET finished_at = ?, setup_state = ?, teardown_started = ?, warnings = ? WHERE id = ?",
+            sql: """
+                UPDATE jobs SET finished_at = ?, setup_state = ?, teardown_started = ?, warnings = ?,
+                    setup_end = ?, teardown_end = ?
+                WHERE id = ?
+                """,
             arguments: [
                 job.finishedAt?.timeIntervalSinceReferenceDate, job.setup.rawValue, job.teardownStarted,
-                job.warnings.isEmpty ? nil : Self.json(job.warnings), job.id,
-            ])
+                job.warnings.isEmpty ? nil : Self.json(job.warnings),
+            ] + Self.environmentStepColumns(job) + [job.id])
     }
 
     private static let updateTaskSQL = """
@@ -356,6 +366,7 @@ final class Store: Sendable {
                     if let problem = Self.loadBaseEnvironment(row, into: &job, decoder: decoder, sharing: &lastBaseEnvironment) {
                         problems.append(problem)
                     }
+                    if let problem = Self.loadEnvironmentSteps(row, into: &job, decoder: decoder) { problems.append(problem) }
                     if let problem = Self.sanitize(&job) { problems.append(problem) }
                     jobs[job.id] = job
                     order.append(job.id)
