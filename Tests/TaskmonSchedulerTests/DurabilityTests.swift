@@ -1,4 +1,5 @@
 import Foundation
+import TaskmonTestSupport
 import Testing
 import TaskmonKit
 @testable import TaskmonScheduler
@@ -100,7 +101,7 @@ struct DurabilityTests {
         // Edited by hand: a signal out of range and a teardown end that is not JSON are left out,
         // the job still comes back (its teardown, which had started, as `unknown`).
         let edit = "UPDATE jobs SET setup_end = '{\"signal\": 999}', teardown_end = 'garbage' WHERE id = \(killed)"
-        let status = try await blocking { () throws -> Int32 in
+        let status = try await offPool { () throws -> Int32 in
             let sqlite = try Process.run(URL(fileURLWithPath: "/usr/bin/sqlite3"), arguments: [directory.databasePath, edit])
             sqlite.waitUntilExit()
             return sqlite.terminationStatus
