@@ -211,7 +211,13 @@ struct Lifecycle {
     mutating func modifyJob(_ id: JobID, _ update: (inout JobState) -> Void) {
         guard jobs[id] != nil else { return }
         update(&jobs[id]!)
-        if !batch.newJobs.contains(where: { $0.id == id }) { batch.jobs[id] = jobs[id]! }
+        // A job submitted in this pass goes to the store as inserted: its copy there must
+        // carry the change too (a setup started at once was lost from the store otherwise).
+        if let index = batch.newJobs.lastIndex(where: { $0.id == id }) {
+            batch.newJobs[index] = jobs[id]!
+        } else {
+            batch.jobs[id] = jobs[id]!
+        }
     }
 
     /// Adds a job the lifecycle has not seen (a submission).

@@ -104,6 +104,15 @@ struct LifecycleControlTests {
         #expect(h.lifecycle.jobs[job]!.finishedAt != nil)
     }
 
+    @Test("a change to a job in the pass that submits it reaches the store with the job (its setup started at once)")
+    func changeInTheSubmittingPass() {
+        var h = LifecycleHarness(slots: 2)
+        h.keepsBatches = true
+        let job = h.submit([["a"]]) { $0.environment = EnvironmentSpec(setup: ["make"]) }
+        let inserted = h.batches.last?.newJobs.first { $0.id == job }
+        #expect(inserted?.setup == .running, "the store would get the job as it was before its setup started")
+    }
+
     @Test("setup runs first in the slot of the task first in line; its success starts that task, then the rest")
     func setupSucceeds() {
         var h = LifecycleHarness(slots: 1)
