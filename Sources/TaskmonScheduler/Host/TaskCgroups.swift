@@ -232,14 +232,24 @@ package final class TaskCgroups: Sendable {
     /// written to `cgroup.procs`), if it is in `from`: a pid that left it has exited (its number
     /// may be someone else's by now) and is not moved. What it forks from then on is born in
     /// `to`; what it forked before stays where it was. Says whether it moved.
-    package func move(_ pid: Int32, from: Group, to: Group) -> Bool {
-        guard pid > 1, !broken.load(ordering: .relaxed),
-              Self.read(root + "/" + from.name + "/cgroup.procs")?.contains(pid) == true else { return false }
+    /// With `from` nil, it is moved from wherever it is: only for a child just spawned and not
+    /// yet reaped.
+    package func move(_ pid: Int32, from: Group?, to: Group) -> Bool {
+        guard pid > 1, !broken.load(ordering: .relaxed) else { return false }
+        if let from, !contains(pid, from) { return false }
         guard Self.write(String(pid), to: root + "/" + to.name + "/cgroup.procs") else {
-            complain("cannot move process \(pid) from \(from.name) to \(to.name) (\(errorText(errno)))")
+            // ESRCH: it has exited meanwhile; nothing to say.
+            if errno != ESRCH {
+                complain("cannot move process \(pid) from \(from?.name ?? "where it is") to \(to.name) (\(errorText(errno)))")
+            }
             return false
         }
         return true
+    }
+
+    /// Whether process `pid` is in `group`.
+    package func contains(_ pid: Int32, _ group: Group) -> Bool {
+        Self.read(root + "/" + group.name + "/cgroup.procs")?.contains(pid) == true
     }
 
     /// Recycles `group` unless another thread (the sweep, the reaper) already did, or a kill

@@ -215,7 +215,12 @@ package final class HostPool: Backend {
             return .failed(LaunchError(message: "cannot start a Python host: \(error.message)"))
         }
         // Before the host is recorded: its exit (from then on) ends it.
-        if let group { cgroups?.track(group) }
+        if let cgroups, let group {
+            cgroups.track(group)
+            // A spawn that ran outside the cgroup (the spawning thread could not enter it) is
+            // put right: the host's tasks are moved out of it and back.
+            if !cgroups.contains(pid, group) { _ = cgroups.move(pid, from: nil, to: group) }
+        }
         Glibc.close(pair.theirs)
         let connection = HostConnection(descriptor: pair.ours)
         let early = state.withLock { state -> (ProcessTermination, Moment)? in
