@@ -73,6 +73,139 @@ struct CgroupEscapeTests {
         }
     }
 
+    /// The Python client's sources, for the hosts and the payloads.
+    static let clientSources = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Clients/python/src").path
+
+    /// The `python3` on this process's PATH (the one with cloudpickle).
+    static let python: String = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/python3"
+    }()
+
+    /// A job of Python tasks for warm hosts: task `i` runs `bodies[i]` (Python statements, with
+    /// `os`, `subprocess` and `time` imported, `folder` the state dir).
+    static func pythonJob(_ bodies: [String], in folder: String, timeout: Double? = nil) throws -> JobSpec {
+        let bundle = folder + "/tasks.pickle"
+        let indented = bodies.enumerated().map { index, body in
+            "        if self.index == \(index):\n" + body.split(separator: "\n").map { "            " + $0 }.joined(separator: "\n")
+        }.joined(separator: "\n")
+        let script = """
+            import os, subprocess, time
+            from taskmon import _payload
+            folder = \(String(reflecting: folder))
+            class Task:
+                def __init__(self, index):
+                    self.index = index
+                def execute(self):
+                    self.result = os.getpid()
+            \(indented)
+            _payload.write_bundle(\(String(reflecting: bundle)), [Task(i) for i in range(\(bodies.count))])
+            """
+        let written = try run(python, ["-c", script], environment: ["PYTHONPATH": clientSources])
+        #expect(written.status == 0, "writing the payloads failed: \(written.stderr)")
+        var spec = JobSpec(name: "python", tasks: bodies.indices.map { index in
+            TaskSpec(name: "p\(index)", command: [python, "-m", "taskmon.host", "\(bundle)#\(index)"], python: "\(bundle)#\(index)")
+        })
+        // A long idle timeout: the host these tests watch must stay warm between tasks.
+        spec.host = HostSpec(interpreter: [python], idleTimeout: 300)
+        spec.environment = EnvironmentSpec(env: ["PYTHONPATH": clientSources])
+        spec.taskTimeout = timeout
+        return spec
+    }
+
+    /// Python statements that leave `env -i setsid sleep 300` behind (no marker, a session of
+    /// its own, a child of the host) and write its pid to `folder/NAME.pid`.
+    static func leaveBehind(_ name: String) -> String {
+        """
+        left = subprocess.Popen(["env", "-i", "setsid", "sleep", "300"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(folder + "/\(name).tmp", "w") as f:
+            f.write("%d\\n" % left.pid)
+        os.rename(folder + "/\(name).tmp", folder + "/\(name).pid")
+        """
+    }
+
+    static func waitForStatus(_ client: SchedulerClient, _ job: JobID, _ task: TaskIndex, _ status: TaskStatus) throws -> TaskInfo {
+        let deadline = Date().addingTimeInterval(60)
+        var info = try client.task(job, task)
+        while info.status != status && Date() < deadline {
+            usleep(20_000)
+            info = try client.task(job, task)
+        }
+        #expect(info.status == status, "task \(task) is \(info.status), not \(status)")
+        return info
+    }
+
+    @Test("a Python task's env -i setsid child ends once the task is COMPLETED; the warm host stays and runs the next tasks, which are neither frozen nor killed")
+    func pythonHostEscape() async throws {
+        try await offPool {
+            try withServedScheduler(slots: 1) { scheduler in
+                let folder = scheduler.directory.path
+                let client = try scheduler.client()
+                let spec = try Self.pythonJob([
+                    Self.leaveBehind("first"),
+                    // Leaves one too, and waits for the test's go-ahead: while it runs, what it
+                    // started is left alone.
+                    Self.leaveBehind("second") + """
+
+                        deadline = time.monotonic() + 60
+                        while not os.path.exists(folder + "/go") and time.monotonic() < deadline:
+                            time.sleep(0.02)
+                        assert os.path.exists(folder + "/go"), "no go-ahead"
+                        assert open("/proc/%d/stat" % left.pid).read().rsplit(")", 1)[1].split()[0] not in "ZX", "killed while its task ran"
+                        """,
+                    "pass",
+                ], in: folder)
+                let job = try client.submit(spec).jobID
+
+                let first = try EscapeTests.pid(in: folder + "/first.pid")
+                let done = try Self.waitForStatus(client, job, 0, .completed)
+                #expect(EscapeTests.gone(first), "the first task's env -i setsid child outlived its COMPLETED task (in \(Self.freezerGroup(of: first) ?? "none"))")
+                let host = try #require(done.pid)
+
+                let second = try EscapeTests.pid(in: folder + "/second.pid")
+                let running = try Self.waitForStatus(client, job, 1, .running)
+                #expect(running.pid == host, "the second task is not in the first one's host")
+                // The host runs the task in the task's cgroup, the child is in it too, thawed.
+                let group = Self.freezerGroup(of: second)
+                #expect(group?.contains("/taskmon-") == true && group?.split(separator: "/").last?.first == "c", "the child is in \(group ?? "none")")
+                #expect(Self.freezerGroup(of: host) == group, "the host is not in its task's cgroup")
+                let state = (try? String(contentsOfFile: Self.hierarchy + (group ?? "/") + "/freezer.state", encoding: .utf8)) ?? ""
+                #expect(state.hasPrefix("THAWED"), "the running task's cgroup is \(state)")
+                // A few sweeps pass while it runs: none touches it.
+                usleep(600_000)
+                #expect(EscapeTests.isAlive(second), "a running task's child was killed")
+                #expect(FileManager.default.createFile(atPath: folder + "/go", contents: nil))
+
+                let info = try scheduler.waitForJob(job)
+                #expect(info.count(.completed) == 3)
+                let tasks = info.tasks ?? []
+                #expect(tasks.map(\.pid) == [host, host, host])
+                #expect(tasks.last?.host?.hasSuffix("(warm, task 3 of it)") == true, "\(tasks.last?.host ?? "")")
+                #expect(EscapeTests.gone(second), "the second task's child outlived its COMPLETED task")
+                // The host stays warm, back in a cgroup of its own.
+                #expect(EscapeTests.isAlive(host), "the warm host was killed")
+                let home = Self.freezerGroup(of: host)
+                #expect(home != group && home?.contains("/taskmon-") == true, "the idle host is in \(home ?? "none")")
+            }
+        }
+    }
+
+    @Test("a Python task that times out takes its host and the env -i setsid child it left along")
+    func pythonHostTimeout() async throws {
+        try await offPool {
+            try withServedScheduler(slots: 1) { scheduler in
+                let folder = scheduler.directory.path
+                let spec = try Self.pythonJob([Self.leaveBehind("left") + "\ntime.sleep(300)"], in: folder, timeout: 3)
+                let job = try scheduler.client().submit(spec).jobID
+                let left = try EscapeTests.pid(in: folder + "/left.pid")
+                #expect(try scheduler.waitForJob(job).count(.timedOut) == 1)
+                #expect(EscapeTests.gone(left), "the timed-out task's env -i setsid child outlived it (in \(Self.freezerGroup(of: left) ?? "none"))")
+            }
+        }
+    }
+
     @Test("after kill -9, the restarted scheduler ends what the crashed one's tasks left in their cgroups")
     func afterCrash() async throws {
         try await offPool {

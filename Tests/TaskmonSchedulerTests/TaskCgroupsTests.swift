@@ -120,4 +120,45 @@ struct TaskCgroupsTests {
         // Reused: the next task gets it.
         #expect(cgroups.prepare()?.name == group.name)
     }
+
+    @Test("a warm host moved into a task's cgroup and back out is left alone when what the task left there is killed; the cgroup is swept and reused by itself")
+    func hostMovedInAndOut() async throws {
+        let scratch = try Scratch()
+        let cgroups = try #require(TaskCgroups.make(stateDirectory: StateDirectory(path: scratch.path), sweepInterval: .milliseconds(50)))
+        defer { cgroups.close() }
+        let exits = Exits()
+        let launcher = ProcessLauncher(onExit: exits.record)
+        let prefix = String(cgroups.root.dropFirst(TaskCgroups.hierarchy.count)) + "/"
+
+        // The host, in a cgroup of its own.
+        let home = try #require(cgroups.prepare())
+        let host = try Self.launch(["/bin/sleep", "300"], launcher, in: scratch, cgroups, home)
+        cgroups.track(home)
+        // The task's cgroup, with something the task left in it.
+        let task = try #require(cgroups.prepare())
+        let left = try Self.launch(["/bin/sleep", "300"], launcher, in: scratch, cgroups, task)
+        cgroups.track(task)
+
+        #expect(cgroups.move(host, from: home, to: task))
+        #expect(Self.freezerGroup(of: host) == prefix + task.name)
+        // A pid that is not where it is said to be is not moved.
+        #expect(!cgroups.move(host, from: home, to: task))
+        #expect(cgroups.move(host, from: task, to: home))
+        #expect(Self.freezerGroup(of: host) == prefix + home.name)
+
+        cgroups.endNow(task)
+        #expect(await exits.wait(for: left), "what the task left in its cgroup outlived it")
+        #expect(kill(host, 0) == 0, "the host was killed with its task's leftovers")
+        let state = (try? String(contentsOfFile: cgroups.root + "/" + home.name + "/freezer.state", encoding: .utf8)) ?? ""
+        #expect(state.hasPrefix("THAWED"), "the host's cgroup is \(state)")
+        // Nobody calls sweep(): the cgroup's own sweep recycles the emptied task cgroup.
+        #expect(await within(60) { cgroups.liveGroups == 1 }, "the task's cgroup was not recycled")
+        let again = cgroups.prepare()
+        #expect(again?.name == task.name)
+        if let again { cgroups.discard(again) }
+
+        kill(host, SIGKILL)
+        #expect(await exits.wait(for: host))
+        cgroups.ended(home)
+    }
 }

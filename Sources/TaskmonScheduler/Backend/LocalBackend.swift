@@ -56,8 +56,8 @@ package final class LocalBackend: Backend {
     private let pump: OutputPump
 
     private let orphans: OrphanPolicy?
-    /// A cgroup per task where the machine allows it (only with `orphans`: a scheduler's own
-    /// process, not a test's).
+    /// A cgroup per run where the machine allows it: the scheduler's, shared with its host
+    /// pool, which sweeps itself (a scheduler's own process only, not a test's).
     private let cgroups: TaskCgroups?
     private let orphanQueue = DispatchQueue(label: "taskmon.orphans")
 
@@ -73,15 +73,16 @@ package final class LocalBackend: Backend {
         }
     }
 
+    /// `cgroups`: a cgroup for every run (``TaskCgroups``); its owner closes it after this backend.
     package init(
         inbox: BackendInbox, clock: any SchedulerClock, outputGrace: DispatchTimeInterval = .milliseconds(200),
-        orphans: OrphanPolicy? = nil
+        orphans: OrphanPolicy? = nil, cgroups: TaskCgroups? = nil
     ) {
         self.inbox = inbox
         self.clock = clock
         self.outputGrace = outputGrace
         self.orphans = orphans
-        cgroups = orphans.flatMap { TaskCgroups.make(stateDirectory: $0.stateDirectory) }
+        self.cgroups = cgroups
         // Orphans of our tasks are reparented to us instead of init, where we can find them.
         if orphans != nil { _ = ctaskmon_become_subreaper() }
         // The callbacks reach the backend through a weak reference set right below, as `self`
@@ -258,7 +259,6 @@ package final class LocalBackend: Backend {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             orphanQueue.async {
                 self.sweepOrphans(final: true)
-                self.cgroups?.close()
                 continuation.resume()
             }
         }
@@ -279,7 +279,6 @@ package final class LocalBackend: Backend {
             self.sweepOrphans(final: false)
             let goOn = self.state.withLock { state -> Bool in
                 let goOn = !state.runs.isEmpty || !state.adopted.isEmpty || self.launcher.liveChildren > 0
-                    || (self.cgroups?.liveGroups ?? 0) > 0
                 if !goOn { state.orphanTimerRunning = false }
                 return goOn
             }
@@ -299,7 +298,6 @@ package final class LocalBackend: Backend {
             }
         }
         doomed.forEach(OrphanSweep.kill)
-        cgroups?.sweep(all: final)
     }
 
     /// Starts watching every child of ours that we did not launch (orphans reparented to us).

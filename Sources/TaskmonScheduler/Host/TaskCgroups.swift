@@ -22,6 +22,14 @@ import TaskmonKit
 /// The `tasks` file this process's threads go back to stays open; a task's cgroup's is open
 /// while the task runs (idle ones hold no descriptor, so that a burst of tasks does not leave
 /// the scheduler holding one for each).
+///
+/// A warm Python host (``HostPool``) runs many tasks in one process: it is spawned into a
+/// cgroup of its own, and for each task it is moved (``move(_:from:to:)``, all its threads)
+/// into a fresh one and back out once the task is done, when whatever the task left there is
+/// killed at once (``endNow(_:)``).
+///
+/// One instance serves every backend of a scheduler; it sweeps itself: a cgroup something was
+/// left in when its run ended is looked at again every `sweepInterval` until it is empty.
 package final class TaskCgroups: Sendable {
     /// A task attempt's cgroup, from ``prepare(_:attempt:)``.
     package struct Group: Sendable {
@@ -30,14 +38,27 @@ package final class TaskCgroups: Sendable {
         fileprivate let tasks: Int32
     }
 
+    private struct Busy {
+        var group: Group
+        /// Its run has ended: whatever is left in it is killed (a crashed scheduler's leftovers
+        /// have ended too).
+        var ended = false
+        /// A kill of it is under way: it is not recycled (and so not given to another run) until
+        /// the kill is over, so that no freeze or kill ever lands on the next run.
+        var killing = false
+    }
+
     private struct Pool {
-        /// Cgroups in use, by name, and whether their run has ended (then whatever is left in
-        /// them is killed by the next sweep; a crashed scheduler's leftovers have ended too).
-        var busy: [String: (group: Group, ended: Bool)] = [:]
+        /// Cgroups in use, by name.
+        var busy: [String: Busy] = [:]
         /// Empty cgroups ready for the next task, by name.
         var idle: [String] = []
         /// The number in the next new cgroup's name.
         var made = 0
+        /// A sweep is scheduled.
+        var sweepArmed = false
+        /// Closed: no more sweeps.
+        var closed = false
     }
 
     /// This state dir's folder in the hierarchy: `…/freezer/taskmon-HASH`.
@@ -47,19 +68,22 @@ package final class TaskCgroups: Sendable {
     private let homeTasks: Int32
     private let pool = Mutex(Pool())
     private let broken = Atomic<Bool>(false)
+    private let sweepInterval: DispatchTimeInterval
+    private let sweeper = DispatchQueue(label: "taskmon.cgroups")
 
     /// Idle cgroups kept for reuse at most; more are removed.
     static let idleLimit = 64
 
-    private init(root: String, homeTasks: Int32) {
+    private init(root: String, homeTasks: Int32, sweepInterval: DispatchTimeInterval) {
         self.root = root
         self.homeTasks = homeTasks
+        self.sweepInterval = sweepInterval
     }
 
     deinit {
         Glibc.close(homeTasks)
         pool.withLock { pool in
-            for group in pool.busy.values.map(\.group) { Glibc.close(group.tasks) }
+            for busy in pool.busy.values { Glibc.close(busy.group.tasks) }
         }
     }
 
@@ -68,7 +92,10 @@ package final class TaskCgroups: Sendable {
 
     /// A root for this state dir's tasks, or nil where none can be made. Leftover task
     /// cgroups of a scheduler that crashed on this state dir are killed and removed.
-    package static func make(stateDirectory: StateDirectory, hierarchy: String = TaskCgroups.hierarchy) -> TaskCgroups? {
+    /// `sweepInterval`: how often a cgroup something was left in is looked at again.
+    package static func make(
+        stateDirectory: StateDirectory, hierarchy: String = TaskCgroups.hierarchy, sweepInterval: DispatchTimeInterval = .milliseconds(200)
+    ) -> TaskCgroups? {
         guard access(hierarchy + "/cgroup.procs", W_OK) == 0 else { return nil }
         guard let own = ownPath() else { return nil }
         let home = hierarchy + own
@@ -86,20 +113,21 @@ package final class TaskCgroups: Sendable {
         // a live scheduler just made and is about to spawn into (removing those made its tasks
         // run outside any cgroup when many schedulers started at once); a crashed one's
         // leftovers are cleaned by the next scheduler on its own state dir.
-        let cgroups = TaskCgroups(root: root, homeTasks: homeTasks)
+        let cgroups = TaskCgroups(root: root, homeTasks: homeTasks, sweepInterval: sweepInterval)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
             let path = root + "/" + name
             guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
             cgroups.kill(path)
             // Killed processes take a moment to be gone: a later sweep removes the cgroup.
             if rmdir(path) != 0, let group = openGroup(name, in: root) {
-                cgroups.pool.withLock { $0.busy[name] = (group, true) }
+                cgroups.pool.withLock { $0.busy[name] = Busy(group: group, ended: true) }
             }
             // New cgroups are numbered after every leftover, removed or not.
             if name.first == "c", let number = Int(name.dropFirst()) {
                 cgroups.pool.withLock { $0.made = max($0.made, number + 1) }
             }
         }
+        cgroups.armSweep()
         return cgroups
     }
 
@@ -160,33 +188,114 @@ package final class TaskCgroups: Sendable {
 
     /// The cgroup's run is launched: it is left alone until ``ended(_:)``.
     package func track(_ group: Group) {
-        pool.withLock { $0.busy[group.name] = (group, false) }
+        pool.withLock { $0.busy[group.name] = Busy(group: group) }
     }
 
     /// A cgroup whose run did not start. Empty, it is ready for the next; a child spawned but
     /// not watched is killed by the next sweep.
     package func discard(_ group: Group) {
-        pool.withLock { $0.busy[group.name] = (group, false) }
+        pool.withLock { $0.busy[group.name] = Busy(group: group) }
         ended(group)
     }
 
     /// The cgroup's run has been reaped. When nothing it started is left in the cgroup, it is
     /// recycled at once, so the pool stays as small as the number of runs at a time; what is
-    /// left is killed by the next ``sweep(all:)``.
+    /// left is killed by the next sweep.
     package func ended(_ group: Group) {
-        let tracked = pool.withLock { pool -> Bool in
+        guard markEnded(group) else { return }
+        guard let tasks = Self.read(root + "/" + group.name + "/tasks") else { return armSweep() }
+        tasks.isEmpty ? recycleIfBusy(group) : armSweep()
+    }
+
+    /// Like ``ended(_:)``, but what is left in the cgroup is killed now, on this thread (which
+    /// may wait a moment for the freeze), so that it is gone before the run's end is reported:
+    /// for a warm host's task, once the host has left the cgroup (``move(_:from:to:)``). The
+    /// killed take a moment to be gone; the sweep recycles the cgroup then.
+    package func endNow(_ group: Group) {
+        guard markEnded(group) else { return }
+        if let tasks = Self.read(root + "/" + group.name + "/tasks"), tasks.isEmpty { return recycleIfBusy(group) }
+        killEnded(group)
+        if let tasks = Self.read(root + "/" + group.name + "/tasks"), tasks.isEmpty { return recycleIfBusy(group) }
+        armSweep()
+    }
+
+    /// Marks a tracked cgroup's run ended; false when it is not tracked (recycled already).
+    private func markEnded(_ group: Group) -> Bool {
+        pool.withLock { pool -> Bool in
             guard pool.busy[group.name] != nil else { return false }
             pool.busy[group.name]?.ended = true
             return true
         }
-        guard tracked, let tasks = Self.read(root + "/" + group.name + "/tasks"), tasks.isEmpty else { return }
-        recycleIfBusy(group)
     }
 
-    /// Recycles `group` unless another thread (the sweep, the reaper) already did.
+    /// Moves process `pid`, all its threads, from cgroup `from` into `to` (cgroup v1: a pid
+    /// written to `cgroup.procs`), if it is in `from`: a pid that left it has exited (its number
+    /// may be someone else's by now) and is not moved. What it forks from then on is born in
+    /// `to`; what it forked before stays where it was. Says whether it moved.
+    /// With `from` nil, it is moved from wherever it is: only for a child just spawned and not
+    /// yet reaped.
+    package func move(_ pid: Int32, from: Group?, to: Group) -> Bool {
+        guard pid > 1, !broken.load(ordering: .relaxed) else { return false }
+        if let from, !contains(pid, from) { return false }
+        guard Self.write(String(pid), to: root + "/" + to.name + "/cgroup.procs") else {
+            // ESRCH: it has exited meanwhile; nothing to say.
+            if errno != ESRCH {
+                complain("cannot move process \(pid) from \(from?.name ?? "where it is") to \(to.name) (\(errorText(errno)))")
+            }
+            return false
+        }
+        return true
+    }
+
+    /// Whether process `pid` is in `group`.
+    package func contains(_ pid: Int32, _ group: Group) -> Bool {
+        Self.read(root + "/" + group.name + "/cgroup.procs")?.contains(pid) == true
+    }
+
+    /// Recycles `group` unless another thread (the sweep, the reaper) already did, or a kill
+    /// of it is under way (whoever kills it looks again afterwards).
     private func recycleIfBusy(_ group: Group) {
-        guard pool.withLock({ $0.busy.removeValue(forKey: group.name) != nil }) else { return }
-        recycle(group)
+        let removed = pool.withLock { pool -> Bool in
+            guard let busy = pool.busy[group.name], !busy.killing else { return false }
+            pool.busy[group.name] = nil
+            return true
+        }
+        if removed { recycle(group) }
+    }
+
+    /// Kills what is left in a cgroup whose run has ended, unless another thread is at it.
+    private func killEnded(_ group: Group) {
+        let mine = pool.withLock { pool -> Bool in
+            guard let busy = pool.busy[group.name], busy.ended, !busy.killing else { return false }
+            pool.busy[group.name]?.killing = true
+            return true
+        }
+        guard mine else { return }
+        kill(root + "/" + group.name)
+        pool.withLock { $0.busy[group.name]?.killing = false }
+    }
+
+    /// Schedules a sweep unless one is: it looks again as long as something ended is left.
+    private func armSweep() {
+        let arm = pool.withLock { pool -> Bool in
+            guard !pool.sweepArmed, !pool.closed else { return false }
+            pool.sweepArmed = true
+            return true
+        }
+        if arm { scheduleSweep() }
+    }
+
+    private func scheduleSweep() {
+        sweeper.asyncAfter(deadline: .now() + sweepInterval) { [weak self] in
+            guard let self else { return }
+            self.sweep()
+            let again = self.pool.withLock { pool -> Bool in
+                let again = !pool.closed && pool.busy.values.contains { $0.ended }
+                pool.sweepArmed = again
+                return again
+            }
+            if again { self.scheduleSweep() }
+        }
     }
 
     /// Runs `spawn` with the calling thread inside `group`, so that the child starts there, and
@@ -220,10 +329,13 @@ package final class TaskCgroups: Sendable {
     }
 
     /// Kills what is left in the cgroups of runs that have ended (of every run, with `all`),
-    /// and recycles those that are empty. Called from the orphan sweep, a few times a second
-    /// while anything runs.
+    /// and recycles those that are empty. Runs by itself every `sweepInterval` while anything
+    /// ended is left (and at ``close()``, with `all`).
     package func sweep(all: Bool = false) {
-        let doomed = pool.withLock { pool in pool.busy.values.filter { all || $0.ended }.map(\.group) }
+        let doomed = pool.withLock { pool in
+            if all { for name in pool.busy.keys { pool.busy[name]?.ended = true } }
+            return pool.busy.values.filter(\.ended).map(\.group)
+        }
         for group in doomed {
             let path = root + "/" + group.name
             guard let tasks = Self.read(path + "/tasks") else {
@@ -235,7 +347,7 @@ package final class TaskCgroups: Sendable {
                 recycleIfBusy(group)
             } else {
                 // Killed processes take a moment to be gone: a later sweep recycles the cgroup.
-                kill(path, tasks: tasks)
+                killEnded(group)
             }
         }
     }
@@ -254,8 +366,10 @@ package final class TaskCgroups: Sendable {
     /// Cgroups in use: by a run, or by what an ended run left and the sweep has not killed yet.
     package var liveGroups: Int { pool.withLock { $0.busy.count } }
 
-    /// Removes every cgroup and the root at shutdown, once the task cgroups are empty.
+    /// Removes every cgroup and the root at shutdown, once the task cgroups are empty (killing
+    /// what is in them). It blocks for up to a second: not on the cooperative pool.
     package func close() {
+        pool.withLock { $0.closed = true }
         // Killed processes take a moment to be gone; a cgroup is removable only then.
         for _ in 0..<50 {
             sweep(all: true)

@@ -14,13 +14,18 @@ public final class SchedulerServer: Sendable {
     private let lock: StateLock
     private let scheduler: Scheduler
     private let socket: SocketServer
+    /// A cgroup per run, shared by the local backend and its host pool; closed once both are.
+    private let cgroups: TaskCgroups?
     private let stopped = Mutex<[CheckedContinuation<Void, Never>]?>([])
     private let stopping = Mutex(false)
 
     private let logger: Logger
 
-    private init(configuration: SchedulerConfiguration, lock: StateLock, scheduler: Scheduler, socket: SocketServer, logger: Logger) {
+    private init(
+        configuration: SchedulerConfiguration, lock: StateLock, scheduler: Scheduler, socket: SocketServer, cgroups: TaskCgroups?, logger: Logger
+    ) {
         self.logger = logger
+        self.cgroups = cgroups
         self.configuration = configuration
         self.lock = lock
         self.scheduler = scheduler
@@ -46,7 +51,11 @@ public final class SchedulerServer: Sendable {
         let scheduler = Scheduler(configuration: configuration, store: store, snapshot: snapshot, hub: hub, logger: logger)
         await scheduler.resumeJobIDs(after: snapshot.jobIDHighWater)
         let inbox = BackendInbox(wake: { [weak scheduler] in scheduler?.reportsArrived() })
-        await scheduler.attach(try await makeBackend(configuration, inbox: inbox), inbox: inbox)
+        // A scheduler's own process only (a test process must not adopt or contain other tests'
+        // tasks); a crashed scheduler's leftovers on this state dir are killed here.
+        let cgroups = configuration.adoptsOrphans && configuration.backend == .local
+            ? TaskCgroups.make(stateDirectory: directory) : nil
+        await scheduler.attach(try await makeBackend(configuration, inbox: inbox, cgroups: cgroups), inbox: inbox)
 
         let shutdownRequest = Mutex<SchedulerServer?>(nil)
         let recovered = AsyncGate()
@@ -69,22 +78,24 @@ public final class SchedulerServer: Sendable {
         }
         await scheduler.recover()
         recovered.open()
-        let server = SchedulerServer(configuration: configuration, lock: lock, scheduler: scheduler, socket: socket, logger: logger)
+        let server = SchedulerServer(
+            configuration: configuration, lock: lock, scheduler: scheduler, socket: socket, cgroups: cgroups, logger: logger)
         shutdownRequest.withLock { $0 = server }
         logger.info("scheduler \(getpid()) serving \(directory.socketPath) with \(configuration.slots) slot(s)")
         return server
     }
 
     /// The backend the configuration asks for.
-    private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox) async throws -> any Backend {
+    private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox, cgroups: TaskCgroups?) async throws -> any Backend {
         switch configuration.backend {
         case .local:
             return RoutingBackend(
                 local: LocalBackend(
                     inbox: inbox, clock: configuration.clock,
                     outputGrace: .milliseconds(Int(Moment.nanoseconds(configuration.outputGrace) / 1_000_000)),
-                    orphans: configuration.adoptsOrphans ? LocalBackend.OrphanPolicy(stateDirectory: configuration.stateDirectory) : nil),
-                hosts: HostPool(inbox: inbox, clock: configuration.clock, capacity: configuration.slots))
+                    orphans: configuration.adoptsOrphans ? LocalBackend.OrphanPolicy(stateDirectory: configuration.stateDirectory) : nil,
+                    cgroups: cgroups),
+                hosts: HostPool(inbox: inbox, clock: configuration.clock, capacity: configuration.slots, cgroups: cgroups))
         case .slurm(let settings):
             try SpoolCheck.writable(configuration.stateDirectory.outputPath)
             do {
@@ -104,7 +115,15 @@ public final class SchedulerServer: Sendable {
         }
         guard first else { return await waitUntilStopped() }
         await socket.stop()
-        await shutdownScheduler()
+        if await shutdownScheduler(), let cgroups {
+            // Both backends are closed: what is left in the cgroups is killed, and they are removed.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    cgroups.close()
+                    continuation.resume()
+                }
+            }
+        }
         lock.release()
         let waiters = stopped.withLock { waiters in
             defer { waiters = nil }
@@ -115,8 +134,9 @@ public final class SchedulerServer: Sendable {
 
     /// Stops the scheduler; its last commit may wait for ever on a full disk, so once the
     /// database has been failing for a while, stopping goes on without it (what was not
-    /// stored was never acknowledged) and says what was left behind.
-    private func shutdownScheduler() async {
+    /// stored was never acknowledged) and says what was left behind. True when it stopped
+    /// (its backends closed), false when it gave up.
+    private func shutdownScheduler() async -> Bool {
         let scheduler = self.scheduler
         let done = AsyncGate()
         Task {
@@ -146,6 +166,7 @@ public final class SchedulerServer: Sendable {
         if gaveUp {
             logger.critical("stopping without the last changes: the database cannot be written (\(commits.storageError ?? "")); they were never acknowledged")
         }
+        return !gaveUp
     }
 
     /// Seconds of failing commits after which a stop goes on without them.

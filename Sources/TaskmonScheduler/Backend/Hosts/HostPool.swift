@@ -15,6 +15,11 @@ import TaskmonKit
 /// - An idle host waits `idleTimeout` for another task of its kind (same interpreter, same
 ///   environment: the job's, or any job's with the same unique id), then is recycled.
 /// - At most `capacity` hosts are kept: idle hosts of another kind are recycled to make room.
+/// - With ``TaskCgroups`` (a scheduler's own process, where the machine allows them), a host is
+///   spawned into a cgroup of its own, and moved into a fresh one for each task it runs: what
+///   the task started is born there. Once the task is done the host is moved back and whatever
+///   is left in the task's cgroup is killed before the task's end is reported; a host's exit
+///   ends both its cgroups, as any run's.
 package final class HostPool: Backend {
     /// Which tasks a host may run: same Python, same environment, same process environment.
     struct HostKey: Hashable {
@@ -62,6 +67,12 @@ package final class HostPool: Backend {
         var idleCheckPending = false
         /// It did not say hello in time and was killed for it.
         var helloMissed = false
+        /// Its own cgroup: where it was spawned, and where it waits between tasks (with what
+        /// setup() started); ended at its exit.
+        var cgroup: TaskCgroups.Group?
+        /// The cgroup of the task it runs, while it runs one (or one it could not leave: then it
+        /// is recycled, and the cgroup ends with it).
+        var taskCgroup: TaskCgroups.Group?
     }
 
     struct State {
@@ -77,6 +88,8 @@ package final class HostPool: Backend {
         var sends: [(HostConnection, HostCommand)] = []
         var reports: [BackendReport] = []
         var idleChecks: [(Int32, UInt64, Duration)] = []
+        /// Task cgroups their host has left: what is left in them is killed before the reports.
+        var endedCgroups: [TaskCgroups.Group] = []
     }
 
     package let name = "hosts"
@@ -91,6 +104,8 @@ package final class HostPool: Backend {
     /// How long a new host may take to start (its interpreter and imports) before it is killed;
     /// `setup()` after that may take as long as it likes.
     private let helloTimeout: Duration
+    /// A cgroup per host and per task, where the machine allows it (shared with the local backend).
+    private let cgroups: TaskCgroups?
 
     static let perTaskVariables: Set<String> = [
         TaskEnvironment.channel, TaskEnvironment.taskID, TaskEnvironment.attempt, TaskEnvironment.jobID,
@@ -100,11 +115,16 @@ package final class HostPool: Backend {
         weak var pool: HostPool?
     }
 
-    package init(inbox: BackendInbox, clock: any SchedulerClock, capacity: Int, helloTimeout: Duration = .seconds(60)) {
+    /// `cgroups`: only for a scheduler's own process (a test process must not put hosts in
+    /// cgroups of a state dir of its own).
+    package init(
+        inbox: BackendInbox, clock: any SchedulerClock, capacity: Int, helloTimeout: Duration = .seconds(60), cgroups: TaskCgroups? = nil
+    ) {
         self.inbox = inbox
         self.clock = clock
         self.capacity = max(1, capacity)
         self.helloTimeout = helloTimeout
+        self.cgroups = cgroups
         // A weak class reference, not a closure in a Mutex: a function value read from a
         // Mutex's inout storage nests one reabstraction thunk deeper on every call.
         let target = Mutex(WeakPool())
@@ -130,6 +150,7 @@ package final class HostPool: Backend {
             state.hosts[pid]!.signaled = false
             state.hosts[pid]!.teardownSpool = host.teardownSpool
             state.pidByHandle[handle] = pid
+            enterTaskCgroup(pid, &state)
             let count = state.hosts[pid]!.tasksRun
             return (state.hosts[pid]!.connection, RunDetail(pid: pid, place: "host pid \(pid) (warm, task \(count) of it)"))
         }
@@ -182,13 +203,23 @@ package final class HostPool: Backend {
             stdoutPath: host.setupSpool + ".stdout", stderrPath: host.setupSpool + ".stderr", purpose: request.purpose,
             priority: request.priority)
         spawn.stdinDescriptor = pair.theirs
+        // Born in a cgroup of its own, as every run of the local backend is.
+        let group = cgroups?.prepare()
         let pid: Int32
         do {
-            pid = try launcher.launch(spawn)
+            pid = try launcher.launch(spawn, cgroup: cgroups.flatMap { cgroups in group.map { (cgroups, $0) } })
         } catch {
+            if let group { cgroups?.discard(group) }
             Glibc.close(pair.ours)
             Glibc.close(pair.theirs)
             return .failed(LaunchError(message: "cannot start a Python host: \(error.message)"))
+        }
+        // Before the host is recorded: its exit (from then on) ends it.
+        if let cgroups, let group {
+            cgroups.track(group)
+            // A spawn that ran outside the cgroup (the spawning thread could not enter it) is
+            // put right: the host's tasks are moved out of it and back.
+            if !cgroups.contains(pid, group) { _ = cgroups.move(pid, from: nil, to: group) }
         }
         Glibc.close(pair.theirs)
         let connection = HostConnection(descriptor: pair.ours)
@@ -196,7 +227,7 @@ package final class HostPool: Backend {
             state.hosts[pid] = Host(
                 pid: pid, key: key, connection: connection, argv: argv, stderrPath: spawn.stderrPath,
                 idleTimeout: host.idleTimeout, phase: .starting(Pending(handle: handle, request: request)),
-                teardownSpool: host.teardownSpool)
+                teardownSpool: host.teardownSpool, cgroup: group)
             state.pidByHandle[handle] = pid
             return state.earlyExits.removeValue(forKey: pid)
         }
@@ -264,7 +295,8 @@ package final class HostPool: Backend {
             case (.done(let status), .running(let handle)):
                 state.pidByHandle[handle] = nil
                 actions.reports.append(.exited(handle, .exited(status), at: now, outputComplete: true))
-                if status == 0 {
+                let left = leaveTaskCgroup(pid, &state, &actions)
+                if status == 0 && left {
                     state.generation += 1
                     state.hosts[pid]!.phase = .idle(since: now, generation: state.generation)
                     if !host.idleCheckPending {
@@ -272,7 +304,8 @@ package final class HostPool: Backend {
                         actions.idleChecks.append((pid, state.generation, host.idleTimeout))
                     }
                 } else {
-                    // The reference's rule: a host whose task failed is not trusted with another.
+                    // The reference's rule: a host whose task failed is not trusted with another;
+                    // nor is one that cannot leave its task's cgroup (it ends with the host).
                     state.hosts[pid]!.phase = .recycling
                     actions.sends.append((host.connection, .recycle(spool: host.teardownSpool)))
                 }
@@ -288,11 +321,14 @@ package final class HostPool: Backend {
         guard let host = state.hosts[pid] else { return }
         state.hosts[pid]!.phase = .running(pending.handle)
         state.hosts[pid]!.tasksRun = 1
+        enterTaskCgroup(pid, &state)
         actions.sends.append((host.connection, Self.taskCommand(pending.request, host.key)))
         actions.reports.append(.started(pending.handle, RunDetail(pid: pid, place: "host pid \(pid) (new, task 1 of it)"), at: now))
     }
 
     private func perform(_ actions: Actions) {
+        // Before the reports: what a task left is gone by the time its end is known.
+        for group in actions.endedCgroups { cgroups?.endNow(group) }
         for (connection, command) in actions.sends { connection.send(command) }
         for report in actions.reports { inbox.post(report) }
         for (pid, generation, timeout) in actions.idleChecks {
@@ -333,6 +369,35 @@ package final class HostPool: Backend {
         }
     }
 
+    // MARK: Task cgroups
+
+    /// Moves host `pid` into a fresh cgroup for the task it is about to be sent, so that what
+    /// the task starts is born there. Under the state lock, before the task is sent, so that the
+    /// task's end (its `done`, or the host's exit) always finds the cgroup. Without one (no
+    /// cgroups, none to be had, the host gone), the task runs in the host's own cgroup.
+    private func enterTaskCgroup(_ pid: Int32, _ state: inout State) {
+        guard let cgroups, let host = state.hosts[pid], let home = host.cgroup, host.taskCgroup == nil,
+              host.termination == nil, let group = cgroups.prepare() else { return }
+        cgroups.track(group)
+        if cgroups.move(pid, from: home, to: group) {
+            state.hosts[pid]!.taskCgroup = group
+        } else {
+            // Empty: ready for the next.
+            cgroups.ended(group)
+        }
+    }
+
+    /// Moves host `pid` back into its own cgroup once its task is done, and hands the task's
+    /// cgroup to `actions` to be emptied. False when the host could not leave it (it stays the
+    /// host's, ended with it).
+    private func leaveTaskCgroup(_ pid: Int32, _ state: inout State, _ actions: inout Actions) -> Bool {
+        guard let cgroups, let host = state.hosts[pid], let group = host.taskCgroup else { return true }
+        guard let home = host.cgroup, cgroups.move(pid, from: group, to: home) else { return false }
+        state.hosts[pid]!.taskCgroup = nil
+        actions.endedCgroups.append(group)
+        return true
+    }
+
     // MARK: Hosts ending
 
     private func exited(_ pid: Int32, _ termination: ProcessTermination) {
@@ -340,15 +405,19 @@ package final class HostPool: Backend {
     }
 
     private func record(_ pid: Int32, _ termination: ProcessTermination, at: Moment) {
-        let ready = state.withLock { state -> Bool? in
-            guard state.hosts[pid] != nil else {
+        let (ready, groups) = state.withLock { state -> (Bool?, [TaskCgroups.Group]) in
+            guard let host = state.hosts[pid] else {
                 state.earlyExits[pid] = (termination, at)
-                return nil
+                return (nil, [])
             }
             state.hosts[pid]!.termination = termination
             state.hosts[pid]!.exitedAt = at
-            return state.hosts[pid]!.readerDone
+            state.hosts[pid]!.cgroup = nil
+            state.hosts[pid]!.taskCgroup = nil
+            return (host.readerDone, [host.taskCgroup, host.cgroup].compactMap { $0 })
         }
+        // The host is gone: what it or its last task left is killed by the sweep.
+        for group in groups { cgroups?.ended(group) }
         switch ready {
         case true?: finish(pid)
         case false?: DispatchQueue.global().asyncAfter(deadline: .now() + lineGrace) { [weak self] in self?.finish(pid) }
