@@ -1,10 +1,10 @@
 """Fixtures: a real taskmon scheduler on a fresh temp state dir for each test.
 
 The taskmon binary comes from $TASKMON_BIN, else `swift build --show-bin-path` of the repo
-(computed once a session; nothing is built here). The client under test is the installed
-`taskmon` package, or Clients/python/src when it is not installed; either way the task hosts
-the scheduler starts import that same package (the client passes its folder on PYTHONPATH
-when it is not in the interpreter's site-packages).
+(computed once a session; nothing is built here). The client under test is always this tree's
+Clients/python/src, even where an older `taskmon` is installed; the task hosts the scheduler
+starts import that same package (the client passes its folder on PYTHONPATH when it is not in
+the interpreter's site-packages).
 """
 
 import os

@@ -15,11 +15,10 @@ TESTS = pathlib.Path(__file__).resolve().parent
 CLIENT = TESTS.parent
 REPO = CLIENT.parent.parent
 
-try:
-    import taskmon  # noqa: F401
-except ImportError:
-    sys.path.insert(0, str(CLIENT / "src"))
-    import taskmon  # noqa: F401
+# The client under test is always this tree's: an older copy installed in site-packages (a
+# `pip install` from weeks ago) would otherwise be tested instead, and fail on what it lacks.
+sys.path.insert(0, str(CLIENT / "src"))
+import taskmon  # noqa: E402,F401
 
 from taskmon._protocol import Connection  # noqa: E402
 from taskmon.client import JobScheduler  # noqa: E402
