@@ -314,3 +314,38 @@ def test_the_agent_snapshot_counts_tasks_not_the_cores_they_hold(agi, tmp_path):
     agent = agi.get_coordinator_snapshot().agents[0]
     assert (agent.capacity, agent.running_tasks) == (2, 1)
     assert job.wait_until_done(60000)
+
+
+class _Sleeps:
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def execute(self):
+        import time
+        time.sleep(self.seconds)
+        self.result = self.seconds
+
+
+def test_wait_until_done_with_a_heartbeat_calls_it_while_the_job_runs(agi):
+    # The reference's WaitUntilDone(timeout, heartbeat callback, heartbeat period) overload.
+    job = agi.create_job()
+    task = _Sleeps(1.0)
+    job.add_task(task)
+    job.submit()
+    beats = []
+    assert job.wait_until_done(60000, lambda: beats.append(time.monotonic()), 100)
+    assert len(beats) >= 3, beats
+    assert task.result == 1.0
+
+    slow = agi.create_job()
+    slow.add_task(_Sleeps(30))
+    slow.submit()
+    beats.clear()
+    started = time.monotonic()
+    assert slow.wait_until_done(500, lambda: beats.append(1), 100) is False
+    assert time.monotonic() - started < 10
+    assert beats, "no heartbeat while the job ran past the timeout"
+    slow.cancel()
+
+    with pytest.raises(ValueError, match="heartbeat_in_milliseconds"):
+        slow.wait_until_done(10, lambda: None, 0)

@@ -26,6 +26,7 @@ import datetime
 import difflib
 import socket
 import threading
+import time
 import uuid
 import weakref
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
@@ -452,9 +453,15 @@ class Job:
             for index, task in enumerate(self.tasks):
                 scheduler._tasks[task.unique_id] = (self, index)
 
-    def wait_until_done(self, time_out_in_milliseconds: Optional[float] = None) -> bool:
+    def wait_until_done(self, time_out_in_milliseconds: Optional[float] = None,
+                        heartbeat_callback: Optional[Callable[[], Any]] = None,
+                        heartbeat_in_milliseconds: Optional[float] = None) -> bool:
         """Blocks until every task has finished (True), or the timeout, in milliseconds, passed (False).
-        Afterwards the task objects carry their results."""
+        Afterwards the task objects carry their results.
+
+        With ``heartbeat_callback``, it is called every ``heartbeat_in_milliseconds`` (default 1000)
+        while the job runs, as the reference's ``WaitUntilDone(timeout, heartbeat, period)`` overload
+        does; an exception it raises ends the wait and reaches the caller."""
         native = self._require_native()
         if isinstance(time_out_in_milliseconds, datetime.timedelta):
             seconds: Optional[float] = time_out_in_milliseconds.total_seconds()
@@ -462,7 +469,21 @@ class Job:
             seconds = None
         else:
             seconds = time_out_in_milliseconds / 1000.0
-        done = bool(native.wait_until_done(seconds))
+        if heartbeat_callback is None:
+            done = bool(native.wait_until_done(seconds))
+        else:
+            if not callable(heartbeat_callback):
+                raise TypeError("heartbeat_callback must be callable, not %s" % type(heartbeat_callback).__name__)
+            period = 1.0 if heartbeat_in_milliseconds is None else float(heartbeat_in_milliseconds) / 1000.0
+            if not period > 0:
+                raise ValueError("heartbeat_in_milliseconds must be positive, not %r" % heartbeat_in_milliseconds)
+            deadline = None if seconds is None else time.monotonic() + seconds
+            while True:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                done = bool(native.wait_until_done(period if left is None else min(period, left)))
+                if done or (left is not None and left <= period):
+                    break
+                heartbeat_callback()
         if done:
             for index in range(len(self.tasks)):
                 self._copy_results(index)
