@@ -65,7 +65,9 @@ let package = Package(
         .target(name: "TaskmonTestSupport", path: "Tests/Support"),
         .testTarget(name: "TaskmonKitTests", dependencies: ["TaskmonKit"]),
         .testTarget(name: "TaskmonMonitorTests", dependencies: ["TaskmonMonitor", "TaskmonKit"]),
-        .testTarget(name: "TaskmonSchedulerTests", dependencies: ["TaskmonScheduler", "TaskmonKit", "TaskmonTestSupport"]),
+        .testTarget(
+            name: "TaskmonSchedulerTests",
+            dependencies: ["TaskmonScheduler", "TaskmonKit", "TaskmonTestSupport", .product(name: "Logging", package: "swift-log")]),
         // Against a real single-node Slurm cluster (Scripts/slurm-cluster); `skipped: …` without Slurm.
         .testTarget(name: "TaskmonSlurmTests", dependencies: ["TaskmonKit", "CTaskmonPOSIX", "taskmon", "TaskmonTestSupport"]),
         // Drives the real binaries; depending on them makes `swift test` build them first.

@@ -10,6 +10,11 @@ import TaskmonKit
 /// (merging whatever piled up meanwhile into one transaction: a group commit), numbers and
 /// encodes their events, and only after the commit hands the events to subscribers. So the
 /// scheduler never waits for the disk, and nothing is published before it is durable.
+///
+/// Changes that come within ``groupCommitWindow`` of the last commit wait for the rest of that
+/// window, and whatever else arrives in it joins them: a stream of short tasks then costs a
+/// commit every 2 ms instead of one a task (6% of the scheduler's CPU for 2,000 `/bin/true`,
+/// about 10% of their wall time). A change after a quiet spell is committed at once.
 final class CommitQueue: Sendable {
     private struct Pending {
         var batch = StoreBatch()
@@ -20,6 +25,9 @@ final class CommitQueue: Sendable {
         var committed = 0
         var waiters: [Waiter] = []
         var nextWaiter = 0
+        /// When the last commit ended (uptime), for the group-commit window.
+        var lastCommitEnded: UInt64 = 0
+        var commits = 0
     }
 
     private struct Waiter {
@@ -45,10 +53,17 @@ final class CommitQueue: Sendable {
     private let failure = Mutex<Failure?>(nil)
     /// Between two attempts at a batch that could not be committed.
     private let retryInterval: TimeInterval
+    /// How long after a commit the next one waits for more changes to join it.
+    let groupCommitWindow: Duration
+    static let defaultGroupCommitWindow: Duration = .milliseconds(2)
 
-    init(store: Store, hub: EventHub, lastSeq: UInt64, logger: Logger, retryInterval: TimeInterval = 1) {
+    init(
+        store: Store, hub: EventHub, lastSeq: UInt64, logger: Logger, retryInterval: TimeInterval = 1,
+        groupCommitWindow: Duration = CommitQueue.defaultGroupCommitWindow
+    ) {
         self.store = store
         self.retryInterval = retryInterval
+        self.groupCommitWindow = groupCommitWindow
         self.hub = hub
         self.logger = logger
         seq = Mutex(lastSeq)
@@ -56,15 +71,21 @@ final class CommitQueue: Sendable {
 
     /// Queues a pass's changes and its events (in the order they happened).
     func enqueue(_ batch: StoreBatch, events: [EventBody], at time: Date) {
-        let startDrain = pending.withLock { pending in
+        let lastCommitEnded = pending.withLock { pending -> UInt64? in
             pending.batch.merge(batch)
             pending.bodies.append(contentsOf: events.map { (time, $0) })
             pending.enqueued += 1
-            guard !pending.draining else { return false }
+            guard !pending.draining else { return nil }
             pending.draining = true
-            return true
+            return pending.lastCommitEnded
         }
-        if startDrain { queue.async { self.drain() } }
+        guard let lastCommitEnded else { return }
+        let windowEnd = lastCommitEnded &+ UInt64(max(0, Moment.nanoseconds(groupCommitWindow)))
+        if lastCommitEnded > 0, windowEnd > DispatchTime.now().uptimeNanoseconds {
+            queue.asyncAfter(deadline: DispatchTime(uptimeNanoseconds: windowEnd)) { self.drain() }
+        } else {
+            queue.async { self.drain() }
+        }
     }
 
     /// Returns once everything queued before the call is committed and published.
@@ -105,6 +126,9 @@ final class CommitQueue: Sendable {
         }
         expired?.resume(returning: false)
     }
+
+    /// Transactions committed so far (tests).
+    var commits: Int { pending.withLock { $0.commits } }
 
     /// Why the database cannot be written now ("no space left on device"), or nil when the
     /// last commit succeeded. Changes wait in memory meanwhile and are written once it can.
@@ -151,6 +175,10 @@ final class CommitQueue: Sendable {
                 }
             }
             seq.withLock { $0 = next }
+            pending.withLock { pending in
+                pending.lastCommitEnded = DispatchTime.now().uptimeNanoseconds
+                pending.commits += 1
+            }
             hub.publish(toCommit.events)
             finished(upTo: upTo)
         }

@@ -1,0 +1,35 @@
+import Foundation
+import Logging
+import Testing
+import TaskmonKit
+import TaskmonTestSupport
+@testable import TaskmonScheduler
+
+/// The commit queue's group commit: what comes soon after a commit joins the next one.
+@Suite("Group commit")
+struct GroupCommitTests {
+    private static func warning(_ index: Int) -> EventBody {
+        .taskWarning(TaskWarning(jobID: 1, taskID: index, message: "w\(index)"))
+    }
+
+    @Test("passes queued within the window after a commit go into one transaction; all are committed before they are published")
+    func batchedWithinTheWindow() async throws {
+        let folder = TestScheduler.makeDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try Store(path: folder + "/taskmon.db")
+        let hub = EventHub(lastSeq: 0, store: store)
+        // A long window, so that the test does not depend on how fast this machine is.
+        let queue = CommitQueue(store: store, hub: hub, lastSeq: 0, logger: Logger(label: "test"), groupCommitWindow: .milliseconds(400))
+        queue.enqueue(StoreBatch(), events: [Self.warning(0)], at: Date())
+        await queue.flushed()
+        #expect(queue.commits == 1, "a change after a quiet spell is committed at once")
+        for index in 1...5 {
+            queue.enqueue(StoreBatch(), events: [Self.warning(index)], at: Date())
+        }
+        await queue.flushed()
+        #expect(queue.commits == 2, "five passes right after a commit: \(queue.commits - 1) commits")
+        let stored = try store.oldestStoredEvent()
+        #expect(stored == 1)
+        #expect(hub.lastSeq == 6, "every event published, once committed")
+    }
+}
