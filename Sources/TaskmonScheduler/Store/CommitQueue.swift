@@ -25,7 +25,7 @@ final class CommitQueue: Sendable {
         var committed = 0
         var waiters: [Waiter] = []
         var nextWaiter = 0
-        /// When the last commit ended (uptime), for the group-commit window.
+        /// When the last commit ended (``now``'s nanoseconds; 0: none yet), for the group-commit window.
         var lastCommitEnded: UInt64 = 0
         var commits = 0
     }
@@ -56,11 +56,16 @@ final class CommitQueue: Sendable {
     /// How long after a commit the next one waits for more changes to join it.
     let groupCommitWindow: Duration
     static let defaultGroupCommitWindow: Duration = .milliseconds(2)
+    /// The clock the window is measured on, in nanoseconds (tests hold it still, so that how
+    /// long their own steps take on a loaded machine does not decide what joins a commit).
+    private let now: @Sendable () -> UInt64
 
     init(
         store: Store, hub: EventHub, lastSeq: UInt64, logger: Logger, retryInterval: TimeInterval = 1,
-        groupCommitWindow: Duration = CommitQueue.defaultGroupCommitWindow
+        groupCommitWindow: Duration = CommitQueue.defaultGroupCommitWindow,
+        now: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
     ) {
+        self.now = now
         self.store = store
         self.retryInterval = retryInterval
         self.groupCommitWindow = groupCommitWindow
@@ -81,8 +86,9 @@ final class CommitQueue: Sendable {
         }
         guard let lastCommitEnded else { return }
         let windowEnd = lastCommitEnded &+ UInt64(max(0, Moment.nanoseconds(groupCommitWindow)))
-        if lastCommitEnded > 0, windowEnd > DispatchTime.now().uptimeNanoseconds {
-            queue.asyncAfter(deadline: DispatchTime(uptimeNanoseconds: windowEnd)) { self.drain() }
+        let current = now()
+        if lastCommitEnded > 0, windowEnd > current {
+            queue.asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: windowEnd - current))) { self.drain() }
         } else {
             queue.async { self.drain() }
         }
@@ -130,6 +136,9 @@ final class CommitQueue: Sendable {
     /// Transactions committed so far (tests).
     var commits: Int { pending.withLock { $0.commits } }
 
+    /// Whether no drain is running or waiting (tests).
+    var isIdle: Bool { pending.withLock { !$0.draining } }
+
     /// Why the database cannot be written now ("no space left on device"), or nil when the
     /// last commit succeeded. Changes wait in memory meanwhile and are written once it can.
     var storageError: String? {
@@ -176,7 +185,7 @@ final class CommitQueue: Sendable {
             }
             seq.withLock { $0 = next }
             pending.withLock { pending in
-                pending.lastCommitEnded = DispatchTime.now().uptimeNanoseconds
+                pending.lastCommitEnded = now()
                 pending.commits += 1
             }
             hub.publish(toCommit.events)
