@@ -129,16 +129,27 @@ def test_search_marks_the_current_match_and_counts_them(scheduler, open_monitor)
     monitor.wait_until(lambda: "match" not in monitor.line(2), what="search ended")
 
 
+def _pager(tmp_path, script):
+    """A $PAGER script for the test."""
+    pager = tmp_path / "pager.sh"
+    pager.write_text(script)
+    pager.chmod(0o755)
+    return pager
+
+
+def _monitor_with_pager(scheduler, open_monitor, pager):
+    """The monitor at 100x30 with `pager` as its $PAGER."""
+    env = {key: value for key, value in scheduler.env.items() if key not in ("NO_COLOR", "TMUX")}
+    env["PAGER"] = str(pager)
+    return open_monitor(100, 30, env=env)
+
+
 def test_y_copies_through_osc52_and_o_opens_the_pager(scheduler, open_monitor, tmp_path):
     job = scheduler.submit({"name": "copyme", "tasks": [{"name": "w", "command": ["sh", "-c", "echo first-line; echo second-line"]}]})
     scheduler.wait(job)
     seen = tmp_path / "paged"
-    pager = tmp_path / "pager.sh"
-    pager.write_text("#!/bin/sh\ncp \"$1\" %s\n" % seen)
-    pager.chmod(0o755)
-    env = {key: value for key, value in scheduler.env.items() if key not in ("NO_COLOR", "TMUX")}
-    env["PAGER"] = str(pager)
-    monitor = open_monitor(100, 30, env=env)
+    pager = _pager(tmp_path, "#!/bin/sh\ncp \"$1\" %s\n" % seen)
+    monitor = _monitor_with_pager(scheduler, open_monitor, pager)
     monitor.open_task("copyme", "w", tab=1)
     monitor.wait_for("second-line")
     monitor.send("g", 0.3)
@@ -170,12 +181,8 @@ def test_a_hangup_while_the_pager_runs_ends_the_monitor(scheduler, open_monitor,
     ends too. It used to drop the SIGHUP as the pager's and then spin on the dead terminal."""
     job = scheduler.submit({"name": "hangup", "tasks": [{"name": "w", "command": ["sh", "-c", "echo hang-line"]}]})
     scheduler.wait(job)
-    pager = tmp_path / "pager.sh"
-    pager.write_text('#!/bin/sh\necho PAGER-WAITS; while :; do read line || sleep 0.1; done\n')
-    pager.chmod(0o755)
-    env = {key: value for key, value in scheduler.env.items() if key not in ("NO_COLOR", "TMUX")}
-    env["PAGER"] = str(pager)
-    monitor = open_monitor(100, 30, env=env)
+    pager = _pager(tmp_path, '#!/bin/sh\necho PAGER-WAITS; while :; do read line || sleep 0.1; done\n')
+    monitor = _monitor_with_pager(scheduler, open_monitor, pager)
     monitor.open_task("hangup", "w", tab=1)
     monitor.wait_for("hang-line")
     monitor.send("o", 0.5)
@@ -388,9 +395,7 @@ def test_ctrl_z_in_the_pager_stops_both_and_fg_brings_both_back(scheduler, binar
     stopped itself with kill(getpid()), which the kernel could hand to its main thread, parked
     with every signal unblocked; the SIG_IGN put back right after the kill then discarded the
     still-pending SIGTSTP: the monitor never stopped and woke the pager again.)"""
-    pager = tmp_path / "pager.sh"
-    pager.write_text('#!/bin/sh\ncat "$1"; echo PAGER-WAITS; read line; echo PAGER-DONE\n')
-    pager.chmod(0o755)
+    pager = _pager(tmp_path, '#!/bin/sh\ncat "$1"; echo PAGER-WAITS; read line; echo PAGER-DONE\n')
     with _ctrl_z_in_the_pager(scheduler, binary, str(pager), "PAGER-WAITS") as shell:
         shell.send("fg\r", 0.5)
         # The pager reads again: Enter ends it, and the monitor draws itself.
