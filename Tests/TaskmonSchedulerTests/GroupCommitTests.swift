@@ -38,4 +38,34 @@ struct GroupCommitTests {
         #expect(stored == 1)
         #expect(hub.lastSeq == 6, "every event published, once committed")
     }
+
+    @Test("passes that come while a commit is under way wait for the window too: two commits are always a window apart")
+    func commitsAreAWindowApart() async throws {
+        let folder = TestScheduler.makeDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try Store(path: folder + "/taskmon.db")
+        let hub = EventHub(lastSeq: 0, store: store)
+        let window = Duration.milliseconds(100)
+        let queue = CommitQueue(store: store, hub: hub, lastSeq: 0, logger: Logger(label: "test"), groupCommitWindow: window)
+        // A steady stream of passes, one a millisecond, so that some arrive while a commit is
+        // being written (the drain committed those at once, one small transaction after
+        // another: 23 to 29 commits here where 7 were due).
+        let started = ContinuousClock.now
+        let sent = try await offPool { () -> Int in
+            var sent = 0
+            while ContinuousClock.now - started < .milliseconds(600) {
+                let events = (0..<20).map { Self.warning(sent * 20 + $0) }
+                queue.enqueue(StoreBatch(), events: events, at: Date())
+                sent += 1
+                usleep(1000)
+            }
+            return sent
+        }
+        await queue.flushed()
+        let elapsed = ContinuousClock.now - started
+        // Each commit after the first starts at least a window after the one before it ended.
+        let bound = Int(elapsed / window) + 1
+        #expect(queue.commits <= bound, "\(queue.commits) commits of \(sent) passes in \(elapsed): at most \(bound) with a window of \(window)")
+        #expect(hub.lastSeq == UInt64(sent * 20), "every event committed and published")
+    }
 }
