@@ -134,3 +134,25 @@ def test_property_values():
         encode_property("", 1)
     with pytest.raises(TypeError, match="a property name must be a str"):
         encode_property(1, 1)
+
+
+def test_two_hosts_printing_at_once_to_one_file_never_mix_their_lines(tmp_path):
+    # Hosts setting up at once share their job's setup output (one file, O_APPEND). Under
+    # PYTHONUNBUFFERED print() wrote each of its pieces on its own, and two hosts' lines mixed
+    # ("setting up insetting up in  2429824301").
+    import re
+    import subprocess
+
+    out = tmp_path / "setup.stdout"
+    script = ("import sys, taskmon.host as host; host._line_buffered_streams()\n"
+              "for i in range(2000): print('line', i, 'of', sys.argv[1])\n")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=PACKAGE_ROOT)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        writers = [subprocess.Popen([sys.executable, "-c", script, name], stdout=fd, env=env) for name in ("a", "b")]
+        assert all(writer.wait(60) == 0 for writer in writers)
+    finally:
+        os.close(fd)
+    lines = out.read_text().splitlines()
+    assert len(lines) == 4000
+    assert all(re.fullmatch(r"line \d+ of [ab]", line) for line in lines), [l for l in lines if not re.fullmatch(r"line \d+ of [ab]", l)][:3]

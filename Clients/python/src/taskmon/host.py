@@ -223,15 +223,22 @@ def _run_environment(payload_path: str, phase: str) -> int:
     return 0
 
 
+def _line_buffered_streams() -> None:
+    """Line by line: as it happens, so that the monitor can follow a task's output while it
+    runs, and one whole line a write, so that the lines of hosts setting up at once (their
+    setup output is one file, opened O_APPEND) never mix. Not write-through even under
+    PYTHONUNBUFFERED, which made print() write each of its pieces on its own."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(line_buffering=True, write_through=False)  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of ``python -m taskmon.host``; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    # Print as it happens, so that the monitor can follow a task's output while it runs.
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-        except (AttributeError, ValueError):
-            pass
+    _line_buffered_streams()
     if len(args) == 2 and args[0] in ("--setup", "--teardown"):
         return _run_environment(args[1], args[0][2:])
     if len(args) == 1 and not args[0].startswith("-"):
