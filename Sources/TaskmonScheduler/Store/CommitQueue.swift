@@ -85,6 +85,12 @@ final class CommitQueue: Sendable {
             return pending.lastCommitEnded
         }
         guard let lastCommitEnded else { return }
+        scheduleDrain(lastCommitEnded: lastCommitEnded)
+    }
+
+    /// Runs the drain once the window after the last commit's end (``now``'s nanoseconds; 0:
+    /// none yet) is over, or at once when it is.
+    private func scheduleDrain(lastCommitEnded: UInt64) {
         let windowEnd = lastCommitEnded &+ UInt64(max(0, Moment.nanoseconds(groupCommitWindow)))
         let current = now()
         if lastCommitEnded > 0, windowEnd > current {
@@ -145,67 +151,64 @@ final class CommitQueue: Sendable {
         failure.withLock { $0.map { "\($0.message) (since \(Wire.formatDate($0.since)); retrying)" } }
     }
 
+    /// Commits what is pending in one transaction, publishes its events, and schedules the
+    /// next turn when more came meanwhile.
     private func drain() {
-        let encoder = Wire.encoder()
-        while true {
-            let (batch, bodies, upTo) = pending.withLock { pending -> (StoreBatch, [(Date, EventBody)], Int) in
-                defer {
-                    pending.batch = StoreBatch()
-                    pending.bodies = []
-                }
-                if pending.batch.isEmpty && pending.bodies.isEmpty { pending.draining = false }
-                return (pending.batch, pending.bodies, pending.enqueued)
+        let (batch, bodies, upTo) = pending.withLock { pending -> (StoreBatch, [(Date, EventBody)], Int) in
+            defer {
+                pending.batch = StoreBatch()
+                pending.bodies = []
             }
-            if batch.isEmpty && bodies.isEmpty {
-                finished(upTo: upTo)
-                return
-            }
-            var toCommit = batch
-            var next = seq.withLock { $0 }
-            for (time, body) in bodies {
-                next += 1
-                guard let json = EventJSON.encode(seq: next, time: time, body: body)
-                    ?? (try? encoder.encode(SchedulerEvent(seq: next, time: time, body: body))) else {
-                    next -= 1
-                    continue
-                }
-                toCommit.events.append(EncodedEvent(seq: next, time: time, json: json, jobID: body.jobID, type: body.typeName))
-            }
-            var committed = false
-            while !committed {
-                do {
-                    try store.commit(toCommit)
-                    committed = true
-                    recovered()
-                } catch {
-                    // Nothing is published that was not committed: wait and write the same batch again.
-                    failed(error)
-                    Thread.sleep(forTimeInterval: retryInterval)
-                }
-            }
-            seq.withLock { $0 = next }
-            pending.withLock { pending in
-                pending.lastCommitEnded = now()
-                pending.commits += 1
-            }
-            hub.publish(toCommit.events)
-            // What came during this commit waits for the rest of the window too, as a change
-            // right after a commit does: committing it at once made a steady stream of short
-            // tasks cost a transaction each, the window never coming into play.
-            let more = pending.withLock { pending -> Bool in
-                if pending.batch.isEmpty && pending.bodies.isEmpty {
-                    pending.draining = false
-                    return false
-                }
-                return true
-            }
+            if pending.batch.isEmpty && pending.bodies.isEmpty { pending.draining = false }
+            return (pending.batch, pending.bodies, pending.enqueued)
+        }
+        if batch.isEmpty && bodies.isEmpty {
             finished(upTo: upTo)
-            guard more else { return }
-            let window = Int(clamping: max(0, Moment.nanoseconds(groupCommitWindow)))
-            guard window > 0 else { continue }
-            queue.asyncAfter(deadline: .now() + .nanoseconds(window)) { self.drain() }
             return
         }
+        var toCommit = batch
+        var next = seq.withLock { $0 }
+        let encoder = Wire.encoder()
+        for (time, body) in bodies {
+            next += 1
+            guard let json = EventJSON.encode(seq: next, time: time, body: body)
+                ?? (try? encoder.encode(SchedulerEvent(seq: next, time: time, body: body))) else {
+                next -= 1
+                continue
+            }
+            toCommit.events.append(EncodedEvent(seq: next, time: time, json: json, jobID: body.jobID, type: body.typeName))
+        }
+        var committed = false
+        while !committed {
+            do {
+                try store.commit(toCommit)
+                committed = true
+                recovered()
+            } catch {
+                // Nothing is published that was not committed: wait and write the same batch again.
+                failed(error)
+                Thread.sleep(forTimeInterval: retryInterval)
+            }
+        }
+        seq.withLock { $0 = next }
+        let ended = now()
+        pending.withLock { pending in
+            pending.lastCommitEnded = ended
+            pending.commits += 1
+        }
+        hub.publish(toCommit.events)
+        // What came during this commit waits for the rest of the window too, as a change right
+        // after a commit does: committing it at once made a steady stream of short tasks cost a
+        // transaction each, the window never coming into play.
+        let more = pending.withLock { pending -> Bool in
+            if pending.batch.isEmpty && pending.bodies.isEmpty {
+                pending.draining = false
+                return false
+            }
+            return true
+        }
+        finished(upTo: upTo)
+        if more { scheduleDrain(lastCommitEnded: ended) }
     }
 
     /// Records that the first `upTo` batches are committed and wakes whoever waited for them.
