@@ -109,7 +109,7 @@ struct CancelTests {
             #expect(FileManager.default.createFile(atPath: marker, contents: nil))
             // Only the failures: the completed task and the running one are not "failed".
             let first = try await scheduler.client.retryTasks([], failedOfJobs: [job])
-            #expect(first == RetryTasksResult(retried: 2, unchanged: 0))
+            #expect(first == RetryTasksResult(retried: 2, unchanged: 0, retriedJobs: [job]))
             for index in [0, 2] {
                 let task = try await scheduler.waitForTask(job, index, .completed)
                 #expect(task.attempts == 2)
@@ -118,6 +118,7 @@ struct CancelTests {
             let second = try await scheduler.client.retryTasks(
                 [TaskRef(jobID: job, taskID: 1), TaskRef(jobID: job, taskID: 3), TaskRef(jobID: job, taskID: 9)], failedOfJobs: [99])
             #expect(second.retried == 1)
+            #expect(second.retriedJobs == [job], "the job with the task that went again; not the one that is not there")
             #expect(second.unchanged == 3)
             #expect(second.firstProblem?.contains("only a finished task can be retried") == true)
             #expect(try await scheduler.waitForTask(job, 1, .completed).attempts == 2)

@@ -106,19 +106,33 @@ public struct RetryTasksParams: Codable, Sendable {
 }
 
 /// What a `retry_tasks` did: how many tasks were queued again, how many were left as they were
-/// (not finished, or not there) and why the first of those was.
+/// (not finished, or not there), why the first of those was, and which jobs run again.
 public struct RetryTasksResult: Codable, Sendable, Equatable {
     public var retried: Int
     public var unchanged: Int
     public var firstProblem: String?
-    public init(retried: Int, unchanged: Int, firstProblem: String? = nil) {
+    /// The jobs with at least one task queued again, in ascending order. A client that follows
+    /// a finished job follows it again by this answer: asking the job afterwards races with the
+    /// new attempts, which may already have finished it again.
+    public var retriedJobs: [JobID]
+    public init(retried: Int, unchanged: Int, firstProblem: String? = nil, retriedJobs: [JobID] = []) {
         self.retried = retried
         self.unchanged = unchanged
         self.firstProblem = firstProblem
+        self.retriedJobs = retriedJobs
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        retried = try c.decode(Int.self, forKey: .retried)
+        unchanged = try c.decode(Int.self, forKey: .unchanged)
+        firstProblem = try c.decodeIfPresent(String.self, forKey: .firstProblem)
+        // An older scheduler does not say; its clients asked the job instead.
+        retriedJobs = try c.decodeIfPresent([JobID].self, forKey: .retriedJobs) ?? []
     }
     enum CodingKeys: String, CodingKey {
         case retried, unchanged
         case firstProblem = "first_problem"
+        case retriedJobs = "retried_jobs"
     }
 }
 

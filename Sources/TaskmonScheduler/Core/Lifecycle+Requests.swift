@@ -132,10 +132,12 @@ extension Lifecycle {
     /// and environment-error task of the jobs `failedOf` (a job that is not there is a problem).
     mutating func retry(_ keys: [TaskKey], failedOf failedJobs: [JobID], at now: Moment) -> RetryTasksResult {
         var result = RetryTasksResult(retried: 0, unchanged: 0)
+        var retriedJobs = Set<JobID>()
         func attempt(_ id: JobID, _ index: TaskIndex) {
             do throws(SchedulerRequestError) {
                 try requeue(job: id, task: index, at: now)
                 result.retried += 1
+                retriedJobs.insert(id)
             } catch {
                 result.unchanged += 1
                 if result.firstProblem == nil { result.firstProblem = error.description }
@@ -153,6 +155,7 @@ extension Lifecycle {
             for index in failed { attempt(id, index) }
         }
         if result.retried > 0 { dispatch(at: now) }
+        result.retriedJobs = retriedJobs.sorted()
         return result
     }
 

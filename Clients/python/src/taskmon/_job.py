@@ -364,17 +364,20 @@ class Job:
         assert self.id is not None
         return _retry.run_many(self._scheduler, [], [self.id], [self])
 
-    def _after_retry(self, listener: Any) -> None:
+    def _after_retry(self, listener: Any, runs_again: Optional[bool] = None) -> None:
         """Some of the job's tasks may run again: forget the cached values and, if the job had
-        finished and the scheduler says it runs again, follow it again with ``listener`` (called
-        with its registration held, so that none of the job's new events is missed)."""
+        finished and runs again, follow it again with ``listener`` (called with its registration
+        held, so that none of the job's new events is missed). ``runs_again`` is what the retry's
+        answer said; None (a refresh, an older scheduler) asks the scheduler."""
         for task in self.tasks:
             task._invalidate(forget=True)
         with self._lock:
             if not self._finishing:
                 return  # not finished: still followed (or followed anew by wait_until_done)
-        info = self._scheduler._call("get_job", {"job_id": self.id, "include_tasks": False})
-        if info.get("finished_at"):
+        if runs_again is None:
+            info = self._scheduler._call("get_job", {"job_id": self.id, "include_tasks": False})
+            runs_again = not info.get("finished_at")
+        if not runs_again:
             return
         with self._lock:
             self._runs += 1

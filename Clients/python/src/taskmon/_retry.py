@@ -80,8 +80,17 @@ def run(scheduler: Any, method: str, params: Dict[str, Any], jobs: Iterable[Any]
         concerned.add(params["job_id"])
     with listener.registration:
         answer = scheduler._call(method, params)
+        # Which jobs run again comes from the answer itself: asking each job afterwards raced
+        # with its new attempts, which may have finished it again already (then its Job stayed
+        # "done" and their events were never delivered to it).
+        if method == "retry":
+            again = {params["job_id"]}  # a refused retry raised above
+        elif "retried_jobs" in answer:
+            again = {int(job_id) for job_id in answer["retried_jobs"]}
+        else:
+            again = None  # an older scheduler: each job is asked
         for job in scheduler._jobs_with_ids(concerned) | set(jobs):
-            job._after_retry(listener)
+            job._after_retry(listener, None if again is None else job.id in again)
     return answer
 
 
