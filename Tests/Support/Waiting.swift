@@ -31,7 +31,7 @@ public func within(_ seconds: Double = 60, _ condition: () async throws -> Bool)
 }
 
 /// ``within(_:_:)`` for a blocking body (one already off the pool, in ``offPool(_:)``).
-public func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
+public func eventually(_ seconds: Double = 60, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try condition() { return true }

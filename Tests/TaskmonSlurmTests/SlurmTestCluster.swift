@@ -18,7 +18,7 @@ final class SlurmTestCluster: Sendable {
     /// Starts one; `tunables` are the script's (MAX_ARRAY, SLURMD_TIMEOUT, …).
     static func start(_ tunables: [String: String] = [:]) async throws -> SlurmTestCluster {
         let cluster = SlurmTestCluster(folder: makeTempFolder("tmsc"))
-        let result = try await offPool { try runCommand([script, "start", cluster.folder], environment: tunables, timeout: 60) }
+        let result = try await offPool { try runCommand([script, "start", cluster.folder], environment: tunables, timeout: 150) }
         guard result.status == 0 else {
             await cluster.stop()
             throw SlurmTestError("the test cluster did not start: \(result.errors)")
