@@ -44,6 +44,18 @@ int ctaskmon_epoll_wait(int epfd, uint64_t *tokens, int capacity) {
     return n;
 }
 
+int ctaskmon_epoll_wait_events(int epfd, uint64_t *tokens, uint32_t *ready, int capacity) {
+    struct epoll_event events[64];
+    if (capacity > 64) capacity = 64;
+    int n = epoll_wait(epfd, events, capacity, -1);
+    for (int i = 0; i < n; i++) {
+        tokens[i] = events[i].data.u64;
+        ready[i] = ((events[i].events & EPOLLIN) ? CTASKMON_READY_READABLE : 0)
+                 | ((events[i].events & (EPOLLHUP | EPOLLERR)) ? CTASKMON_READY_HANGUP : 0);
+    }
+    return n;
+}
+
 int ctaskmon_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 
 short ctaskmon_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }

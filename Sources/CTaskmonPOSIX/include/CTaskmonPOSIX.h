@@ -43,6 +43,13 @@ int ctaskmon_epoll_remove(int epfd, int fd);
 /// epoll_wait with an infinite timeout; stores up to `capacity` ready tokens.
 /// Returns how many, or -1 with errno (EINTR included: the caller retries).
 int ctaskmon_epoll_wait(int epfd, uint64_t *tokens, int capacity);
+/// Bits of what ``ctaskmon_epoll_wait_events`` says of each ready descriptor.
+enum { CTASKMON_READY_READABLE = 1, CTASKMON_READY_HANGUP = 2 };
+/// ``ctaskmon_epoll_wait``, also storing for each token what is ready: CTASKMON_READY_READABLE
+/// (EPOLLIN: a pipe has bytes waiting) and CTASKMON_READY_HANGUP (EPOLLHUP or EPOLLERR: for a
+/// pipe, every writer is gone). A pipe reports HANGUP without READABLE once it is empty and
+/// closed, so its end needs no further call to be told from a quiet moment.
+int ctaskmon_epoll_wait_events(int epfd, uint64_t *tokens, uint32_t *ready, int capacity);
 
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK). Exists because <sys/eventfd.h> is not part of
 /// Swift's Glibc module.

@@ -61,7 +61,7 @@ final class OutputPump: Sendable {
                 // Cannot watch it: finish it on another thread (the caller may hold locks
                 // that `onClosed` takes) rather than lose track of it.
                 DispatchQueue.global().async {
-                    _ = self.pump(token)
+                    _ = self.pump(token, ready: nil)
                     self.close(token)
                 }
             }
@@ -75,31 +75,50 @@ final class OutputPump: Sendable {
 
         func run() {
             var tokens = [UInt64](repeating: 0, count: 64)
+            var ready = [UInt32](repeating: 0, count: 64)
             while true {
-                let count = tokens.withUnsafeMutableBufferPointer { ctaskmon_epoll_wait(epoll, $0.baseAddress, Int32($0.count)) }
+                let count = tokens.withUnsafeMutableBufferPointer { tokens in
+                    ready.withUnsafeMutableBufferPointer { ready in
+                        ctaskmon_epoll_wait_events(epoll, tokens.baseAddress, ready.baseAddress, Int32(tokens.count))
+                    }
+                }
                 guard count > 0 else { continue }
-                for token in tokens[0..<Int(count)] {
-                    if token == Self.stopToken {
+                for index in 0..<Int(count) {
+                    if tokens[index] == Self.stopToken {
                         shutDown()
                         return
                     }
-                    if !pump(token) { close(token) }
+                    if !pump(tokens[index], ready: ready[index]) { close(tokens[index]) }
                 }
             }
         }
 
-        /// Moves what is waiting; returns false when the stream has ended.
-        private func pump(_ token: UInt64) -> Bool {
+        /// Moves what is waiting; returns false when the stream has ended. `ready` is what
+        /// epoll said of the pipe; nil when nobody asked it (then the pipe is asked).
+        ///
+        /// epoll's answer saves three calls a stream at its end (most tasks' streams carry
+        /// nothing): a hang-up without bytes is the end, and bytes are spliced until the
+        /// pipe is empty (EAGAIN: its writers are still there) or closed (0).
+        private func pump(_ token: UInt64, ready: UInt32?) -> Bool {
             guard var stream = streams.withLock({ $0[token] }) else { return false }
-            defer { streams.withLock { $0[token]?.file = stream.file } }
-            while true {
+            let readable: Bool
+            if let ready {
+                readable = ready & UInt32(CTASKMON_READY_READABLE) != 0
+                if !readable { return ready & UInt32(CTASKMON_READY_HANGUP) == 0 }
+            } else {
                 let available = ctaskmon_readable_bytes(stream.pipe)
                 if available < 0 { return false }
-                if available == 0 { return !isAtEnd(stream.pipe) }
-                if stream.file < 0 {
-                    stream.file = open(stream.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                    if stream.file < 0 { stream.file = open("/dev/null", O_WRONLY | O_CLOEXEC) }
-                }
+                readable = available > 0
+                if !readable { return !isAtEnd(stream.pipe) }
+            }
+            if stream.file < 0 {
+                // Created on the first byte, so that a silent stream costs no inode.
+                stream.file = open(stream.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                if stream.file < 0 { stream.file = open("/dev/null", O_WRONLY | O_CLOEXEC) }
+                let file = stream.file
+                streams.withLock { $0[token]?.file = file }
+            }
+            while true {
                 let moved = ctaskmon_splice_to_file(stream.pipe, stream.file, 1 << 20)
                 if moved == 0 { return false }
                 if moved < 0 { return errno == EAGAIN || errno == EINTR }
@@ -124,7 +143,7 @@ final class OutputPump: Sendable {
         /// The pump was released: write out what is waiting, then let everything go.
         private func shutDown() {
             for token in streams.withLock({ Array($0.keys) }) {
-                _ = pump(token)
+                _ = pump(token, ready: nil)
                 close(token)
             }
             Glibc.close(wake)

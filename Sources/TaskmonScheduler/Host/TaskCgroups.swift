@@ -19,9 +19,9 @@ import TaskmonKit
 /// serves the next task, so the pool is about as big as the number of tasks running. A mkdir
 /// and an rmdir of a cgroup a task were a tenth of the scheduler's CPU for short tasks, and
 /// renaming them after their task cost most of that again: they are named `cN` for good.
-/// The `tasks` file this process's threads go back to stays open; a task's cgroup's is open
-/// while the task runs (idle ones hold no descriptor, so that a burst of tasks does not leave
-/// the scheduler holding one for each).
+/// The `tasks` file this process's threads go back to stays open; so does each cgroup's while it
+/// serves a task or waits idle in the pool (at most ``idleLimit`` of those): opening it again
+/// for every task was a fortieth of the scheduler's CPU for short tasks.
 ///
 /// A warm Python host (``HostPool``) runs many tasks in one process: it is spawned into a
 /// cgroup of its own, and for each task it is moved (``move(_:from:to:)``, all its threads)
@@ -51,8 +51,8 @@ package final class TaskCgroups: Sendable {
     private struct Pool {
         /// Cgroups in use, by name.
         var busy: [String: Busy] = [:]
-        /// Empty cgroups ready for the next task, by name.
-        var idle: [String] = []
+        /// Empty cgroups ready for the next task, their `tasks` files open.
+        var idle: [Group] = []
         /// The number in the next new cgroup's name.
         var made = 0
         /// A sweep is scheduled.
@@ -84,6 +84,7 @@ package final class TaskCgroups: Sendable {
         Glibc.close(homeTasks)
         pool.withLock { pool in
             for busy in pool.busy.values { Glibc.close(busy.group.tasks) }
+            for group in pool.idle { Glibc.close(group.tasks) }
         }
     }
 
@@ -164,16 +165,14 @@ package final class TaskCgroups: Sendable {
         // A name taken already (a crashed scheduler's leftover still dying) is skipped: a task
         // must never share a cgroup.
         for _ in 0..<8 {
-            let (idle, name) = pool.withLock { pool -> (Bool, String) in
-                if let idle = pool.idle.popLast() { return (true, idle) }
+            let (idle, name) = pool.withLock { pool -> (Group?, String) in
+                if let idle = pool.idle.popLast() { return (idle, idle.name) }
                 defer { pool.made += 1 }
-                return (false, "c\(pool.made)")
+                return (nil, "c\(pool.made)")
             }
-            if idle {
-                if let group = Self.openGroup(name, in: root) { return group }
-                // Removed from outside (an operator cleaning up): the next one, or a new one.
-                continue
-            }
+            // One removed from outside meanwhile (an operator cleaning up) cannot be entered:
+            // its task runs outside it, and the sweep forgets it when it finds it gone.
+            if let idle { return idle }
             let path = root + "/" + name
             var made = mkdir(path, 0o700) == 0
             if !made && errno == ENOENT {
@@ -354,13 +353,15 @@ package final class TaskCgroups: Sendable {
 
     /// Puts an empty cgroup back in the idle pool, or removes it when the pool is full.
     private func recycle(_ group: Group) {
-        Glibc.close(group.tasks)
         let kept = pool.withLock { pool -> Bool in
-            guard pool.idle.count < Self.idleLimit else { return false }
-            pool.idle.append(group.name)
+            guard !pool.closed, pool.idle.count < Self.idleLimit else { return false }
+            pool.idle.append(group)
             return true
         }
-        if !kept { rmdir(root + "/" + group.name) }
+        if !kept {
+            Glibc.close(group.tasks)
+            rmdir(root + "/" + group.name)
+        }
     }
 
     /// Cgroups in use: by a run, or by what an ended run left and the sweep has not killed yet.
@@ -380,7 +381,10 @@ package final class TaskCgroups: Sendable {
             defer { pool.idle = [] }
             return pool.idle
         }
-        for name in idle { rmdir(root + "/" + name) }
+        for group in idle {
+            Glibc.close(group.tasks)
+            rmdir(root + "/" + group.name)
+        }
         rmdir(root)
     }
 
