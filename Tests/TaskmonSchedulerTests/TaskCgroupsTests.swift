@@ -161,4 +161,44 @@ struct TaskCgroupsTests {
         #expect(await exits.wait(for: host))
         cgroups.ended(home)
     }
+
+    @Test("a cgroup whose tasks descriptor now names another file is not written to: the task starts, outside it, and the file is untouched")
+    func staleDescriptorIsNotWrittenTo() async throws {
+        let scratch = try Scratch()
+        let cgroups = try #require(TaskCgroups.make(stateDirectory: StateDirectory(path: scratch.path)))
+        defer { cgroups.close() }
+        let exits = Exits()
+        let launcher = ProcessLauncher(onExit: exits.record)
+        let group = try #require(cgroups.prepare())
+        // Its descriptor, found by where it points; then made another file's, as a close by
+        // mistake elsewhere and a reuse of the number would.
+        let tasksPath = cgroups.root + "/" + group.name + "/tasks"
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap(Int32.init)
+        let fd = try #require(descriptors.first { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == tasksPath })
+        let victim = scratch.path + "/victim"
+        let other = open(victim, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(other >= 0)
+        #expect(dup2(other, fd) == fd)
+        close(other)
+
+        let pid = try Self.launch(["/bin/sleep", "300"], launcher, in: scratch, cgroups, group)
+        cgroups.track(group)
+        #expect(Self.freezerGroup(of: pid) != String(cgroups.root.dropFirst(TaskCgroups.hierarchy.count)) + "/" + group.name)
+        #expect((try? Data(contentsOf: URL(fileURLWithPath: victim)))?.isEmpty == true, "a \"0\" meant for the cgroup went into another file")
+        kill(pid, SIGKILL)
+        #expect(await exits.wait(for: pid))
+        cgroups.ended(group)
+    }
+
+    @Test("without a freezer hierarchy there are no cgroups, and the reason says where it looked")
+    func noHierarchyIsExplained() throws {
+        let scratch = try Scratch()
+        switch TaskCgroups.makeOrExplain(stateDirectory: StateDirectory(path: scratch.path), hierarchy: scratch.path + "/no-freezer") {
+        case .success:
+            Issue.record("cgroups made under a hierarchy that is not there")
+        case .failure(let why):
+            #expect(why.noHierarchy)
+            #expect(why.description.contains(scratch.path + "/no-freezer"))
+        }
+    }
 }

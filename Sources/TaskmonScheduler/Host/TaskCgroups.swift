@@ -36,6 +36,29 @@ package final class TaskCgroups: Sendable {
         package let name: String
         /// Its `tasks` file, open for writing: a thread writing "0" there enters the cgroup.
         fileprivate let tasks: Int32
+        /// Which file `tasks` is (device and inode), so that a descriptor closed by mistake and
+        /// given to another file is never written to as if it were still this one.
+        fileprivate let identity: FileIdentity
+    }
+
+    /// Why a state dir's tasks go without cgroups, for the scheduler's log.
+    package struct Unavailable: Error, Sendable, CustomStringConvertible {
+        package let description: String
+        /// The machine offers no writable freezer hierarchy at all (cgroup v2 only, not root):
+        /// the usual case, not a problem.
+        package let noHierarchy: Bool
+    }
+
+    fileprivate struct FileIdentity: Sendable, Equatable {
+        let device: UInt64
+        let inode: UInt64
+
+        init?(_ fd: Int32) {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
     }
 
     private struct Busy {
@@ -97,18 +120,34 @@ package final class TaskCgroups: Sendable {
     package static func make(
         stateDirectory: StateDirectory, hierarchy: String = TaskCgroups.hierarchy, sweepInterval: DispatchTimeInterval = .milliseconds(200)
     ) -> TaskCgroups? {
-        guard access(hierarchy + "/cgroup.procs", W_OK) == 0 else { return nil }
-        guard let own = ownPath() else { return nil }
+        try? makeOrExplain(stateDirectory: stateDirectory, hierarchy: hierarchy, sweepInterval: sweepInterval).get()
+    }
+
+    /// ``make(stateDirectory:hierarchy:sweepInterval:)``, saying why there is none: a scheduler
+    /// whose tasks silently went without cgroups could not be told from one whose cgroups failed.
+    package static func makeOrExplain(
+        stateDirectory: StateDirectory, hierarchy: String = TaskCgroups.hierarchy, sweepInterval: DispatchTimeInterval = .milliseconds(200)
+    ) -> Result<TaskCgroups, Unavailable> {
+        func unavailable(_ why: String, noHierarchy: Bool = false) -> Result<TaskCgroups, Unavailable> {
+            .failure(Unavailable(description: why, noHierarchy: noHierarchy))
+        }
+        guard access(hierarchy + "/cgroup.procs", W_OK) == 0 else {
+            return unavailable("no writable cgroup v1 freezer hierarchy at \(hierarchy)", noHierarchy: true)
+        }
+        guard let own = ownPath() else { return unavailable("this process is in no freezer cgroup (/proc/self/cgroup)") }
         let home = hierarchy + own
         let homeTasks = open(home + "/tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard homeTasks >= 0 else { return nil }
+        guard homeTasks >= 0 else { return unavailable("cannot open \(home)/tasks: \(errorText(errno))") }
         let root = home + (own.hasSuffix("/") ? "" : "/") + "taskmon-" + hash(stateDirectory.path)
         var info = stat()
-        guard mkdir(root, 0o700) == 0 || errno == EEXIST,
-              lstat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid()
-        else {
+        guard mkdir(root, 0o700) == 0 || errno == EEXIST else {
+            let why = "cannot make \(root): \(errorText(errno))"
             Glibc.close(homeTasks)
-            return nil
+            return unavailable(why)
+        }
+        guard lstat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else {
+            Glibc.close(homeTasks)
+            return unavailable("\(root) is not a folder of this user's")
         }
         // Only this state dir's root is ours to clean. Another's empty task cgroup may be one
         // a live scheduler just made and is about to spawn into (removing those made its tasks
@@ -129,7 +168,7 @@ package final class TaskCgroups: Sendable {
             }
         }
         cgroups.armSweep()
-        return cgroups
+        return .success(cgroups)
     }
 
     /// This process's path in the freezer hierarchy, from /proc/self/cgroup.
@@ -154,7 +193,12 @@ package final class TaskCgroups: Sendable {
 
     private static func openGroup(_ name: String, in root: String) -> Group? {
         let tasks = open(root + "/" + name + "/tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-        return tasks >= 0 ? Group(name: name, tasks: tasks) : nil
+        guard tasks >= 0 else { return nil }
+        guard let identity = FileIdentity(tasks) else {
+            Glibc.close(tasks)
+            return nil
+        }
+        return Group(name: name, tasks: tasks, identity: identity)
     }
 
     /// A cgroup for a run (a task's attempt, a job's setup or teardown), an idle one or one
@@ -302,6 +346,13 @@ package final class TaskCgroups: Sendable {
     /// where the thread is.
     package func spawning<T>(in group: Group?, _ spawn: () -> T) -> T {
         guard let group, !broken.load(ordering: .relaxed) else { return spawn() }
+        // One fstat a task: a "0" written to a descriptor that is no longer this cgroup's
+        // `tasks` file (closed by mistake and reused) would land in another file, and the task
+        // would start outside its cgroup without a word.
+        guard FileIdentity(group.tasks) == group.identity else {
+            complain("task \(group.name) runs outside its cgroup: descriptor \(group.tasks) is no longer its tasks file")
+            return spawn()
+        }
         // "0" is the writing thread itself (cgroup v1's tasks file).
         guard Self.write("0", to: group.tasks) else {
             complain("task \(group.name) runs outside its cgroup: cannot enter it (\(errorText(errno)))")

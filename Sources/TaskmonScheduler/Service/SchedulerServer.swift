@@ -53,8 +53,18 @@ public final class SchedulerServer: Sendable {
         let inbox = BackendInbox(wake: { [weak scheduler] in scheduler?.reportsArrived() })
         // A scheduler's own process only (a test process must not adopt or contain other tests'
         // tasks); a crashed scheduler's leftovers on this state dir are killed here.
-        let cgroups = configuration.adoptsOrphans && configuration.backend == .local
-            ? TaskCgroups.make(stateDirectory: directory) : nil
+        var cgroups: TaskCgroups?
+        if configuration.adoptsOrphans && configuration.backend == .local {
+            switch TaskCgroups.makeOrExplain(stateDirectory: directory) {
+            case .success(let made):
+                cgroups = made
+                logger.info("each task runs in a cgroup of its own, under \(made.root)")
+            case .failure(let why) where why.noHierarchy:
+                logger.info("tasks run without cgroups: \(why)")
+            case .failure(let why):
+                logger.warning("tasks run without cgroups: \(why)")
+            }
+        }
         await scheduler.attach(try await makeBackend(configuration, inbox: inbox, cgroups: cgroups), inbox: inbox)
 
         let shutdownRequest = Mutex<SchedulerServer?>(nil)
