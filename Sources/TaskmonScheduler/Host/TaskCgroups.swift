@@ -223,9 +223,17 @@ package final class TaskCgroups: Sendable {
                 // Our root was removed from outside (an operator cleaning up): make it again.
                 made = (mkdir(root, 0o700) == 0 || errno == EEXIST) && mkdir(path, 0o700) == 0
             }
-            if made { return Self.openGroup(name, in: root) }
-            guard errno == EEXIST else { return nil }
+            if made {
+                if let group = Self.openGroup(name, in: root) { return group }
+                complain("a run goes without a cgroup: cannot open \(path)/tasks (\(errorText(errno)))")
+                return nil
+            }
+            guard errno == EEXIST else {
+                complain("a run goes without a cgroup: cannot make \(path) (\(errorText(errno)))")
+                return nil
+            }
         }
+        complain("a run goes without a cgroup: 8 names in a row under \(root) were taken")
         return nil
     }
 
