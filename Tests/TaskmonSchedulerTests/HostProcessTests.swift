@@ -247,6 +247,22 @@ struct HostProcessTests {
         #expect(try scratch.read("out") == "\(pid)\n")
     }
 
+    /// What HostPool moves a warm host between cgroups under: the number is the host's only
+    /// while it is unreaped.
+    @Test func whileUnreapedRunsOnlyBeforeTheReap() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let pid = try launcher.launch(request(["/bin/sleep", "300"], in: scratch))
+        #expect(launcher.whileUnreaped(pid) { pid } == pid)
+        kill(pid, SIGKILL)
+        #expect(await log.wait(for: pid) == [.signaled(SIGKILL)])
+        let ran = Mutex(false)
+        #expect(launcher.whileUnreaped(pid) { ran.withLock { $0 = true } } == nil)
+        #expect(!ran.withLock { $0 }, "ran for a pid already reaped")
+        #expect(launcher.whileUnreaped(getpid()) { 1 } == nil, "not a child of this launcher")
+    }
+
     @Test func signalGroupKillsTheWholeTree() async throws {
         let scratch = try Scratch()
         let log = ExitLog()

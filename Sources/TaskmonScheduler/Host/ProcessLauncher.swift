@@ -140,6 +140,12 @@ package final class ProcessLauncher: Sendable {
     /// Number of children launched and not yet reaped.
     package var liveChildren: Int { reaper.liveChildren }
 
+    /// Runs `body` while `pid` is a child of this launcher not yet reaped (its number cannot be
+    /// reused meanwhile); nil, without running it, once it has been reaped.
+    package func whileUnreaped<T>(_ pid: Int32, _ body: () -> T) -> T? {
+        reaper.whileUnreaped(pid, body)
+    }
+
     // MARK: - Internals
 
     private static func cacheKey(_ program: String, path: String?) -> LookupKey {

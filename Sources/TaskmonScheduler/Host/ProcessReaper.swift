@@ -114,6 +114,14 @@ final class ProcessReaper: Sendable {
         }
     }
 
+    /// Runs `body` while `pid` is a child not yet reaped, and returns what it returned; nil,
+    /// without running it, once `pid` has been reaped. Meanwhile the reaping waits, so the
+    /// number cannot be given to another process while `body` uses it (to move the process to
+    /// another cgroup, say): the same guard as ``signalGroupIfUnreaped(_:_:)``'s. Keep it short.
+    func whileUnreaped<T>(_ pid: Int32, _ body: () -> T) -> T? {
+        state.withLock { state in state.unreaped.contains(pid) ? body() : nil }
+    }
+
     /// Called when the launcher goes away: no new children can arrive, so the thread ends once
     /// the current ones are reaped (their onExit calls still happen).
     func stopWhenIdle() {

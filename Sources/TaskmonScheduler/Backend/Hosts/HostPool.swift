@@ -219,7 +219,7 @@ package final class HostPool: Backend {
             cgroups.track(group)
             // A spawn that ran outside the cgroup (the spawning thread could not enter it) is
             // put right: the host's tasks are moved out of it and back.
-            if !cgroups.contains(pid, group) { _ = cgroups.move(pid, from: nil, to: group) }
+            _ = launcher.whileUnreaped(pid) { cgroups.contains(pid, group) || cgroups.move(pid, from: nil, to: group) }
         }
         Glibc.close(pair.theirs)
         let connection = HostConnection(descriptor: pair.ours)
@@ -379,7 +379,8 @@ package final class HostPool: Backend {
         guard let cgroups, let host = state.hosts[pid], let home = host.cgroup, host.taskCgroup == nil,
               host.termination == nil, let group = cgroups.prepare() else { return }
         cgroups.track(group)
-        if cgroups.move(pid, from: home, to: group) {
+        // While the host is unreaped: its number cannot have been given to another process.
+        if launcher.whileUnreaped(pid, { cgroups.move(pid, from: home, to: group) }) == true {
             state.hosts[pid]!.taskCgroup = group
         } else {
             // Empty: ready for the next.
@@ -392,7 +393,7 @@ package final class HostPool: Backend {
     /// host's, ended with it).
     private func leaveTaskCgroup(_ pid: Int32, _ state: inout State, _ actions: inout Actions) -> Bool {
         guard let cgroups, let host = state.hosts[pid], let group = host.taskCgroup else { return true }
-        guard let home = host.cgroup, cgroups.move(pid, from: group, to: home) else { return false }
+        guard let home = host.cgroup, launcher.whileUnreaped(pid, { cgroups.move(pid, from: group, to: home) }) == true else { return false }
         state.hosts[pid]!.taskCgroup = nil
         actions.endedCgroups.append(group)
         return true
