@@ -201,4 +201,25 @@ struct TaskCgroupsTests {
             #expect(why.description.contains(scratch.path + "/no-freezer"))
         }
     }
+
+    @Test("a burst of runs leaves at most a few idle cgroups' descriptors open; the rest are reused by name")
+    func idleDescriptorsAreBounded() throws {
+        let scratch = try Scratch()
+        let cgroups = try #require(TaskCgroups.make(stateDirectory: StateDirectory(path: scratch.path)))
+        defer { cgroups.close() }
+        func openUnderRoot() -> Int {
+            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            return descriptors.filter { ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "").hasPrefix(cgroups.root + "/") }.count
+        }
+        // Twenty at once, as a burst of tasks whose cgroups waited for the sweep would be.
+        let burst = (0..<20).compactMap { _ in cgroups.prepare() }
+        #expect(burst.count == 20)
+        burst.forEach(cgroups.discard)
+        #expect(cgroups.liveGroups == 0)
+        #expect(openUnderRoot() <= 8, "idle cgroups keep \(openUnderRoot()) descriptors open")
+        // All twenty serve again, the closed ones opened when taken; none is made anew.
+        let again = (0..<20).compactMap { _ in cgroups.prepare() }
+        #expect(Set(again.map(\.name)) == Set(burst.map(\.name)))
+        again.forEach(cgroups.discard)
+    }
 }

@@ -20,8 +20,10 @@ import TaskmonKit
 /// and an rmdir of a cgroup a task were a tenth of the scheduler's CPU for short tasks, and
 /// renaming them after their task cost most of that again: they are named `cN` for good.
 /// The `tasks` file this process's threads go back to stays open; so does each cgroup's while it
-/// serves a task or waits idle in the pool (at most ``idleLimit`` of those): opening it again
-/// for every task was a fortieth of the scheduler's CPU for short tasks.
+/// serves a task, and while it waits idle for the first ``idleOpenLimit`` idle ones: opening it
+/// again for every task was a fortieth of the scheduler's CPU for short tasks, and a few cover
+/// the steady state of a few slots. More would be descriptors a burst of tasks left behind (50
+/// tasks leaving `sleep 90 &` left the scheduler holding one for each).
 ///
 /// A warm Python host (``HostPool``) runs many tasks in one process: it is spawned into a
 /// cgroup of its own, and for each task it is moved (``move(_:from:to:)``, all its threads)
@@ -76,6 +78,8 @@ package final class TaskCgroups: Sendable {
         var busy: [String: Busy] = [:]
         /// Empty cgroups ready for the next task, their `tasks` files open.
         var idle: [Group] = []
+        /// More of them, by name: their `tasks` files are opened when they are taken.
+        var idleClosed: [String] = []
         /// The number in the next new cgroup's name.
         var made = 0
         /// A sweep is scheduled.
@@ -96,6 +100,8 @@ package final class TaskCgroups: Sendable {
 
     /// Idle cgroups kept for reuse at most; more are removed.
     static let idleLimit = 64
+    /// Idle cgroups whose `tasks` file is kept open, at most.
+    static let idleOpenLimit = 8
 
     private init(root: String, homeTasks: Int32, sweepInterval: DispatchTimeInterval) {
         self.root = root
@@ -209,14 +215,26 @@ package final class TaskCgroups: Sendable {
         // A name taken already (a crashed scheduler's leftover still dying) is skipped: a task
         // must never share a cgroup.
         for _ in 0..<8 {
-            let (idle, name) = pool.withLock { pool -> (Group?, String) in
-                if let idle = pool.idle.popLast() { return (idle, idle.name) }
+            enum Pick { case open(Group), closed(String), new(String) }
+            let pick = pool.withLock { pool -> Pick in
+                if let idle = pool.idle.popLast() { return .open(idle) }
+                if let name = pool.idleClosed.popLast() { return .closed(name) }
                 defer { pool.made += 1 }
-                return (nil, "c\(pool.made)")
+                return .new("c\(pool.made)")
             }
-            // One removed from outside meanwhile (an operator cleaning up) cannot be entered:
-            // its task runs outside it, and the sweep forgets it when it finds it gone.
-            if let idle { return idle }
+            let name: String
+            switch pick {
+            case .open(let idle):
+                // One removed from outside meanwhile (an operator cleaning up) cannot be entered:
+                // its task runs outside it, and the sweep forgets it when it finds it gone.
+                return idle
+            case .closed(let idle):
+                if let group = Self.openGroup(idle, in: root) { return group }
+                // Removed from outside: the next one, or a new one.
+                continue
+            case .new(let made):
+                name = made
+            }
             let path = root + "/" + name
             var made = mkdir(path, 0o700) == 0
             if !made && errno == ENOENT {
@@ -412,15 +430,18 @@ package final class TaskCgroups: Sendable {
 
     /// Puts an empty cgroup back in the idle pool, or removes it when the pool is full.
     private func recycle(_ group: Group) {
-        let kept = pool.withLock { pool -> Bool in
-            guard !pool.closed, pool.idle.count < Self.idleLimit else { return false }
-            pool.idle.append(group)
-            return true
+        enum Kept { case open, closed, no }
+        let kept = pool.withLock { pool -> Kept in
+            guard !pool.closed, pool.idle.count + pool.idleClosed.count < Self.idleLimit else { return .no }
+            if pool.idle.count < Self.idleOpenLimit {
+                pool.idle.append(group)
+                return .open
+            }
+            pool.idleClosed.append(group.name)
+            return .closed
         }
-        if !kept {
-            Glibc.close(group.tasks)
-            rmdir(root + "/" + group.name)
-        }
+        if kept != .open { Glibc.close(group.tasks) }
+        if kept == .no { rmdir(root + "/" + group.name) }
     }
 
     /// Cgroups in use: by a run, or by what an ended run left and the sweep has not killed yet.
@@ -436,14 +457,18 @@ package final class TaskCgroups: Sendable {
             if liveGroups == 0 { break }
             usleep(20_000)
         }
-        let idle = pool.withLock { pool in
-            defer { pool.idle = [] }
-            return pool.idle
+        let (idle, idleClosed) = pool.withLock { pool in
+            defer {
+                pool.idle = []
+                pool.idleClosed = []
+            }
+            return (pool.idle, pool.idleClosed)
         }
         for group in idle {
             Glibc.close(group.tasks)
             rmdir(root + "/" + group.name)
         }
+        for name in idleClosed { rmdir(root + "/" + name) }
         rmdir(root)
     }
 
