@@ -36,6 +36,12 @@ struct TaskCgroupsTests {
         return text.split(separator: "\n").first { $0.contains(":freezer:") }.map { String($0.split(separator: ":", maxSplits: 2)[2]) }
     }
 
+    /// This process's open descriptors whose file's path satisfies `matches`.
+    private static func descriptors(where matches: (String) -> Bool) -> [Int32] {
+        let all = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap(Int32.init)
+        return all.filter { matches((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "") }
+    }
+
     private static func children(of root: String) -> Set<String> {
         Set(((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter {
             var info = stat()
@@ -173,8 +179,7 @@ struct TaskCgroupsTests {
         // Its descriptor, found by where it points; then made another file's, as a close by
         // mistake elsewhere and a reuse of the number would.
         let tasksPath = cgroups.root + "/" + group.name + "/tasks"
-        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap(Int32.init)
-        let fd = try #require(descriptors.first { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == tasksPath })
+        let fd = try #require(Self.descriptors { $0 == tasksPath }.first)
         let victim = scratch.path + "/victim"
         let other = open(victim, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         #expect(other >= 0)
@@ -207,10 +212,7 @@ struct TaskCgroupsTests {
         let scratch = try Scratch()
         let cgroups = try #require(TaskCgroups.make(stateDirectory: StateDirectory(path: scratch.path)))
         defer { cgroups.close() }
-        func openUnderRoot() -> Int {
-            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-            return descriptors.filter { ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "").hasPrefix(cgroups.root + "/") }.count
-        }
+        func openUnderRoot() -> Int { Self.descriptors { $0.hasPrefix(cgroups.root + "/") }.count }
         // Twenty at once, as a burst of tasks whose cgroups waited for the sweep would be.
         let burst = (0..<20).compactMap { _ in cgroups.prepare() }
         #expect(burst.count == 20)

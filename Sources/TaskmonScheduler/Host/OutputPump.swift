@@ -101,15 +101,13 @@ final class OutputPump: Sendable {
         /// pipe is empty (EAGAIN: its writers are still there) or closed (0).
         private func pump(_ token: UInt64, ready: UInt32?) -> Bool {
             guard var stream = streams.withLock({ $0[token] }) else { return false }
-            let readable: Bool
+            // Nothing to read: the end, or only a quiet moment.
             if let ready {
-                readable = ready & UInt32(CTASKMON_READY_READABLE) != 0
-                if !readable { return ready & UInt32(CTASKMON_READY_HANGUP) == 0 }
+                if ready & UInt32(CTASKMON_READY_READABLE) == 0 { return ready & UInt32(CTASKMON_READY_HANGUP) == 0 }
             } else {
                 let available = ctaskmon_readable_bytes(stream.pipe)
                 if available < 0 { return false }
-                readable = available > 0
-                if !readable { return !isAtEnd(stream.pipe) }
+                if available == 0 { return !isAtEnd(stream.pipe) }
             }
             if stream.file < 0 {
                 // Created on the first byte, so that a silent stream costs no inode.
