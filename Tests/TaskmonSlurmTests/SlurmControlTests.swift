@@ -61,20 +61,23 @@ struct SlurmControlTests {
             let marks = makeTempFolder("tmsm")
             defer { try? FileManager.default.removeItem(atPath: marks) }
             // Each run appends a line to its task's mark file: a task run twice has two lines.
+            // The tasks end only once the test lets them (a file appears; ten minutes are their
+            // backstop): with a fixed `sleep 4`, a loaded machine's slow polls could see them go
+            // from Slurm's queue straight to COMPLETED and never 4 RUNNING at once (stress run).
+            let gate = marks + "/go"
             let spec = JobSpec(name: "survive", tasks: (0..<20).map { index in
-                TaskSpec(command: ["sh", "-c", "echo run >> \(marks)/\(index); sleep 4; echo done-\(index)"])
+                let wait = "i=0; while [ ! -e '\(gate)' ] && [ $i -lt 1200 ]; do sleep 0.5; i=$((i + 1)); done"
+                return TaskSpec(command: ["sh", "-c", "echo run >> \(marks)/\(index); \(wait); echo done-\(index)"])
             })
             let id = try await slurm.submit(spec)
             try await eventually("tasks running") { try await slurm.job(id).count(.running) >= 4 }
             await slurm.crash()
             try await slurm.start()
-            // Re-attached: it follows the tasks again (on a loaded machine they may all be done by now).
-            try await eventually("tasks running again") {
-                let job = try await slurm.job(id)
-                return job.count(.running) >= 1 || job.isDone
-            }
+            // Re-attached: it follows the tasks again (none can end before the gate opens).
+            try await eventually("tasks running again") { try await slurm.job(id).count(.running) >= 1 }
             await slurm.stop()
             try await slurm.start()
+            #expect(FileManager.default.createFile(atPath: gate, contents: nil))
             let job = try await slurm.waitUntilDone(id, within: 120)
             #expect(job.count(.completed) == 20)
             for index in 0..<20 {
