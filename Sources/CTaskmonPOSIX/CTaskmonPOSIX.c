@@ -57,6 +57,7 @@ int ctaskmon_epoll_wait_events(int epfd, uint64_t *tokens, uint32_t *ready, int 
 }
 
 int ctaskmon_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+void ctaskmon_set_thread_name(const char *name) { (void)prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 short ctaskmon_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
 

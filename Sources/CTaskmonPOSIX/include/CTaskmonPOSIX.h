@@ -54,6 +54,8 @@ int ctaskmon_epoll_wait_events(int epfd, uint64_t *tokens, uint32_t *ready, int 
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK). Exists because <sys/eventfd.h> is not part of
 /// Swift's Glibc module.
 int ctaskmon_eventfd(void);
+/// Names the calling thread (the first 15 bytes), as ps -L, top -H and perf show it.
+void ctaskmon_set_thread_name(const char *name);
 
 /// POSIX_SPAWN_SETSID: start the child in a session of its own (a detached background
 /// scheduler). Exists because glibc defines the flag only under _GNU_SOURCE.

@@ -16,9 +16,7 @@ final class OutputPump: Sendable {
     init(onClosed: @escaping @Sendable (UInt64) -> Void) {
         core = Core(onClosed: onClosed)
         let core = self.core
-        let thread = Thread { core.run() }
-        thread.name = "taskmon-output"
-        thread.start()
+        startNamedThread("taskmon-output") { core.run() }
     }
 
     deinit {

@@ -136,9 +136,7 @@ final class ProcessReaper: Sendable {
     }
 
     private func startThread() {
-        let thread = Thread { [self] in run() }
-        thread.name = "taskmon-reaper"
-        thread.start()
+        startNamedThread("taskmon-reaper") { [self] in run() }
     }
 
     private func run() {
