@@ -66,8 +66,7 @@ struct SlurmControlTests {
             // from Slurm's queue straight to COMPLETED and never 4 RUNNING at once (stress run).
             let gate = marks + "/go"
             let spec = JobSpec(name: "survive", tasks: (0..<20).map { index in
-                let wait = "i=0; while [ ! -e '\(gate)' ] && [ $i -lt 1200 ]; do sleep 0.5; i=$((i + 1)); done"
-                return TaskSpec(command: ["sh", "-c", "echo run >> \(marks)/\(index); \(wait); echo done-\(index)"])
+                TaskSpec(command: ["sh", "-c", "echo run >> \(marks)/\(index); \(waitForFile(gate, tries: 1200, every: "0.5")); echo done-\(index)"])
             })
             let id = try await slurm.submit(spec)
             try await eventually("tasks running") { try await slurm.job(id).count(.running) >= 4 }
@@ -99,7 +98,7 @@ struct SlurmControlTests {
             // loaded machine cannot miss its RUNNING; a minute is its backstop.
             let gate = makeTempFolder("tmsg") + "/go"
             defer { try? FileManager.default.removeItem(atPath: (gate as NSString).deletingLastPathComponent) }
-            let wait = "i=0; while [ ! -e '\(gate)' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; echo ok"
+            let wait = waitForFile(gate, tries: 600, every: "0.1") + "; echo ok"
             let id = try await slurm.submit(JobSpec(name: "outage", tasks: [TaskSpec(command: ["sh", "-c", wait])]))
             try await eventually("the task running") { try await slurm.job(id).count(.running) == 1 }
             // A clean stop: slurmctld saves its state. (Killed with -9 it may lose its last

@@ -38,6 +38,12 @@ func eventually(_ what: String, within seconds: Double = 60, _ condition: @Senda
     throw TestTimeout(what: what)
 }
 
+/// A shell snippet that waits until `path` exists, looking `tries` times `every` seconds apart
+/// (its backstop): a task that ends only when its test lets it.
+func waitForFile(_ path: String, tries: Int, every seconds: String) -> String {
+    "i=0; while [ ! -e '\(path)' ] && [ $i -lt \(tries) ]; do sleep \(seconds); i=$((i + 1)); done"
+}
+
 struct TestTimeout: Error, CustomStringConvertible {
     var what: String
     var description: String { "timed out waiting for \(what)" }

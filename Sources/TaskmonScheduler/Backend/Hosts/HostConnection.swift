@@ -48,7 +48,7 @@ final class HostConnection: Sendable {
     /// descriptor is closed.
     func startReading(onLine: @escaping @Sendable (Data) -> Void, onEnd: @escaping @Sendable () -> Void) {
         let fd = descriptor
-        let thread = Thread {
+        startNamedThread("taskmon-host", stackSize: 256 << 10) {
             var buffer = Data()
             var chunk = [UInt8](repeating: 0, count: 64 << 10)
             reading: while true {
@@ -69,9 +69,6 @@ final class HostConnection: Sendable {
             }
             onEnd()
         }
-        thread.name = "taskmon-host-reader"
-        thread.stackSize = 256 << 10
-        thread.start()
     }
 
     /// A connected pair of close-on-exec stream sockets: (ours, the host's).
