@@ -179,14 +179,7 @@ final class PtyMonitor {
     }
 
     /// CPU seconds the monitor has used so far (user + system).
-    func cpuSeconds() -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return .nan }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After the command name: state is field 3, utime 14 and stime 15 (1-based).
-        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
-        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    func cpuSeconds() -> Double { processCPUSeconds(pid) }
 
     func stop() {
         kill(pid, SIGTERM)

@@ -30,16 +30,6 @@ private func shell(_ command: String, environment: [String: String] = [:]) -> St
     return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
 }
 
-/// CPU seconds (user + system) a process has used so far.
-private func cpuSeconds(_ pid: Int32) -> Double {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return .nan }
-    let fields = stat[stat.index(after: close)...].split(separator: " ")
-    // After the command: state is field 3, utime 14 and stime 15 (1-based, counting pid and comm).
-    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
-    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-}
-
 private final class SlurmBenchCluster {
     let folder: String
     var environment: [String: String] { ["SLURM_CONF": folder + "/slurm.conf"] }
@@ -128,9 +118,9 @@ private func bigSlurmJob(_ cluster: SlurmBenchCluster) throws {
     defer { served.stop() }
     // Idle CPU of the scheduler over the same 10 s, nothing in Slurm.
     let pid = served.process.processIdentifier
-    let idle0 = cpuSeconds(pid)
+    let idle0 = processCPUSeconds(pid)
     sleep(5)
-    let idle = (cpuSeconds(pid) - idle0) / 5
+    let idle = (processCPUSeconds(pid) - idle0) / 5
     let spec = JobSpec(name: "big", tasks: (0..<count).map { _ in TaskSpec(command: ["sleep", "600"]) })
     var id: JobID = 0
     var all = false
@@ -143,10 +133,10 @@ private func bigSlurmJob(_ cluster: SlurmBenchCluster) throws {
     line(String(format: "   in Slurm's queue: %.2f s after submit (goal < 1 s) %@; %@ job array(s) (sbatch calls)%@",
                 submit, verdict(all && submit < 1), arrays, all ? "" : " — NOT all elements arrived"))
     sleep(2)
-    let cpu0 = cpuSeconds(pid)
+    let cpu0 = processCPUSeconds(pid)
     let window = 10.0
     usleep(UInt32(window * 1e6))
-    let perPoll = ((cpuSeconds(pid) - cpu0) / window - idle) * 1000
+    let perPoll = ((processCPUSeconds(pid) - cpu0) / window - idle) * 1000
     let squeueTime = seconds { _ = shell("squeue --me -h -r -t all -O 'ArrayJobID:|,ArrayTaskID:|,State:|,Reason:|,exit_code:|,StartTime:|,EndTime:|,NodeList:|' > /dev/null", environment: cluster.environment) }
     line(String(format: "   one poll at %d elements: %.1f ms of scheduler CPU (goal < 100 ms) %@; squeue itself takes %.0f ms (its own process)",
                 count, perPoll, verdict(perPoll < 100), squeueTime * 1000))
