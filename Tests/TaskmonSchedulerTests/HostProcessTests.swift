@@ -304,6 +304,40 @@ struct HostProcessTests {
         #expect(try scratch.read("fds").split(separator: "\n") == ["0", "1", "2", "3"])
     }
 
+    /// A child's SIGCHLD goes to the thread that launched it and is thrown away there only if
+    /// that thread does not block it; blocked (as the Swift runtime's pool threads have it), it
+    /// would wake the main thread once for every task.
+    @Test func theLaunchingThreadLeavesSIGCHLDUnblocked() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let pid = try launcher.launch(request(["/bin/true"], in: scratch))
+        // Read before any await, on the thread that launched.
+        let status = try String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8)
+        let blocked = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }
+        let mask = try #require(blocked.flatMap { UInt64($0.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16) })
+        #expect(mask & (1 << (UInt64(SIGCHLD) - 1)) == 0, "\(blocked ?? "")")
+        #expect(await log.wait(for: pid) == [.exited(0)])
+    }
+
+    /// A source descriptor that is itself 0, 1 or 2 (the scheduler may run with them closed, or
+    /// pass its own on) must not be overwritten by the dup2 onto an earlier target.
+    @Test func lowSourceDescriptorsReachTheirTargets() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(onExit: log.record)
+        let output = open(scratch.file("fd2"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        #expect(output >= 3)
+        defer { close(output) }
+        var spec = request(["/bin/sh", "-c", "readlink /proc/$$/fd/2"], in: scratch)
+        spec.stdoutDescriptor = output
+        spec.stderrDescriptor = 1  // our own stdout, which the dup2 onto the child's 1 replaces
+        let pid = try launcher.launch(spec)
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        let ours = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/1")
+        #expect(try scratch.read("fd2") == ours + "\n")
+    }
+
     @Test func stdinIsDevNull() async throws {
         let scratch = try Scratch()
         let log = ExitLog()

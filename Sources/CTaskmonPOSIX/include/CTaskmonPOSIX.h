@@ -4,6 +4,7 @@
 #include <spawn.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "CTaskmonSpawn.h"
 
 // Shims for POSIX macros Swift cannot import (function-like macros).
 

@@ -30,7 +30,8 @@ package struct LaunchError: Error, Sendable, CustomStringConvertible, Equatable 
     }
 }
 
-/// Starts host processes with posix_spawn and reports each one's end exactly once.
+/// Starts host processes (``ctaskmon_spawn``: posix_spawn's steps in a vfork child) and reports
+/// each one's end exactly once.
 package final class ProcessLauncher: Sendable {
     private struct LookupKey: Hashable {
         var program: String
@@ -62,7 +63,7 @@ package final class ProcessLauncher: Sendable {
     /// Starts watching (and so reaping) a process that became our child without us launching
     /// it: an orphan reparented to us as its subreaper. Its exit is reported like any other.
     package func adopt(_ pid: Int32) throws(LaunchError) {
-        try reaper.watch(pid)
+        try reaper.adopt(pid)
     }
 
 
@@ -94,26 +95,26 @@ package final class ProcessLauncher: Sendable {
         // Spawned and watched under one process-wide gate, so that an orphan sweep never takes
         // a child being launched (by any launcher in the process) for an orphan.
         let spawned = Self.spawnGate.withLock { _ -> Result<Int32, LaunchError> in
-            func spawnInCgroup(_ executable: String) -> (Int32, Int32) {
+            func spawnInCgroup(_ executable: String) -> Spawned {
                 guard let (cgroups, group) = cgroup else { return spawn(executable, request, argv: argv, envp: envp) }
                 return cgroups.spawning(in: group) { spawn(executable, request, argv: argv, envp: envp) }
             }
-            var (pid, failure) = spawnInCgroup(executable)
-            if failure != 0, cached {
+            var spawned = spawnInCgroup(executable)
+            if spawned.errno != 0, cached {
                 // The cached file may have been removed or moved since; look again before giving up.
                 lookupCache.withLock { _ = $0.removeValue(forKey: Self.cacheKey(program, path: searchPath)) }
                 if let fresh = resolve(program, path: searchPath, workingDirectory: cwd), fresh.path != executable {
                     executable = fresh.path
-                    (pid, failure) = spawnInCgroup(executable)
+                    spawned = spawnInCgroup(executable)
                 }
             }
-            if failure != 0 { return .failure(diagnose(failure, request, executable: executable)) }
+            if spawned.errno != 0 { return .failure(diagnose(spawned.errno, request, executable: executable)) }
             do throws(LaunchError) {
-                try reaper.watch(pid)
+                try reaper.watch(spawned.pid, pidfd: spawned.pidfd)
             } catch {
                 return .failure(error)
             }
-            return .success(pid)
+            return .success(spawned.pid)
         }
         return try spawned.get()
     }
@@ -172,10 +173,17 @@ package final class ProcessLauncher: Sendable {
         return (resolved, false)
     }
 
-    /// Returns the pid, or the errno posix_spawn (or setting it up) failed with.
+    /// A started child (its pid and pidfd), or the errno its start failed with.
+    private struct Spawned {
+        var pid: Int32
+        var pidfd: Int32
+        var errno: Int32
+    }
+
+    /// Starts the child (``ctaskmon_spawn``).
     private func spawn(
         _ executable: String, _ request: LaunchRequest, argv: borrowing CStringArray, envp: borrowing CStringArray
-    ) -> (pid: Int32, errno: Int32) {
+    ) -> Spawned {
         var result = spawnOnce(executable, request, argv: argv, envp: envp)
         // ETXTBSY is usually transient: a file just written by this process (a staged script, say)
         // stays open for writing in any child another thread is forking until that child execs.
@@ -193,51 +201,34 @@ package final class ProcessLauncher: Sendable {
 
     private func spawnOnce(
         _ executable: String, _ request: LaunchRequest, argv: borrowing CStringArray, envp: borrowing CStringArray
-    ) -> (pid: Int32, errno: Int32) {
-        var attributes = posix_spawnattr_t()
-        var actions = posix_spawn_file_actions_t()
-        guard posix_spawnattr_init(&attributes) == 0 else { return (0, ENOMEM) }
-        defer { posix_spawnattr_destroy(&attributes) }
-        guard posix_spawn_file_actions_init(&actions) == 0 else { return (0, ENOMEM) }
-        defer { posix_spawn_file_actions_destroy(&actions) }
-
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        // Every bit set by hand: sigfillset leaves out glibc's internal signals 32 and 33, and
-        // posix_spawn then sets those to SIG_IGN in the child, which survives exec.
-        var allSignals = sigset_t()
-        withUnsafeMutableBytes(of: &allSignals) { _ = $0.initializeMemory(as: UInt8.self, repeating: 0xFF) }
-        let output = O_WRONLY | O_CREAT | O_APPEND
-        var status = posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        status = status != 0 ? status : posix_spawnattr_setpgroup(&attributes, 0)
-        status = status != 0 ? status : posix_spawnattr_setsigmask(&attributes, &noSignals)
-        status = status != 0 ? status : posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        if let input = request.stdinDescriptor {
-            status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, input, 0)
-        } else {
-            status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        if let out = request.stdoutDescriptor, let err = request.stderrDescriptor {
-            status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, out, 1)
-            status = status != 0 ? status : posix_spawn_file_actions_adddup2(&actions, err, 2)
-        } else {
-            status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 1, request.stdoutPath, output, 0o644)
-            status = status != 0 ? status : posix_spawn_file_actions_addopen(&actions, 2, request.stderrPath, output, 0o644)
-        }
-        if let cwd = request.workingDirectory {
-            status = status != 0 ? status : ctaskmon_spawn_file_actions_addchdir(&actions, cwd)
-        }
-        // Our own descriptors are all O_CLOEXEC, but other code in the process may not be so careful.
-        status = status != 0 ? status : ctaskmon_spawn_file_actions_addclosefrom(&actions, 3)
-        if status != 0 { return (0, status) }
-
+    ) -> Spawned {
         var pid: pid_t = 0
-        let failure = posix_spawn(&pid, executable, &actions, &attributes, argv.pointers, envp.pointers)
-        return (pid, failure)
+        var pidfd: Int32 = -1
+        let failure = executable.withCString { path in
+            request.stdoutPath.withCString { stdoutPath in
+                request.stderrPath.withCString { stderrPath in
+                    withOptionalCString(request.workingDirectory) { cwd in
+                        let pipes = request.stdoutDescriptor != nil && request.stderrDescriptor != nil
+                        var plan = ctaskmon_spawn_plan(
+                            path: path, argv: argv.pointers, envp: envp.pointers,
+                            stdin_fd: request.stdinDescriptor ?? -1,
+                            stdout_fd: pipes ? request.stdoutDescriptor! : -1,
+                            stderr_fd: pipes ? request.stderrDescriptor! : -1,
+                            stdout_path: stdoutPath, stderr_path: stderrPath, cwd: cwd)
+                        return ctaskmon_spawn(&plan, &pid, &pidfd)
+                    }
+                }
+            }
+        }
+        return Spawned(pid: pid, pidfd: pidfd, errno: failure)
     }
 
-    /// posix_spawn reports only an errno, not which step failed; redo the steps here, in the
+    private func withOptionalCString<T>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
+        guard let string else { return body(nil) }
+        return string.withCString { body($0) }
+    }
+
+    /// The spawn reports only an errno, not which step failed; redo the steps here, in the
     /// child's order, to name the culprit. Only runs when a launch has already failed.
     private func diagnose(_ failure: Int32, _ request: LaunchRequest, executable: String) -> LaunchError {
         for (stream, path) in [("stdout", request.stdoutPath), ("stderr", request.stderrPath)] where request.stdoutDescriptor == nil {

@@ -68,15 +68,22 @@ final class ProcessReaper: Sendable {
 
     static func isWatchedByAny(_ pid: Int32) -> Bool { everyUnreaped.withLock { $0.contains(pid) } }
 
-    /// Starts watching a child that posix_spawn just created. If it cannot be watched, it is
-    /// killed and reaped here, so no untracked child (or zombie) is left behind.
-    func watch(_ pid: Int32) throws(LaunchError) {
+    /// Starts watching a child that became ours without being spawned by us (an orphan
+    /// reparented to us as subreaper). If it cannot be watched, it is killed and reaped here.
+    func adopt(_ pid: Int32) throws(LaunchError) {
         let pidfd = ctaskmon_pidfd_open(pid)
         guard pidfd >= 0 else {
             let code = errno
             abandon(pid)
             throw LaunchError(message: "cannot monitor process \(pid): \(errorText(code))")
         }
+        try watch(pid, pidfd: pidfd)
+    }
+
+    /// Starts watching a child that ``ctaskmon_spawn`` just created, through its pidfd (which
+    /// is now the reaper's). If it cannot be watched, it is killed and reaped here, so no
+    /// untracked child (or zombie) is left behind.
+    func watch(_ pid: Int32, pidfd: Int32) throws(LaunchError) {
         // Counted before it is added to epoll, so the reaper can never decrement first.
         let mustStartThread = state.withLock { state in
             state.live += 1
@@ -196,7 +203,7 @@ final class ProcessReaper: Sendable {
             // The status is gone, but the caller is still owed exactly one onExit.
             termination = .exited(-1)
         }
-        // Removed explicitly rather than relying on close(): a concurrent posix_spawn child holds a
+        // Removed explicitly rather than relying on close(): a concurrently spawned child holds a
         // copy of the descriptor until it execs, which would keep the stale registration alive and
         // report this pid a second time.
         _ = ctaskmon_epoll_remove(epollFD, pidfd)
