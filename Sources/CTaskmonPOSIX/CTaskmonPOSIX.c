@@ -36,18 +36,18 @@ int ctaskmon_epoll_add(int epfd, int fd, uint64_t token) {
 
 int ctaskmon_epoll_remove(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
 
-int ctaskmon_epoll_wait(int epfd, uint64_t *tokens, int capacity) {
+int ctaskmon_epoll_wait_timeout(int epfd, uint64_t *tokens, int capacity, int timeout) {
     struct epoll_event events[64];
     if (capacity > 64) capacity = 64;
-    int n = epoll_wait(epfd, events, capacity, -1);
+    int n = epoll_wait(epfd, events, capacity, timeout);
     for (int i = 0; i < n; i++) tokens[i] = events[i].data.u64;
     return n;
 }
 
-int ctaskmon_epoll_wait_events(int epfd, uint64_t *tokens, uint32_t *ready, int capacity) {
+int ctaskmon_epoll_wait_events_timeout(int epfd, uint64_t *tokens, uint32_t *ready, int capacity, int timeout) {
     struct epoll_event events[64];
     if (capacity > 64) capacity = 64;
-    int n = epoll_wait(epfd, events, capacity, -1);
+    int n = epoll_wait(epfd, events, capacity, timeout);
     for (int i = 0; i < n; i++) {
         tokens[i] = events[i].data.u64;
         ready[i] = ((events[i].events & EPOLLIN) ? CTASKMON_READY_READABLE : 0)
@@ -57,6 +57,7 @@ int ctaskmon_epoll_wait_events(int epfd, uint64_t *tokens, uint32_t *ready, int 
 }
 
 int ctaskmon_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+int ctaskmon_gettid(void) { return (int)syscall(SYS_gettid); }
 void ctaskmon_set_thread_name(const char *name) { (void)prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 short ctaskmon_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }

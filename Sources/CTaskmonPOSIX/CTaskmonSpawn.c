@@ -108,8 +108,16 @@ int ctaskmon_spawn(const struct ctaskmon_spawn_plan *plan, pid_t *pid, int *pidf
     }
     struct child_args args = {.plan = plan, .failure = 0};
     // Blocked here until the child has reset every handler: a signal arriving in between
-    // would run one of our handlers in the child, on our memory.
+    // would run one of our handlers in the child, on our memory. All but SIGCHLD while it has
+    // no handler: this thread is the parent of every child it started, and a SIGCHLD it blocks
+    // is kept for the main thread to wake for (see the header), while one it does not block
+    // is thrown away; the vfork waits long enough for another child's end to come meanwhile.
     uint64_t all_signals = ~(uint64_t)0, previous = 0;
+    struct sigaction chld;
+    if (sigaction(SIGCHLD, NULL, &chld) == 0 && !(chld.sa_flags & SA_SIGINFO) &&
+        (chld.sa_handler == SIG_DFL || chld.sa_handler == SIG_IGN)) {
+        all_signals &= ~((uint64_t)1 << (SIGCHLD - 1));
+    }
     (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all_signals, &previous, KERNEL_SIGSET_BYTES);
     int child_pidfd = -1;
     // CLONE_VFORK suspends us until the child has exec'd or exited, so `args.failure` is final

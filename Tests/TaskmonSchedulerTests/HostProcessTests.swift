@@ -320,6 +320,32 @@ struct HostProcessTests {
         #expect(await log.wait(for: pid) == [.exited(0)])
     }
 
+    /// The local backend's one thread for a task's end: the reaper serves the pump of the same
+    /// children, and both streams reach their files and their end as with a pump of its own.
+    @Test func aLauncherServesItsPumpFromTheReapersThread() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let closed = Mutex<Set<UInt64>>([])
+        let pump = OutputPump(servedElsewhere: { token in closed.withLock { _ = $0.insert(token) } })
+        let launcher = ProcessLauncher(killGroupOnExit: true, pump: pump) { pid, termination, _ in log.record(pid, termination) }
+        var out: [Int32] = [-1, -1]
+        var err: [Int32] = [-1, -1]
+        #expect(pipe(&out) == 0 && pipe(&err) == 0)
+        var spec = request(["/bin/sh", "-c", "echo out; echo err >&2"], in: scratch)
+        spec.stdoutDescriptor = out[1]
+        spec.stderrDescriptor = err[1]
+        let pid = try launcher.launch(spec)
+        close(out[1])
+        close(err[1])
+        let tokens: Set = [pump.add(pipe: out[0], path: scratch.file("o")), pump.add(pipe: err[0], path: scratch.file("e"))]
+        #expect(await log.wait(for: pid) == [.exited(0)])
+        let end = ContinuousClock.now + .seconds(60)
+        while closed.withLock({ $0 }) != tokens, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(closed.withLock { $0 } == tokens)
+        #expect(try scratch.read("o") == "out\n")
+        #expect(try scratch.read("e") == "err\n")
+    }
+
     /// A source descriptor that is itself 0, 1 or 2 (the scheduler may run with them closed, or
     /// pass its own on) must not be overwritten by the dup2 onto an earlier target.
     @Test func lowSourceDescriptorsReachTheirTargets() async throws {

@@ -41,20 +41,23 @@ int ctaskmon_epoll_create(void);
 int ctaskmon_epoll_add(int epfd, int fd, uint64_t token);
 /// epoll_ctl(EPOLL_CTL_DEL).
 int ctaskmon_epoll_remove(int epfd, int fd);
-/// epoll_wait with an infinite timeout; stores up to `capacity` ready tokens.
-/// Returns how many, or -1 with errno (EINTR included: the caller retries).
-int ctaskmon_epoll_wait(int epfd, uint64_t *tokens, int capacity);
+/// epoll_wait with a timeout in ms (-1 for ever, 0 to only look); stores up to `capacity`
+/// ready tokens. Returns how many, or -1 with errno (EINTR included: the caller retries).
+int ctaskmon_epoll_wait_timeout(int epfd, uint64_t *tokens, int capacity, int timeout);
 /// Bits of what ``ctaskmon_epoll_wait_events`` says of each ready descriptor.
 enum { CTASKMON_READY_READABLE = 1, CTASKMON_READY_HANGUP = 2 };
-/// ``ctaskmon_epoll_wait``, also storing for each token what is ready: CTASKMON_READY_READABLE
-/// (EPOLLIN: a pipe has bytes waiting) and CTASKMON_READY_HANGUP (EPOLLHUP or EPOLLERR: for a
-/// pipe, every writer is gone). A pipe reports HANGUP without READABLE once it is empty and
-/// closed, so its end needs no further call to be told from a quiet moment.
-int ctaskmon_epoll_wait_events(int epfd, uint64_t *tokens, uint32_t *ready, int capacity);
+/// ``ctaskmon_epoll_wait_timeout``, also storing for
+/// each token what is ready: CTASKMON_READY_READABLE (EPOLLIN: a pipe has bytes waiting) and
+/// CTASKMON_READY_HANGUP (EPOLLHUP or EPOLLERR: for a pipe, every writer is gone). A pipe
+/// reports HANGUP without READABLE once it is empty and closed, so its end needs no further
+/// call to be told from a quiet moment.
+int ctaskmon_epoll_wait_events_timeout(int epfd, uint64_t *tokens, uint32_t *ready, int capacity, int timeout);
 
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK). Exists because <sys/eventfd.h> is not part of
 /// Swift's Glibc module.
 int ctaskmon_eventfd(void);
+/// gettid(2): the calling thread's id (glibc declares gettid only under _GNU_SOURCE).
+int ctaskmon_gettid(void);
 /// Names the calling thread (the first 15 bytes), as ps -L, top -H and perf show it.
 void ctaskmon_set_thread_name(const char *name);
 

@@ -13,7 +13,7 @@ import TaskmonKit
 /// Scheduler (reducer + actor)
 ///    │ launch(handle, request)      reports: started, launchFailed, exited(at), lost, outputComplete
 ///    ▼
-/// Backend ─┬─ LocalBackend   one process per run (posix_spawn, pidfd, splice)
+/// Backend ─┬─ LocalBackend   one process per run (vfork spawn, pidfd, splice)
 ///          ├─ HostPool       warm hosts: setup() once per host, then many tasks
 ///          └─ SlurmBackend   job arrays via sbatch; one batched squeue poll; scancel
 /// ```

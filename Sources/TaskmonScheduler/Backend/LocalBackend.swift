@@ -74,9 +74,12 @@ package final class LocalBackend: Backend {
     }
 
     /// `cgroups`: a cgroup for every run (``TaskCgroups``); its owner closes it after this backend.
+    /// `loop`: the scheduler's (``SchedulerLoop``), which then reaps and pumps for this backend,
+    /// so that a task's end, its report and the scheduler's turn are one thread's work; nil
+    /// gives the backend a thread of its own for that.
     package init(
         inbox: BackendInbox, clock: any SchedulerClock, outputGrace: DispatchTimeInterval = .milliseconds(200),
-        orphans: OrphanPolicy? = nil, cgroups: TaskCgroups? = nil
+        orphans: OrphanPolicy? = nil, cgroups: TaskCgroups? = nil, loop: SchedulerLoop? = nil
     ) {
         self.inbox = inbox
         self.clock = clock
@@ -90,10 +93,11 @@ package final class LocalBackend: Backend {
         // closure: a function value read out of a Mutex's inout storage is re-thunked on every
         // write-back, and calling it grew one layer deeper per call (quadratic over a job).
         let target = Mutex(WeakBackend())
-        launcher = ProcessLauncher(killGroupOnExit: true) { pid, termination, usage in
+        // One thread reaps the children and pumps their output: a task's end is one wake-up.
+        pump = OutputPump(servedElsewhere: { token in target.withLock { $0.backend }?.streamClosed(token) })
+        launcher = ProcessLauncher(killGroupOnExit: true, pump: pump, loop: loop) { pid, termination, usage in
             target.withLock { $0.backend }?.exited(pid, termination, usage)
         }
-        pump = OutputPump { token in target.withLock { $0.backend }?.streamClosed(token) }
         target.withLock { $0.backend = self }
     }
 

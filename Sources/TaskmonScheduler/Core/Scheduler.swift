@@ -9,6 +9,9 @@ import TaskmonKit
 /// effects the reducer asked for (launches, signals) and hands the changes to the
 /// ``CommitQueue``, which commits them and only then publishes their events. I/O the reducer
 /// needs as input (channel files, the tail of a failed task's stderr) is read here.
+///
+/// It runs on the ``SchedulerLoop``'s thread, which also reaps and pumps for the local backend:
+/// a report found there is drained in the same wake-up, with no thread of the pool woken.
 actor Scheduler {
     let configuration: SchedulerConfiguration
     let hub: EventHub
@@ -25,8 +28,16 @@ actor Scheduler {
     private var ticker: Task<Void, Never>?
     private let journal: LaunchJournal
     private var compacting = false
+    /// The thread this actor runs on.
+    nonisolated let loop: SchedulerLoop
 
-    init(configuration: SchedulerConfiguration, store: Store, snapshot: Store.Snapshot, hub: EventHub, logger: Logger) {
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+
+    init(
+        configuration: SchedulerConfiguration, store: Store, snapshot: Store.Snapshot, hub: EventHub, logger: Logger,
+        loop: SchedulerLoop
+    ) {
+        self.loop = loop
         self.configuration = configuration
         self.hub = hub
         self.logger = logger
@@ -48,9 +59,10 @@ actor Scheduler {
         self.inbox = inbox
     }
 
-    /// Called (through the inbox's wake) when reports wait: drains them all in one turn.
+    /// Called (through the inbox's wake) when reports wait: drains them all in one turn, on the
+    /// loop, once what it is doing now is done (from the loop itself: before it sleeps again).
     nonisolated func reportsArrived() {
-        Task { await self.drainReports() }
+        loop.schedule { [weak self] in self?.assumeIsolated { $0.drainReports() } }
     }
 
     // MARK: Reading state (queries)

@@ -2,21 +2,45 @@ import CTaskmonPOSIX
 import Foundation
 import Synchronization
 
-/// Moves what tasks print from their pipes into spool files, on one thread of its own.
+/// Moves what tasks print from their pipes into spool files, on one thread of its own or on
+/// the thread of the ``ProcessReaper`` that reaps those tasks (``ServedElsewhere``).
 ///
 /// A spool file is created on the first byte, so a task that prints nothing costs no inode:
 /// creating two files per task was the largest cost of a job of many short tasks. The bytes
 /// go pipe → file with `splice`, never through the scheduler's memory, so a task may print
 /// gigabytes.
-final class OutputPump: Sendable {
+package final class OutputPump: Sendable {
     private let core: Core
 
     /// - Parameter onClosed: called (on the pump's thread) once a stream reached its end and
     ///   everything it carried is in its file, with the token `add` returned.
-    init(onClosed: @escaping @Sendable (UInt64) -> Void) {
+    package init(onClosed: @escaping @Sendable (UInt64) -> Void) {
         core = Core(onClosed: onClosed)
         let core = self.core
         startNamedThread("taskmon-output") { core.run() }
+    }
+
+    /// A pump with no thread of its own: whoever waits on `served.descriptor` calls
+    /// `served.serve` when it is readable (``ProcessReaper`` does, for the launcher of the
+    /// same tasks: a task's end then costs one thread's wake-up, not two).
+    package init(servedElsewhere onClosed: @escaping @Sendable (UInt64) -> Void) {
+        core = Core(onClosed: onClosed)
+    }
+
+    /// What a loop of someone else's needs to serve a pump: a descriptor that is readable
+    /// while streams want service (an epoll set's own), and the call that serves them without
+    /// blocking, which returns false once the pump has been released and has shut down (the
+    /// descriptor is closed then: take it out of the loop's set first, in `beforeClosing`).
+    package struct ServedElsewhere: Sendable {
+        package let descriptor: Int32
+        package let serve: @Sendable (_ beforeClosing: () -> Void) -> Bool
+    }
+
+    /// How to serve it from another loop; the loop keeps only the pump's core alive, so the
+    /// pump's release still stops it.
+    package var servedElsewhere: ServedElsewhere {
+        let core = self.core
+        return ServedElsewhere(descriptor: core.descriptor) { beforeClosing in core.serveReady(beforeClosing) }
     }
 
     deinit {
@@ -24,7 +48,7 @@ final class OutputPump: Sendable {
     }
 
     /// Starts moving `pipe` (its read end; the pump owns it from now on) into `path`.
-    func add(pipe: Int32, path: String) -> UInt64 {
+    package func add(pipe: Int32, path: String) -> UInt64 {
         core.add(pipe: pipe, path: path)
     }
 
@@ -44,7 +68,7 @@ final class OutputPump: Sendable {
         private let nextToken = Mutex<UInt64>(1)
         private let onClosed: @Sendable (UInt64) -> Void
 
-        init(onClosed: @escaping @Sendable (UInt64) -> Void) {
+        package init(onClosed: @escaping @Sendable (UInt64) -> Void) {
             self.onClosed = onClosed
             _ = ctaskmon_epoll_add(epoll, wake, Self.stopToken)
         }
@@ -71,22 +95,34 @@ final class OutputPump: Sendable {
             _ = write(wake, &one, 8)
         }
 
+        var descriptor: Int32 { epoll }
+
         func run() {
-            var tokens = [UInt64](repeating: 0, count: 64)
-            var ready = [UInt32](repeating: 0, count: 64)
-            while true {
-                let count = tokens.withUnsafeMutableBufferPointer { tokens in
-                    ready.withUnsafeMutableBufferPointer { ready in
-                        ctaskmon_epoll_wait_events(epoll, tokens.baseAddress, ready.baseAddress, Int32(tokens.count))
+            while serve(timeout: -1, beforeClosing: {}) {}
+        }
+
+        func serveReady(_ beforeClosing: () -> Void) -> Bool {
+            serve(timeout: 0, beforeClosing: beforeClosing)
+        }
+
+        /// One wait (`timeout` ms, -1 for ever) and the service of what it found; false once
+        /// the pump has shut down.
+        private func serve(timeout: Int32, beforeClosing: () -> Void) -> Bool {
+            let capacity = 64
+            return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { tokens in
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { ready in
+                    let count = ctaskmon_epoll_wait_events_timeout(
+                        epoll, tokens.baseAddress, ready.baseAddress, Int32(capacity), timeout)
+                    guard count > 0 else { return true }
+                    for index in 0..<Int(count) {
+                        if tokens[index] == Self.stopToken {
+                            beforeClosing()
+                            shutDown()
+                            return false
+                        }
+                        if !pump(tokens[index], ready: ready[index]) { close(tokens[index]) }
                     }
-                }
-                guard count > 0 else { continue }
-                for index in 0..<Int(count) {
-                    if tokens[index] == Self.stopToken {
-                        shutDown()
-                        return
-                    }
-                    if !pump(tokens[index], ready: ready[index]) { close(tokens[index]) }
+                    return true
                 }
             }
         }

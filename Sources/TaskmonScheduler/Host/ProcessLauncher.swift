@@ -56,8 +56,15 @@ package final class ProcessLauncher: Sendable {
     }
 
     /// Like ``init(killGroupOnExit:onExit:)``, with what the child used (nil when its status was lost).
-    package init(killGroupOnExit: Bool = false, onExitWithUsage: @escaping @Sendable (Int32, ProcessTermination, ResourceUsage?) -> Void) {
-        reaper = ProcessReaper(killGroupOnExit: killGroupOnExit, onExit: onExitWithUsage)
+    /// With `pump` (one made ``OutputPump/init(servedElsewhere:)``), the pump's streams are
+    /// served from the reaper's thread; with `loop`, the reaper has no thread of its own and is
+    /// served from the loop's.
+    package init(
+        killGroupOnExit: Bool = false, pump: OutputPump? = nil, loop: SchedulerLoop? = nil,
+        onExitWithUsage: @escaping @Sendable (Int32, ProcessTermination, ResourceUsage?) -> Void
+    ) {
+        reaper = ProcessReaper(
+            killGroupOnExit: killGroupOnExit, pump: pump?.servedElsewhere, loop: loop, onExit: onExitWithUsage)
     }
 
     /// Starts watching (and so reaping) a process that became our child without us launching

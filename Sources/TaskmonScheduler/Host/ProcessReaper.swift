@@ -15,6 +15,10 @@ import Synchronization
 /// child costs no extra wake-up, and a child that exits before `launch` returns is still seen (its
 /// pidfd is readable from the moment it is added, and epoll is level-triggered). The eventfd is only
 /// used to tell the thread to stop once its launcher is gone.
+///
+/// It may also serve the ``OutputPump`` of the same children from its thread: a child's end
+/// closes its pipes a moment before its pidfd turns readable, so one wake-up usually finds
+/// both, and the pipes are served first, so that the exit is reported with its output complete.
 final class ProcessReaper: Sendable {
     private struct State {
         var live = 0
@@ -23,6 +27,8 @@ final class ProcessReaper: Sendable {
         var unreaped: Set<Int32> = []
         var threadStarted = false
         var stopWhenIdle = false
+        /// A pump is served from this thread and has not shut down: the thread must go on.
+        var servingPump = false
     }
 
     private let onExit: @Sendable (Int32, ProcessTermination, ResourceUsage?) -> Void
@@ -34,20 +40,40 @@ final class ProcessReaper: Sendable {
     /// whose signature cannot throw.
     private let setupErrno: Int32
     private let state = Mutex(State())
+    private let pump: OutputPump.ServedElsewhere?
 
     /// Child tokens are `pid << 32 | pidfd`; pids are positive 32-bit values, so no child token
     /// has all high bits set.
     private static let wakeToken = UInt64.max
+    private static let pumpToken = UInt64.max - 1
 
-    init(killGroupOnExit: Bool = false, onExit: @escaping @Sendable (Int32, ProcessTermination, ResourceUsage?) -> Void) {
+    /// With `pump`, its streams are served from this reaper's thread, which then starts at once
+    /// and runs until the pump has shut down too. With `loop`, the reaper has no thread of its
+    /// own: the loop serves it (``SchedulerLoop/add(_:serve:)``) until it would have ended.
+    init(
+        killGroupOnExit: Bool = false, pump: OutputPump.ServedElsewhere? = nil, loop: SchedulerLoop? = nil,
+        onExit: @escaping @Sendable (Int32, ProcessTermination, ResourceUsage?) -> Void
+    ) {
         self.onExit = onExit
         self.killGroupOnExit = killGroupOnExit
+        self.pump = pump
         epollFD = ctaskmon_epoll_create()
         var failure = epollFD < 0 ? errno : 0
         wakeFD = failure == 0 ? ctaskmon_eventfd() : -1
         if failure == 0, wakeFD < 0 { failure = errno }
         if failure == 0, ctaskmon_epoll_add(epollFD, wakeFD, Self.wakeToken) != 0 { failure = errno }
+        if failure == 0, let pump, ctaskmon_epoll_add(epollFD, pump.descriptor, Self.pumpToken) != 0 { failure = errno }
         setupErrno = failure
+        guard failure == 0 else { return }
+        if pump != nil { state.withLock { $0.servingPump = true } }
+        if let loop {
+            state.withLock { $0.threadStarted = true }
+            // A loop that has ended already cannot serve us: a thread of our own does.
+            if !loop.add(epollFD, serve: { [self] in serve(timeout: 0) }) { startThread() }
+        } else if pump != nil {
+            state.withLock { $0.threadStarted = true }
+            startThread()
+        }
     }
 
     deinit {
@@ -147,30 +173,41 @@ final class ProcessReaper: Sendable {
     }
 
     private func run() {
-        let capacity: Int32 = 64
-        var tokens = [UInt64](repeating: 0, count: Int(capacity))
-        while true {
-            let count = tokens.withUnsafeMutableBufferPointer {
-                ctaskmon_epoll_wait(epollFD, $0.baseAddress, capacity)
-            }
+        while serve(timeout: -1) {}
+    }
+
+    /// One wait (`timeout` ms: -1 for ever, 0 to only look) and the reaping of what it found;
+    /// false once the reaper is done (released, every child reaped, its pump shut down).
+    private func serve(timeout: Int32) -> Bool {
+        let capacity = 64
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { tokens in
+            let count = ctaskmon_epoll_wait_timeout(epollFD, tokens.baseAddress, Int32(capacity), timeout)
             if count < 0 {
                 let code = errno
-                if code == EINTR { continue }
+                if code == EINTR { return true }
                 // Only a programming error (bad descriptor) gets here; carrying on would silently
                 // stop reporting exits, which the scheduler could never recover from.
                 fatalError("taskmon reaper: epoll_wait failed: \(errorText(code))")
             }
             var stop = false
-            for token in tokens[0..<Int(count)] {
+            let ready = tokens[0..<Int(count)]
+            // The pipes first: an exit found with them is then reported with its output complete.
+            if let pump, ready.contains(Self.pumpToken), !pump.serve({ _ = ctaskmon_epoll_remove(epollFD, pump.descriptor) }) {
+                stop = state.withLock { state in
+                    state.servingPump = false
+                    return state.stopWhenIdle && state.live == 0
+                }
+            }
+            for token in ready where token != Self.pumpToken {
                 if token == Self.wakeToken {
                     var value: UInt64 = 0
                     _ = read(wakeFD, &value, MemoryLayout<UInt64>.size)
-                    stop = state.withLock { $0.stopWhenIdle && $0.live == 0 } || stop
+                    stop = state.withLock { $0.stopWhenIdle && $0.live == 0 && !$0.servingPump } || stop
                 } else {
                     stop = reap(pid: Int32(truncatingIfNeeded: token >> 32), pidfd: Int32(truncatingIfNeeded: token)) || stop
                 }
             }
-            if stop { return }
+            return !stop
         }
     }
 
@@ -210,7 +247,7 @@ final class ProcessReaper: Sendable {
         close(pidfd)
         let stop = state.withLock { state in
             state.live -= 1
-            return state.stopWhenIdle && state.live == 0
+            return state.stopWhenIdle && state.live == 0 && !state.servingPump
         }
         onExit(pid, termination, result == pid ? ResourceUsage(usage) : nil)
         return stop

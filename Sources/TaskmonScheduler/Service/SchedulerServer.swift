@@ -48,7 +48,12 @@ public final class SchedulerServer: Sendable {
         }
         for problem in snapshot.problems { logger.warning("recovery: \(problem)") }
         let hub = EventHub(lastSeq: snapshot.lastSeq, store: store)
-        let scheduler = Scheduler(configuration: configuration, store: store, snapshot: snapshot, hub: hub, logger: logger)
+        let loop = SchedulerLoop()
+        // A start that fails lets the loop's thread end once what it serves is released.
+        var started = false
+        defer { if !started { loop.stop() } }
+        let scheduler = Scheduler(
+            configuration: configuration, store: store, snapshot: snapshot, hub: hub, logger: logger, loop: loop)
         await scheduler.resumeJobIDs(after: snapshot.jobIDHighWater)
         let inbox = BackendInbox(wake: { [weak scheduler] in scheduler?.reportsArrived() })
         // A scheduler's own process only (a test process must not adopt or contain other tests'
@@ -65,7 +70,7 @@ public final class SchedulerServer: Sendable {
                 logger.warning("tasks run without cgroups: \(why)")
             }
         }
-        await scheduler.attach(try await makeBackend(configuration, inbox: inbox, cgroups: cgroups), inbox: inbox)
+        await scheduler.attach(try await makeBackend(configuration, inbox: inbox, cgroups: cgroups, loop: loop), inbox: inbox)
 
         let shutdownRequest = Mutex<SchedulerServer?>(nil)
         let recovered = AsyncGate()
@@ -91,12 +96,15 @@ public final class SchedulerServer: Sendable {
         let server = SchedulerServer(
             configuration: configuration, lock: lock, scheduler: scheduler, socket: socket, cgroups: cgroups, logger: logger)
         shutdownRequest.withLock { $0 = server }
+        started = true
         logger.info("scheduler \(getpid()) serving \(directory.socketPath) with \(configuration.slots) slot(s)")
         return server
     }
 
     /// The backend the configuration asks for.
-    private static func makeBackend(_ configuration: SchedulerConfiguration, inbox: BackendInbox, cgroups: TaskCgroups?) async throws -> any Backend {
+    private static func makeBackend(
+        _ configuration: SchedulerConfiguration, inbox: BackendInbox, cgroups: TaskCgroups?, loop: SchedulerLoop
+    ) async throws -> any Backend {
         switch configuration.backend {
         case .local:
             return RoutingBackend(
@@ -104,7 +112,7 @@ public final class SchedulerServer: Sendable {
                     inbox: inbox, clock: configuration.clock,
                     outputGrace: .milliseconds(Int(Moment.nanoseconds(configuration.outputGrace) / 1_000_000)),
                     orphans: configuration.adoptsOrphans ? LocalBackend.OrphanPolicy(stateDirectory: configuration.stateDirectory) : nil,
-                    cgroups: cgroups),
+                    cgroups: cgroups, loop: loop),
                 hosts: HostPool(inbox: inbox, clock: configuration.clock, capacity: configuration.slots, cgroups: cgroups))
         case .slurm(let settings):
             try SpoolCheck.writable(configuration.stateDirectory.outputPath)
@@ -134,6 +142,8 @@ public final class SchedulerServer: Sendable {
                 }
             }
         }
+        // Its thread ends once the backend it reaps for is released.
+        scheduler.loop.stop()
         lock.release()
         let waiters = stopped.withLock { waiters in
             defer { waiters = nil }

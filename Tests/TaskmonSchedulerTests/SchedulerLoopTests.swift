@@ -1,0 +1,106 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+import TaskmonScheduler
+
+/// An actor that runs on a loop, as the scheduler does.
+private actor OnLoop {
+    nonisolated let loop: SchedulerLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    private var count = 0
+
+    init(_ loop: SchedulerLoop) { self.loop = loop }
+
+    func increment() -> (count: Int, onLoop: Bool) {
+        count += 1
+        return (count, loop.isCurrent)
+    }
+}
+
+/// Waits for `body` to call its completion, on whatever thread.
+private func scheduled(on loop: SchedulerLoop, _ body: @escaping @Sendable () -> Bool) async -> Bool {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+        loop.schedule { continuation.resume(returning: body()) }
+    }
+}
+
+@Suite("SchedulerLoop")
+struct SchedulerLoopTests {
+    @Test func anActorOnTheLoopRunsThereOneTurnAtATime() async {
+        let loop = SchedulerLoop(name: "test-loop")
+        defer { loop.stop() }
+        let actor = OnLoop(loop)
+        let results = await withTaskGroup(of: (count: Int, onLoop: Bool).self) { group in
+            for _ in 0..<500 { group.addTask { await actor.increment() } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.onLoop })
+        #expect(Set(results.map(\.count)) == Set(1...500))
+        #expect(!loop.isCurrent)
+    }
+
+    @Test func scheduledWorkRunsOnTheLoopInOrder() async {
+        let loop = SchedulerLoop(name: "test-loop")
+        defer { loop.stop() }
+        let order = Mutex<[Int]>([])
+        for index in 0..<100 { loop.schedule { order.withLock { $0.append(index) } } }
+        #expect(await scheduled(on: loop) { loop.isCurrent })
+        #expect(order.withLock { $0 } == Array(0..<100))
+    }
+
+    /// A descriptor is served while readable and leaves the loop once its server says so.
+    @Test func aDescriptorIsServedUntilItsServerIsDone() async throws {
+        let loop = SchedulerLoop(name: "test-loop")
+        defer { loop.stop() }
+        var fds: [Int32] = [-1, -1]
+        #expect(pipe(&fds) == 0)
+        let readEnd = fds[0]
+        let received = Mutex<(bytes: [UInt8], calls: Int, ended: Bool)>(([], 0, false))
+        let added = loop.add(readEnd) {
+            var buffer = [UInt8](repeating: 0, count: 16)
+            let count = read(readEnd, &buffer, buffer.count)
+            return received.withLock { state in
+                state.calls += 1
+                if count > 0 { state.bytes += buffer[0..<count] }
+                state.ended = count <= 0
+                return count > 0
+            }
+        }
+        #expect(added)
+        _ = write(fds[1], "abc", 3)
+        close(fds[1])
+        let end = ContinuousClock.now + .seconds(60)
+        while !received.withLock({ $0.ended }), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(5)) }
+        // One more round of the loop: a descriptor still in its set would be served again
+        // (end of file stays readable), so the count of calls would grow.
+        #expect(await scheduled(on: loop) { true })
+        #expect(await scheduled(on: loop) { true })
+        let state = received.withLock { $0 }
+        #expect(state.bytes == Array("abc".utf8))
+        #expect(state.ended)
+        #expect(state.calls == 2)
+        close(readEnd)
+    }
+
+    /// Once stopped and idle its thread ends; an actor on it still answers (nothing that
+    /// awaits it may hang), no longer on the loop's thread.
+    @Test func workAfterTheLoopHasEndedStillRuns() async throws {
+        let loop = SchedulerLoop(name: "test-loop")
+        let actor = OnLoop(loop)
+        #expect(await actor.increment().onLoop)
+        loop.stop()
+        let end = ContinuousClock.now + .seconds(60)
+        while await scheduled(on: loop, { loop.isCurrent }), ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let after = await actor.increment()
+        #expect(after.count == 2)
+        #expect(!after.onLoop)
+        var fds: [Int32] = [-1, -1]
+        #expect(pipe(&fds) == 0)
+        #expect(!loop.add(fds[0]) { false })
+        fds.forEach { close($0) }
+    }
+}
