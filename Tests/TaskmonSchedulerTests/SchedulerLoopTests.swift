@@ -84,6 +84,42 @@ struct SchedulerLoopTests {
         close(readEnd)
     }
 
+    /// An idle loop looked last when it woke, not when it went idle: what it finds after the
+    /// turn it woke for happened during that turn. Outside the serving of a descriptor there
+    /// is no such moment.
+    @Test func whatALoopFindsAfterATurnHappenedNoEarlierThanTheTurn() async throws {
+        let clock = SystemClock()
+        let loop = SchedulerLoop(name: "test-loop", clock: clock)
+        defer { loop.stop() }
+        var fds: [Int32] = [-1, -1]
+        #expect(pipe(&fds) == 0)
+        let readEnd = fds[0]
+        let seen = Mutex<Moment?>(nil)
+        #expect(loop.add(readEnd) {
+            seen.withLock { $0 = loop.servedSince }
+            return false
+        })
+        #expect(await scheduled(on: loop) { loop.servedSince == nil })
+        // Long enough for the loop to be waiting (then a stale last look shows); the check
+        // below holds however long it is.
+        try await Task.sleep(for: .milliseconds(20))
+        let before = clock.now()
+        let running = Mutex(false)
+        let release = DispatchSemaphore(value: 0)
+        loop.schedule {
+            running.withLock { $0 = true }
+            _ = release.wait(timeout: .now() + 60)
+        }
+        let end = ContinuousClock.now + .seconds(60)
+        while !running.withLock({ $0 }), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(2)) }
+        _ = write(fds[1], "x", 1)
+        release.signal()
+        while seen.withLock({ $0 }) == nil, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(2)) }
+        let since = try #require(seen.withLock { $0 })
+        #expect(since >= before)
+        fds.forEach { close($0) }
+    }
+
     /// Once stopped and idle its thread ends; an actor on it still answers (nothing that
     /// awaits it may hang), no longer on the loop's thread.
     @Test func workAfterTheLoopHasEndedStillRuns() async throws {

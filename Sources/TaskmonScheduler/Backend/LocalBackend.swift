@@ -22,6 +22,10 @@ package final class LocalBackend: Backend {
         var usage: ResourceUsage?
         var exitedAt: Moment?
         var reported = false
+        /// When it was started, and when we first signalled it: an exit cannot come before
+        /// either (the second only when a signal ended it).
+        var launchedAt: Moment?
+        var firstSignalAt: Moment?
     }
 
     private struct State {
@@ -54,6 +58,7 @@ package final class LocalBackend: Backend {
     private let outputGrace: DispatchTimeInterval
     private let launcher: ProcessLauncher
     private let pump: OutputPump
+    private let loop: SchedulerLoop?
 
     private let orphans: OrphanPolicy?
     /// A cgroup per run where the machine allows it: the scheduler's, shared with its host
@@ -86,6 +91,7 @@ package final class LocalBackend: Backend {
         self.outputGrace = outputGrace
         self.orphans = orphans
         self.cgroups = cgroups
+        self.loop = loop
         // Orphans of our tasks are reparented to us instead of init, where we can find them.
         if orphans != nil { _ = ctaskmon_become_subreaper() }
         // The callbacks reach the backend through a weak reference set right below, as `self`
@@ -120,12 +126,14 @@ package final class LocalBackend: Backend {
         let attempt = Int(request.environment[TaskEnvironment.attempt] ?? "") ?? 0
         // Every run, a task's or a setup's or teardown's, so that nothing it started outlives it.
         let cgroup = cgroups?.prepare()
+        let launchedAt = clock.now()
         let launched = Result { () throws(LaunchError) -> Int32 in
             let pid = try launcher.launch(piped, cgroup: cgroups.flatMap { cgroups in cgroup.map { (cgroups, $0) } })
             let exitedAlready = state.withLock { state -> Bool in
                 // The exit may already have been seen; keep what it recorded.
                 var run = state.runs[pid] ?? Run()
                 run.handle = handle
+                run.launchedAt = launchedAt
                 if case .task(let key) = request.purpose, run.termination == nil {
                     state.liveTasks[key] = attempt
                     run.task = key
@@ -166,18 +174,28 @@ package final class LocalBackend: Backend {
     }
 
     package func signal(_ handle: RunHandle, _ signal: Int32) {
-        guard let pid = state.withLock({ $0.pidByHandle[handle] }) else { return }
+        let at = clock.now()
+        let pid = state.withLock { state -> Int32? in
+            guard let pid = state.pidByHandle[handle] else { return nil }
+            if state.runs[pid]?.firstSignalAt == nil { state.runs[pid]?.firstSignalAt = at }
+            return pid
+        }
+        guard let pid else { return }
         // The launcher refuses once the leader is reaped: its group id may be someone else's then.
         launcher.signalGroup(pid, signal)
     }
 
 
     private func exited(_ pid: Int32, _ termination: ProcessTermination, _ usage: ResourceUsage?) {
-        let at = clock.now()
+        let reapedAt = clock.now()
+        let happenedSince = loop?.servedSince
         let (ready, armSweep, cgroup) = state.withLock { state -> (Bool, Bool, TaskCgroups.Group?) in
             // An adopted orphan is only reaped; it is nobody's run.
             if state.adopted.removeValue(forKey: pid) != nil { return (false, false, nil) }
             var run = state.runs[pid] ?? Run()
+            let at = Self.exitMoment(
+                reapedAt: reapedAt, happenedSince: happenedSince, launchedAt: run.launchedAt,
+                firstSignalAt: run.firstSignalAt, termination)
             if let key = run.task { state.liveTasks[key] = nil }
             let cgroup = run.cgroup
             run.cgroup = nil
@@ -193,6 +211,19 @@ package final class LocalBackend: Backend {
         if let cgroup { cgroups?.ended(cgroup) }
         if ready { report(pid) }
         if armSweep { scheduleSweep(after: outputGrace) }
+    }
+
+    /// When the exit happened, as closely as we know: reaped from a loop that was busy, it
+    /// happened after the loop's last look (``SchedulerLoop/servedSince``), and no earlier than
+    /// the launch, or than our first signal when a signal ended it. The earliest of what is
+    /// possible: a task that may have ended before its deadline is not judged timed out.
+    package static func exitMoment(
+        reapedAt: Moment, happenedSince: Moment?, launchedAt: Moment?, firstSignalAt: Moment?, _ termination: ProcessTermination
+    ) -> Moment {
+        guard var at = happenedSince, at < reapedAt else { return reapedAt }
+        if let launchedAt { at = max(at, launchedAt) }
+        if case .signaled = termination, let firstSignalAt { at = max(at, firstSignalAt) }
+        return min(at, reapedAt)
     }
 
     private func scheduleSweep(after delay: DispatchTimeInterval) {

@@ -69,7 +69,7 @@ final class ProcessReaper: Sendable {
         if let loop {
             state.withLock { $0.threadStarted = true }
             // A loop that has ended already cannot serve us: a thread of our own does.
-            if !loop.add(epollFD, serve: { [self] in serve(timeout: 0) }) { startThread() }
+            if !loop.add(epollFD, serve: { [self] in serveAllReady() }) { startThread() }
         } else if pump != nil {
             state.withLock { $0.threadStarted = true }
             startThread()
@@ -176,15 +176,42 @@ final class ProcessReaper: Sendable {
         while serve(timeout: -1) {}
     }
 
-    /// One wait (`timeout` ms: -1 for ever, 0 to only look) and the reaping of what it found;
-    /// false once the reaper is done (released, every child reaped, its pump shut down).
+    /// Serves what one wait can take, and more while a wait comes back full (a loop's turn may
+    /// find more than that ready), so that the exits found are stamped with what the loop knew
+    /// when it looked; a few rounds at most, so that busy pipes cannot starve the loop.
+    private func serveAllReady() -> Bool {
+        for _ in 0..<8 {
+            switch serveOnce(timeout: 0) {
+            case .stop: return false
+            case .served(let count) where count == Self.waitCapacity: continue
+            case .served: return true
+            }
+        }
+        return true
+    }
+
     private func serve(timeout: Int32) -> Bool {
-        let capacity = 64
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { tokens in
+        if case .stop = serveOnce(timeout: timeout) { return false }
+        return true
+    }
+
+    private enum Served {
+        case served(Int)
+        case stop
+    }
+
+    /// One wait (`timeout` ms: -1 for ever, 0 to only look) and the reaping of what it found
+    /// (how many were ready); `.stop` once the reaper is done (released, every child reaped,
+    /// its pump shut down).
+    private static let waitCapacity = 64
+
+    private func serveOnce(timeout: Int32) -> Served {
+        let capacity = Self.waitCapacity
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { tokens -> Served in
             let count = ctaskmon_epoll_wait_timeout(epollFD, tokens.baseAddress, Int32(capacity), timeout)
             if count < 0 {
                 let code = errno
-                if code == EINTR { return true }
+                if code == EINTR { return .served(0) }
                 // Only a programming error (bad descriptor) gets here; carrying on would silently
                 // stop reporting exits, which the scheduler could never recover from.
                 fatalError("taskmon reaper: epoll_wait failed: \(errorText(code))")
@@ -207,7 +234,7 @@ final class ProcessReaper: Sendable {
                     stop = reap(pid: Int32(truncatingIfNeeded: token >> 32), pidfd: Int32(truncatingIfNeeded: token)) || stop
                 }
             }
-            return !stop
+            return stop ? .stop : .served(Int(count))
         }
     }
 

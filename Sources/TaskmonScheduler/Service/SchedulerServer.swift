@@ -48,7 +48,7 @@ public final class SchedulerServer: Sendable {
         }
         for problem in snapshot.problems { logger.warning("recovery: \(problem)") }
         let hub = EventHub(lastSeq: snapshot.lastSeq, store: store)
-        let loop = SchedulerLoop()
+        let loop = SchedulerLoop(clock: configuration.clock)
         // A start that fails lets the loop's thread end once what it serves is released.
         var started = false
         defer { if !started { loop.stop() } }

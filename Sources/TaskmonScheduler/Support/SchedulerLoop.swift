@@ -12,6 +12,11 @@ import Synchronization
 /// in one wake-up of one thread. Work from elsewhere (a request from a connection, a commit's
 /// end, a timer) is queued and wakes the loop through an eventfd.
 ///
+/// What a descriptor served here reports happened no earlier than ``servedSince``: a process
+/// that ended while the loop was busy with a long turn (a large submit, say) is reaped only
+/// after it, and the reap's own moment would make a task that ended before its deadline look
+/// timed out.
+///
 /// Jobs run one at a time, in the order they were queued, so the loop is a serial executor.
 /// Once stopped (``stop()``) and idle, the thread ends; anything queued afterwards still runs,
 /// one at a time, on a serial dispatch queue, so nothing that awaits the actor is left hanging.
@@ -38,10 +43,14 @@ package final class SchedulerLoop: SerialExecutor, Sendable {
     private let thread = Atomic<Int32>(0)
     /// Where work goes once the thread has ended.
     private let afterwards = DispatchQueue(label: "taskmon.scheduler-loop.after")
+    private let clock: any SchedulerClock
+    private let since = Mutex<Moment?>(nil)
 
     /// Starts the thread, named `name` (``startNamedThread``). Without epoll or an eventfd
     /// (out of descriptors), the loop runs its work on a serial dispatch queue instead.
-    package init(name: String = "taskmon-sched") {
+    /// `clock` gives ``servedSince`` its moments.
+    package init(name: String = "taskmon-sched", clock: any SchedulerClock = SystemClock()) {
+        self.clock = clock
         epoll = ctaskmon_epoll_create()
         wake = epoll >= 0 ? ctaskmon_eventfd() : -1
         let usable = epoll >= 0 && wake >= 0 && ctaskmon_epoll_add(epoll, wake, Self.wakeToken) == 0
@@ -56,6 +65,12 @@ package final class SchedulerLoop: SerialExecutor, Sendable {
         if wake >= 0 { close(wake) }
         if epoll >= 0 { close(epoll) }
     }
+
+    /// While a descriptor is served (on the loop): the earliest moment what made it readable
+    /// can have happened. When the loop was waiting, that is the moment it woke; when it was
+    /// busy, the moment it last looked before, since the event was not there then. nil
+    /// elsewhere.
+    package var servedSince: Moment? { isCurrent ? since.withLock { $0 } : nil }
 
     /// Whether the caller runs on the loop's thread.
     package var isCurrent: Bool { thread.load(ordering: .relaxed) == ctaskmon_gettid() }
@@ -130,11 +145,25 @@ package final class SchedulerLoop: SerialExecutor, Sendable {
         thread.store(ctaskmon_gettid(), ordering: .relaxed)
         let capacity: Int32 = 64
         var tokens = [UInt64](repeating: 0, count: Int(capacity))
+        var lastLook = clock.now()
         while true {
             let idle = state.withLock { $0.queued.isEmpty }
-            let count = tokens.withUnsafeMutableBufferPointer {
-                ctaskmon_epoll_wait_timeout(epoll, $0.baseAddress, capacity, idle ? -1 : 0)
+            // Look first without waiting: what is there now happened since the last look.
+            var look = clock.now()
+            var happenedSince = lastLook
+            var count = tokens.withUnsafeMutableBufferPointer {
+                ctaskmon_epoll_wait_timeout(epoll, $0.baseAddress, capacity, 0)
             }
+            if count == 0, idle {
+                count = tokens.withUnsafeMutableBufferPointer {
+                    ctaskmon_epoll_wait_timeout(epoll, $0.baseAddress, capacity, -1)
+                }
+                // It woke us: it happened just now, and what comes next comes after.
+                look = clock.now()
+                happenedSince = look
+            }
+            lastLook = look
+            since.withLock { $0 = happenedSince }
             for token in tokens[0..<Int(max(0, count))] {
                 if token == Self.wakeToken {
                     var value: UInt64 = 0
@@ -148,6 +177,7 @@ package final class SchedulerLoop: SerialExecutor, Sendable {
                     }
                 }
             }
+            since.withLock { $0 = nil }
             // What was queued until now; what these queue in turn waits for the next round,
             // after the descriptors have been looked at again.
             let work = state.withLock { state -> [Work] in
