@@ -31,6 +31,8 @@ struct child_args {
     const struct ctaskmon_spawn_plan *plan;
     /// Set by the child when a step fails; the parent reads it once the vfork has let it go.
     volatile int failure;
+    /// Set by the child when it could not enter its cgroup (it runs on without it).
+    volatile int cgroup_failure;
 };
 
 static _Noreturn void child_fails(struct child_args *args, int code) {
@@ -60,6 +62,10 @@ static int child_main(void *raw) {
         (void)syscall(SYS_rt_sigaction, sig, default_action, NULL, KERNEL_SIGSET_BYTES);
     }
     if (setpgid(0, 0) != 0) child_fails(args, errno);
+    // "0" is the writing thread itself (cgroup v1's tasks file): the child, alone in its process.
+    if (plan->cgroup_tasks_fd >= 0 && write(plan->cgroup_tasks_fd, "0", 1) != 1) {
+        args->cgroup_failure = errno ? errno : EIO;
+    }
 
     int sources[3];
     sources[0] = child_source(args, plan->stdin_fd, "/dev/null", O_RDONLY);
@@ -88,7 +94,8 @@ static int child_main(void *raw) {
     child_fails(args, errno);
 }
 
-int ctaskmon_spawn(const struct ctaskmon_spawn_plan *plan, pid_t *pid, int *pidfd) {
+int ctaskmon_spawn(const struct ctaskmon_spawn_plan *plan, pid_t *pid, int *pidfd, int *cgroup_error) {
+    *cgroup_error = 0;
     pthread_mutex_lock(&stack_lock);
     if (!stack_base) {
         void *mapped = mmap(NULL, STACK_BYTES + GUARD_BYTES, PROT_READ | PROT_WRITE,
@@ -106,7 +113,7 @@ int ctaskmon_spawn(const struct ctaskmon_spawn_plan *plan, pid_t *pid, int *pidf
         }
         stack_base = mapped;
     }
-    struct child_args args = {.plan = plan, .failure = 0};
+    struct child_args args = {.plan = plan, .failure = 0, .cgroup_failure = 0};
     // Blocked here until the child has reset every handler: a signal arriving in between
     // would run one of our handlers in the child, on our memory. All but SIGCHLD while it has
     // no handler: this thread is the parent of every child it started, and a SIGCHLD it blocks
@@ -125,6 +132,7 @@ int ctaskmon_spawn(const struct ctaskmon_spawn_plan *plan, pid_t *pid, int *pidf
     pid_t child = clone(child_main, stack_base + GUARD_BYTES + STACK_BYTES,
                         CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &child_pidfd);
     int code = child < 0 ? errno : args.failure;
+    *cgroup_error = child < 0 ? 0 : args.cgroup_failure;
     // Back to the mask we had, less SIGCHLD (see the header: this thread is the child's parent).
     previous &= ~((uint64_t)1 << (SIGCHLD - 1));
     (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &previous, NULL, KERNEL_SIGSET_BYTES);

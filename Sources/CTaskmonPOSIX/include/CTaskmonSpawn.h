@@ -20,6 +20,10 @@ struct ctaskmon_spawn_plan {
     const char *stderr_path;
     /// The child's working directory, changed to after the paths above are opened; NULL keeps ours.
     const char *cwd;
+    /// A cgroup v1 `tasks` file (open for writing) the child enters, by writing "0" to it, right
+    /// after its process group is made; -1 for none. A failure to enter is not the spawn's: the
+    /// child goes on where it is, and the errno comes back in `*cgroup_error`.
+    int cgroup_tasks_fd;
 };
 
 /// Starts `plan` in a new process, as posix_spawn would: a vfork (the child runs in our memory,
@@ -34,8 +38,11 @@ struct ctaskmon_spawn_plan {
 /// it: the main thread, parked by the Swift runtime in sigsuspend, woken once a child for
 /// nothing (the reaper learns of exits through pidfds).
 ///
+/// The child enters its cgroup itself (`cgroup_tasks_fd`), so the calling thread never moves:
+/// before, it entered the task's cgroup to spawn and went back, two cgroup attaches a task.
+///
 /// Returns 0 and sets `*pid` and `*pidfd` (close-on-exec), or returns the errno of the step
 /// that failed, in the child or here; a child that failed has already been reaped.
-int ctaskmon_spawn(const struct ctaskmon_spawn_plan *plan, pid_t *pid, int *pidfd);
+int ctaskmon_spawn(const struct ctaskmon_spawn_plan *plan, pid_t *pid, int *pidfd, int *cgroup_error);
 
 #endif

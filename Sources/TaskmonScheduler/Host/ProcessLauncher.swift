@@ -103,8 +103,10 @@ package final class ProcessLauncher: Sendable {
         // a child being launched (by any launcher in the process) for an orphan.
         let spawned = Self.spawnGate.withLock { _ -> Result<Int32, LaunchError> in
             func spawnInCgroup(_ executable: String) -> Spawned {
-                guard let (cgroups, group) = cgroup else { return spawn(executable, request, argv: argv, envp: envp) }
-                return cgroups.spawning(in: group) { spawn(executable, request, argv: argv, envp: envp) }
+                guard let (cgroups, group) = cgroup else { return spawn(executable, request, argv: argv, envp: envp, cgroupEntry: nil) }
+                let spawned = spawn(executable, request, argv: argv, envp: envp, cgroupEntry: cgroups.entry(for: group))
+                if spawned.errno == 0, spawned.cgroupErrno != 0 { cgroups.couldNotEnter(group, spawned.cgroupErrno) }
+                return spawned
             }
             var spawned = spawnInCgroup(executable)
             if spawned.errno != 0, cached {
@@ -185,13 +187,17 @@ package final class ProcessLauncher: Sendable {
         var pid: Int32
         var pidfd: Int32
         var errno: Int32
+        /// Why it could not enter its cgroup (it runs outside it), or 0.
+        var cgroupErrno: Int32 = 0
     }
 
     /// Starts the child (``ctaskmon_spawn``).
+    /// With `cgroupEntry` (``TaskCgroups/entry(for:)``), the child enters that cgroup itself.
     private func spawn(
-        _ executable: String, _ request: LaunchRequest, argv: borrowing CStringArray, envp: borrowing CStringArray
+        _ executable: String, _ request: LaunchRequest, argv: borrowing CStringArray, envp: borrowing CStringArray,
+        cgroupEntry: Int32?
     ) -> Spawned {
-        var result = spawnOnce(executable, request, argv: argv, envp: envp)
+        var result = spawnOnce(executable, request, argv: argv, envp: envp, cgroupEntry: cgroupEntry)
         // ETXTBSY is usually transient: a file just written by this process (a staged script, say)
         // stays open for writing in any child another thread is forking until that child execs.
         // Waiting (only on this failure path) lets those children get there: a few milliseconds
@@ -201,16 +207,18 @@ package final class ProcessLauncher: Sendable {
         while result.errno == ETXTBSY, delay <= 256_000 {
             usleep(delay)
             delay *= 2
-            result = spawnOnce(executable, request, argv: argv, envp: envp)
+            result = spawnOnce(executable, request, argv: argv, envp: envp, cgroupEntry: cgroupEntry)
         }
         return result
     }
 
     private func spawnOnce(
-        _ executable: String, _ request: LaunchRequest, argv: borrowing CStringArray, envp: borrowing CStringArray
+        _ executable: String, _ request: LaunchRequest, argv: borrowing CStringArray, envp: borrowing CStringArray,
+        cgroupEntry: Int32?
     ) -> Spawned {
         var pid: pid_t = 0
         var pidfd: Int32 = -1
+        var cgroupErrno: Int32 = 0
         let failure = executable.withCString { path in
             request.stdoutPath.withCString { stdoutPath in
                 request.stderrPath.withCString { stderrPath in
@@ -221,13 +229,14 @@ package final class ProcessLauncher: Sendable {
                             stdin_fd: request.stdinDescriptor ?? -1,
                             stdout_fd: pipes ? request.stdoutDescriptor! : -1,
                             stderr_fd: pipes ? request.stderrDescriptor! : -1,
-                            stdout_path: stdoutPath, stderr_path: stderrPath, cwd: cwd)
-                        return ctaskmon_spawn(&plan, &pid, &pidfd)
+                            stdout_path: stdoutPath, stderr_path: stderrPath, cwd: cwd,
+                            cgroup_tasks_fd: cgroupEntry ?? -1)
+                        return ctaskmon_spawn(&plan, &pid, &pidfd, &cgroupErrno)
                     }
                 }
             }
         }
-        return Spawned(pid: pid, pidfd: pidfd, errno: failure)
+        return Spawned(pid: pid, pidfd: pidfd, errno: failure, cgroupErrno: cgroupErrno)
     }
 
     private func withOptionalCString<T>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> T) -> T {

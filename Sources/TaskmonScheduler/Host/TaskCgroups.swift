@@ -7,10 +7,10 @@ import TaskmonKit
 /// marker for ``OrphanSweep``) and left its process group.
 ///
 /// It uses the cgroup v1 freezer hierarchy (`/sys/fs/cgroup/freezer`, writable by root): v1
-/// lets one thread be in a cgroup of its own, so the thread that spawns a task enters the
-/// task's cgroup for the spawn and leaves it right after, and the child is born inside it
-/// (nothing it runs can fork before it is moved, as it could if it were moved after the
-/// spawn). At the task's end its cgroup is frozen, every process in it killed, and thawed (the
+/// lets one thread be in a cgroup of its own, so the child of a spawn enters the task's cgroup
+/// itself, between the clone and the exec (``entry(for:)``: nothing it runs can fork before
+/// it is moved, as it could if it were moved after the spawn; the spawning thread, which
+/// before entered the cgroup for the spawn and left it after, never moves). At the task's end its cgroup is frozen, every process in it killed, and thawed (the
 /// kills land): frozen, nothing in it can fork or exit meanwhile, so no pid is read and then
 /// reused. Where there is no writable freezer hierarchy (cgroup v2 only, not root, a
 /// container), ``make(stateDirectory:)`` gives nil and the marker sweep is all there is.
@@ -19,8 +19,7 @@ import TaskmonKit
 /// serves the next task, so the pool is about as big as the number of tasks running. A mkdir
 /// and an rmdir of a cgroup a task were a tenth of the scheduler's CPU for short tasks, and
 /// renaming them after their task cost most of that again: they are named `cN` for good.
-/// The `tasks` file this process's threads go back to stays open; so does each cgroup's while it
-/// serves a task, and while it waits idle for the first ``idleOpenLimit`` idle ones: opening it
+/// Each cgroup's `tasks` file stays open while it serves a task, and while it waits idle for the first ``idleOpenLimit`` idle ones: opening it
 /// again for every task was a fortieth of the scheduler's CPU for short tasks, and a few cover
 /// the steady state of a few slots. More would be descriptors a burst of tasks left behind (50
 /// tasks leaving `sleep 90 &` left the scheduler holding one for each).
@@ -90,11 +89,7 @@ package final class TaskCgroups: Sendable {
 
     /// This state dir's folder in the hierarchy: `…/freezer/taskmon-HASH`.
     package let root: String
-    /// The `tasks` file of where this process's threads are in the hierarchy, to go back to
-    /// after a spawn.
-    private let homeTasks: Int32
     private let pool = Mutex(Pool())
-    private let broken = Atomic<Bool>(false)
     private let sweepInterval: DispatchTimeInterval
     private let sweeper = DispatchQueue(label: "taskmon.cgroups")
 
@@ -103,14 +98,12 @@ package final class TaskCgroups: Sendable {
     /// Idle cgroups whose `tasks` file is kept open, at most.
     static let idleOpenLimit = 8
 
-    private init(root: String, homeTasks: Int32, sweepInterval: DispatchTimeInterval) {
+    private init(root: String, sweepInterval: DispatchTimeInterval) {
         self.root = root
-        self.homeTasks = homeTasks
         self.sweepInterval = sweepInterval
     }
 
     deinit {
-        Glibc.close(homeTasks)
         pool.withLock { pool in
             for busy in pool.busy.values { Glibc.close(busy.group.tasks) }
             for group in pool.idle { Glibc.close(group.tasks) }
@@ -142,24 +135,19 @@ package final class TaskCgroups: Sendable {
         }
         guard let own = ownPath() else { return unavailable("this process is in no freezer cgroup (/proc/self/cgroup)") }
         let home = hierarchy + own
-        let homeTasks = open(home + "/tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard homeTasks >= 0 else { return unavailable("cannot open \(home)/tasks: \(errorText(errno))") }
         let root = home + (own.hasSuffix("/") ? "" : "/") + "taskmon-" + hash(stateDirectory.path)
         var info = stat()
         guard mkdir(root, 0o700) == 0 || errno == EEXIST else {
-            let why = "cannot make \(root): \(errorText(errno))"
-            Glibc.close(homeTasks)
-            return unavailable(why)
+            return unavailable("cannot make \(root): \(errorText(errno))")
         }
         guard lstat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else {
-            Glibc.close(homeTasks)
             return unavailable("\(root) is not a folder of this user's")
         }
         // Only this state dir's root is ours to clean. Another's empty task cgroup may be one
         // a live scheduler just made and is about to spawn into (removing those made its tasks
         // run outside any cgroup when many schedulers started at once); a crashed one's
         // leftovers are cleaned by the next scheduler on its own state dir.
-        let cgroups = TaskCgroups(root: root, homeTasks: homeTasks, sweepInterval: sweepInterval)
+        let cgroups = TaskCgroups(root: root, sweepInterval: sweepInterval)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
             let path = root + "/" + name
             guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
@@ -211,7 +199,6 @@ package final class TaskCgroups: Sendable {
     /// made now; nil when there is none (the run then goes without one). Once the run is
     /// launched, ``track(_:)`` it, else ``discard(_:)``.
     package func prepare() -> Group? {
-        guard !broken.load(ordering: .relaxed) else { return nil }
         // A name taken already (a crashed scheduler's leftover still dying) is skipped: a task
         // must never share a cgroup.
         for _ in 0..<8 {
@@ -304,7 +291,7 @@ package final class TaskCgroups: Sendable {
     /// With `from` nil, it is moved from wherever it is: only for a child just spawned and not
     /// yet reaped.
     package func move(_ pid: Int32, from: Group?, to: Group) -> Bool {
-        guard pid > 1, !broken.load(ordering: .relaxed) else { return false }
+        guard pid > 1 else { return false }
         if let from, !contains(pid, from) { return false }
         guard Self.write(String(pid), to: root + "/" + to.name + "/cgroup.procs") else {
             // ESRCH: it has exited meanwhile; nothing to say.
@@ -367,32 +354,23 @@ package final class TaskCgroups: Sendable {
         }
     }
 
-    /// Runs `spawn` with the calling thread inside `group`, so that the child starts there, and
-    /// says whether it did. Without a group, or when the thread cannot enter it, `spawn` runs
-    /// where the thread is.
-    package func spawning<T>(in group: Group?, _ spawn: () -> T) -> T {
-        guard let group, !broken.load(ordering: .relaxed) else { return spawn() }
+    /// The descriptor a new child writes "0" to, before it execs, to start inside `group` (its
+    /// `tasks` file: ``ctaskmon_spawn``'s `cgroup_tasks_fd`); nil, with a line in the log, when
+    /// it must start where it is. The spawning thread itself never moves.
+    package func entry(for group: Group) -> Int32? {
         // One fstat a task: a "0" written to a descriptor that is no longer this cgroup's
         // `tasks` file (closed by mistake and reused) would land in another file, and the task
         // would start outside its cgroup without a word.
         guard FileIdentity(group.tasks) == group.identity else {
             complain("task \(group.name) runs outside its cgroup: descriptor \(group.tasks) is no longer its tasks file")
-            return spawn()
+            return nil
         }
-        // "0" is the writing thread itself (cgroup v1's tasks file).
-        guard Self.write("0", to: group.tasks) else {
-            complain("task \(group.name) runs outside its cgroup: cannot enter it (\(errorText(errno)))")
-            return spawn()
-        }
-        defer {
-            // A thread left in a task's cgroup would be frozen and killed with it: never
-            // use the cgroups again if it cannot go home.
-            if !Self.write("0", to: homeTasks) {
-                broken.store(true, ordering: .relaxed)
-                complain("tasks run without cgroups from now on: the spawning thread cannot leave \(group.name) (\(errorText(errno)))")
-            }
-        }
-        return spawn()
+        return group.tasks
+    }
+
+    /// The child could not enter `group` (``entry(for:)``): it runs outside it.
+    package func couldNotEnter(_ group: Group, _ code: Int32) {
+        complain("task \(group.name) runs outside its cgroup: cannot enter it (\(errorText(code)))")
     }
 
     private let complaints = Atomic<Int>(0)
