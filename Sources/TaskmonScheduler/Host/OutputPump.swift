@@ -2,8 +2,9 @@ import CTaskmonPOSIX
 import Foundation
 import Synchronization
 
-/// Moves what tasks print from their pipes into spool files, on one thread of its own or on
-/// the thread of the ``ProcessReaper`` that reaps those tasks (``ServedElsewhere``).
+/// Moves what tasks print from their pipes into spool files, served from the loop of the
+/// ``ProcessReaper`` that reaps those tasks (``ServedElsewhere``): a task's end then costs one
+/// thread's wake-up, not two.
 ///
 /// A spool file is created on the first byte, so a task that prints nothing costs no inode:
 /// creating two files per task was the largest cost of a job of many short tasks. The bytes
@@ -12,17 +13,10 @@ import Synchronization
 package final class OutputPump: Sendable {
     private let core: Core
 
-    /// - Parameter onClosed: called (on the pump's thread) once a stream reached its end and
-    ///   everything it carried is in its file, with the token `add` returned.
-    package init(onClosed: @escaping @Sendable (UInt64) -> Void) {
-        core = Core(onClosed: onClosed)
-        let core = self.core
-        startNamedThread("taskmon-output") { core.run() }
-    }
-
-    /// A pump with no thread of its own: whoever waits on `served.descriptor` calls
-    /// `served.serve` when it is readable (``ProcessReaper`` does, for the launcher of the
-    /// same tasks: a task's end then costs one thread's wake-up, not two).
+    /// A pump with no thread of its own: whoever waits on ``servedElsewhere``'s descriptor
+    /// serves it when it is readable (``ProcessReaper`` does, for the launcher of the same
+    /// tasks). `onClosed` is called there once a stream reached its end and everything it
+    /// carried is in its file, with the token `add` returned.
     package init(servedElsewhere onClosed: @escaping @Sendable (UInt64) -> Void) {
         core = Core(onClosed: onClosed)
     }
@@ -52,7 +46,7 @@ package final class OutputPump: Sendable {
         core.add(pipe: pipe, path: path)
     }
 
-    /// The pump's state, shared with its thread; the thread ends when the pump is released.
+    /// The pump's state, shared with the loop that serves it; it shuts down when the pump is released.
     private final class Core: Sendable {
         private struct Stream {
             var pipe: Int32
@@ -60,7 +54,7 @@ package final class OutputPump: Sendable {
             var file: Int32 = -1
         }
 
-        /// Token of the eventfd that asks the thread to end.
+        /// Token of the eventfd that asks the pump to shut down.
         private static let stopToken: UInt64 = 0
         private let epoll = ctaskmon_epoll_create()
         private let wake = ctaskmon_eventfd()
@@ -97,15 +91,11 @@ package final class OutputPump: Sendable {
 
         var descriptor: Int32 { epoll }
 
-        func run() {
-            while serve(timeout: -1, beforeClosing: {}) {}
-        }
-
         func serveReady(_ beforeClosing: () -> Void) -> Bool {
             serve(timeout: 0, beforeClosing: beforeClosing)
         }
 
-        /// One wait (`timeout` ms, -1 for ever) and the service of what it found; false once
+        /// One wait (`timeout` ms; 0 only looks) and the service of what it found; false once
         /// the pump has shut down.
         private func serve(timeout: Int32, beforeClosing: () -> Void) -> Bool {
             let capacity = 64
