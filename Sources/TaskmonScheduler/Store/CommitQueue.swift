@@ -17,8 +17,8 @@ import TaskmonKit
 /// every 5 ms instead of one a task. A change after a quiet spell is committed at once.
 /// 5 ms, not 2: a commit rewrites the same hot pages into the WAL, and for 2,000 `/bin/true`
 /// the wider window took the commit thread from 0.08 to 0.06 ms a task (the scheduler's CPU
-/// 0.285 → 0.250 ms), for about a millisecond more from a task's exit to its event, far below
-/// what a person watching can tell.
+/// 0.280–0.285 → 0.245–0.250 ms), for about 2 ms more from a task's exit to its event (a
+/// median of 4 ms, not 2), far below what a person watching can tell.
 ///
 /// The thread sleeps out the window itself: with a dispatch queue's `asyncAfter` each commit
 /// armed a timer on libdispatch's manager thread, which woke to fire it and woke a worker to
