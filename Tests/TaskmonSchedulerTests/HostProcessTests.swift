@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 import TaskmonScheduler
+import TaskmonTestSupport
 
 /// Collects onExit calls (every one, so duplicates are visible) and waits for them with a deadline.
 private final class ExitLog: Sendable {
@@ -339,8 +340,7 @@ struct HostProcessTests {
         close(err[1])
         let tokens: Set = [pump.add(pipe: out[0], path: scratch.file("o")), pump.add(pipe: err[0], path: scratch.file("e"))]
         #expect(await log.wait(for: pid) == [.exited(0)])
-        let end = ContinuousClock.now + .seconds(60)
-        while closed.withLock({ $0 }) != tokens, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(5)) }
+        await within { closed.withLock { $0 } == tokens }
         #expect(closed.withLock { $0 } == tokens)
         #expect(try scratch.read("o") == "out\n")
         #expect(try scratch.read("e") == "err\n")

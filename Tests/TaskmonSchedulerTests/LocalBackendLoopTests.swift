@@ -5,12 +5,7 @@ import Synchronization
 import Testing
 
 import TaskmonScheduler
-
-/// Waits, with a deadline, until `done` holds; never blocks the pool.
-private func eventually(_ done: @Sendable () -> Bool) async throws {
-    let end = ContinuousClock.now + .seconds(60)
-    while !done(), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(2)) }
-}
+import TaskmonTestSupport
 
 /// The state letter of /proc/PID/stat: "Z" for a child that has exited and is not reaped.
 private func processState(_ pid: Int32) -> String? {
@@ -41,7 +36,7 @@ struct LocalBackendLoopTests {
             busy.withLock { $0 = true }
             _ = release.wait(timeout: .now() + 60)
         }
-        try await eventually { busy.withLock { $0 } }
+        #expect(await within { busy.withLock { $0 } })
         let launchedBefore = clock.now()
         let request = LaunchRequest(
             argv: ["/bin/true"], environment: ["PATH": "/usr/bin:/bin"], workingDirectory: nil,
@@ -52,11 +47,11 @@ struct LocalBackendLoopTests {
             return
         }
         let pid = try #require(detail.pid)
-        try await eventually { processState(pid) == "Z" }
+        await within { processState(pid) == "Z" }
         #expect(processState(pid) == "Z")
         let endedBy = clock.now()
         release.signal()
-        try await eventually {
+        await within {
             let drained = inbox.drain()
             return reports.withLock { all in
                 all += drained

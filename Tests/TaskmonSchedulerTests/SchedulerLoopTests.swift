@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 import TaskmonScheduler
+import TaskmonTestSupport
 
 /// An actor that runs on a loop, as the scheduler does.
 private actor OnLoop {
@@ -71,8 +72,7 @@ struct SchedulerLoopTests {
         #expect(added)
         _ = write(fds[1], "abc", 3)
         close(fds[1])
-        let end = ContinuousClock.now + .seconds(60)
-        while !received.withLock({ $0.ended }), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(await within { received.withLock { $0.ended } })
         // One more round of the loop: a descriptor still in its set would be served again
         // (end of file stays readable), so the count of calls would grow.
         #expect(await scheduled(on: loop) { true })
@@ -110,11 +110,10 @@ struct SchedulerLoopTests {
             running.withLock { $0 = true }
             _ = release.wait(timeout: .now() + 60)
         }
-        let end = ContinuousClock.now + .seconds(60)
-        while !running.withLock({ $0 }), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(await within { running.withLock { $0 } })
         _ = write(fds[1], "x", 1)
         release.signal()
-        while seen.withLock({ $0 }) == nil, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(await within { seen.withLock { $0 } != nil })
         let since = try #require(seen.withLock { $0 })
         #expect(since >= before)
         fds.forEach { close($0) }
@@ -127,10 +126,7 @@ struct SchedulerLoopTests {
         let actor = OnLoop(loop)
         #expect(await actor.increment().onLoop)
         loop.stop()
-        let end = ContinuousClock.now + .seconds(60)
-        while await scheduled(on: loop, { loop.isCurrent }), ContinuousClock.now < end {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        #expect(await within { await !scheduled(on: loop) { loop.isCurrent } })
         let after = await actor.increment()
         #expect(after.count == 2)
         #expect(!after.onLoop)

@@ -44,13 +44,13 @@ int ctaskmon_epoll_remove(int epfd, int fd);
 /// epoll_wait with a timeout in ms (-1 for ever, 0 to only look); stores up to `capacity`
 /// ready tokens. Returns how many, or -1 with errno (EINTR included: the caller retries).
 int ctaskmon_epoll_wait_timeout(int epfd, uint64_t *tokens, int capacity, int timeout);
-/// Bits of what ``ctaskmon_epoll_wait_events`` says of each ready descriptor.
+/// Bits of what ``ctaskmon_epoll_wait_events_timeout`` says of each ready descriptor.
 enum { CTASKMON_READY_READABLE = 1, CTASKMON_READY_HANGUP = 2 };
-/// ``ctaskmon_epoll_wait_timeout``, also storing for
-/// each token what is ready: CTASKMON_READY_READABLE (EPOLLIN: a pipe has bytes waiting) and
-/// CTASKMON_READY_HANGUP (EPOLLHUP or EPOLLERR: for a pipe, every writer is gone). A pipe
-/// reports HANGUP without READABLE once it is empty and closed, so its end needs no further
-/// call to be told from a quiet moment.
+/// ``ctaskmon_epoll_wait_timeout``, also storing for each token what is ready:
+/// CTASKMON_READY_READABLE (EPOLLIN: a pipe has bytes waiting) and CTASKMON_READY_HANGUP
+/// (EPOLLHUP or EPOLLERR: for a pipe, every writer is gone). A pipe reports HANGUP without
+/// READABLE once it is empty and closed, so its end needs no further call to be told from a
+/// quiet moment.
 int ctaskmon_epoll_wait_events_timeout(int epfd, uint64_t *tokens, uint32_t *ready, int capacity, int timeout);
 
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK). Exists because <sys/eventfd.h> is not part of

@@ -32,9 +32,8 @@ struct ctaskmon_spawn_plan {
 ///
 /// The calling thread is left with SIGCHLD unblocked, and keeps it unblocked during the spawn
 /// while SIGCHLD has no handler (its other signals are blocked until the child has reset every
-/// handler). The kernel sends a child's SIGCHLD to the
-/// thread that started it, and throws it away there if SIGCHLD is at its default disposition
-/// and that thread does not block it. A blocked one is kept for whichever thread does not block
+/// handler). The kernel sends a child's SIGCHLD to the thread that started it, and throws it
+/// away there if SIGCHLD is at its default disposition and that thread does not block it. A blocked one is kept for whichever thread does not block
 /// it: the main thread, parked by the Swift runtime in sigsuspend, woken once a child for
 /// nothing (the reaper learns of exits through pidfds).
 ///

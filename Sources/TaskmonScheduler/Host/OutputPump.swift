@@ -62,7 +62,7 @@ package final class OutputPump: Sendable {
         private let nextToken = Mutex<UInt64>(1)
         private let onClosed: @Sendable (UInt64) -> Void
 
-        package init(onClosed: @escaping @Sendable (UInt64) -> Void) {
+        init(onClosed: @escaping @Sendable (UInt64) -> Void) {
             self.onClosed = onClosed
             _ = ctaskmon_epoll_add(epoll, wake, Self.stopToken)
         }
@@ -91,18 +91,13 @@ package final class OutputPump: Sendable {
 
         var descriptor: Int32 { epoll }
 
+        /// Serves what is ready now, without waiting; false once the pump has shut down.
         func serveReady(_ beforeClosing: () -> Void) -> Bool {
-            serve(timeout: 0, beforeClosing: beforeClosing)
-        }
-
-        /// One wait (`timeout` ms; 0 only looks) and the service of what it found; false once
-        /// the pump has shut down.
-        private func serve(timeout: Int32, beforeClosing: () -> Void) -> Bool {
             let capacity = 64
             return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { tokens in
                 withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { ready in
                     let count = ctaskmon_epoll_wait_events_timeout(
-                        epoll, tokens.baseAddress, ready.baseAddress, Int32(capacity), timeout)
+                        epoll, tokens.baseAddress, ready.baseAddress, Int32(capacity), 0)
                     guard count > 0 else { return true }
                     for index in 0..<Int(count) {
                         if tokens[index] == Self.stopToken {

@@ -29,6 +29,9 @@ final class ProcessReaper: Sendable {
         var stopWhenIdle = false
         /// A pump is served from this thread and has not shut down: the thread must go on.
         var servingPump = false
+
+        /// Released, every child reaped, the pump (if any) shut down: the thread may end.
+        var done: Bool { stopWhenIdle && live == 0 && !servingPump }
     }
 
     private let onExit: @Sendable (Int32, ProcessTermination, ResourceUsage?) -> Void
@@ -64,16 +67,14 @@ final class ProcessReaper: Sendable {
         if failure == 0, ctaskmon_epoll_add(epollFD, wakeFD, Self.wakeToken) != 0 { failure = errno }
         if failure == 0, let pump, ctaskmon_epoll_add(epollFD, pump.descriptor, Self.pumpToken) != 0 { failure = errno }
         setupErrno = failure
-        guard failure == 0 else { return }
-        if pump != nil { state.withLock { $0.servingPump = true } }
-        if let loop {
-            state.withLock { $0.threadStarted = true }
-            // A loop that has ended already cannot serve us: a thread of our own does.
-            if !loop.add(epollFD, serve: { [self] in serveAllReady() }) { startThread() }
-        } else if pump != nil {
-            state.withLock { $0.threadStarted = true }
-            startThread()
+        // Without either, the thread starts with the first child.
+        guard failure == 0, pump != nil || loop != nil else { return }
+        state.withLock {
+            $0.servingPump = pump != nil
+            $0.threadStarted = true
         }
+        // A loop that has ended already cannot serve us: a thread of our own does.
+        if loop?.add(epollFD, serve: { [self] in serveAllReady() }) != true { startThread() }
     }
 
     deinit {
@@ -200,11 +201,10 @@ final class ProcessReaper: Sendable {
         case stop
     }
 
-    /// One wait (`timeout` ms: -1 for ever, 0 to only look) and the reaping of what it found
-    /// (how many were ready); `.stop` once the reaper is done (released, every child reaped,
-    /// its pump shut down).
     private static let waitCapacity = 64
 
+    /// One wait (`timeout` ms: -1 for ever, 0 to only look) and the reaping of what it found
+    /// (how many were ready); `.stop` once the reaper is ``State/done``.
     private func serveOnce(timeout: Int32) -> Served {
         let capacity = Self.waitCapacity
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { tokens -> Served in
@@ -222,14 +222,14 @@ final class ProcessReaper: Sendable {
             if let pump, ready.contains(Self.pumpToken), !pump.serve({ _ = ctaskmon_epoll_remove(epollFD, pump.descriptor) }) {
                 stop = state.withLock { state in
                     state.servingPump = false
-                    return state.stopWhenIdle && state.live == 0
+                    return state.done
                 }
             }
             for token in ready where token != Self.pumpToken {
                 if token == Self.wakeToken {
                     var value: UInt64 = 0
                     _ = read(wakeFD, &value, MemoryLayout<UInt64>.size)
-                    stop = state.withLock { $0.stopWhenIdle && $0.live == 0 && !$0.servingPump } || stop
+                    stop = state.withLock { $0.done } || stop
                 } else {
                     stop = reap(pid: Int32(truncatingIfNeeded: token >> 32), pidfd: Int32(truncatingIfNeeded: token)) || stop
                 }
@@ -274,7 +274,7 @@ final class ProcessReaper: Sendable {
         close(pidfd)
         let stop = state.withLock { state in
             state.live -= 1
-            return state.stopWhenIdle && state.live == 0 && !state.servingPump
+            return state.done
         }
         onExit(pid, termination, result == pid ? ResourceUsage(usage) : nil)
         return stop

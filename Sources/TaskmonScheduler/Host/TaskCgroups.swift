@@ -10,18 +10,18 @@ import TaskmonKit
 /// lets one thread be in a cgroup of its own, so the child of a spawn enters the task's cgroup
 /// itself, between the clone and the exec (``entry(for:)``: nothing it runs can fork before
 /// it is moved, as it could if it were moved after the spawn; the spawning thread, which
-/// before entered the cgroup for the spawn and left it after, never moves). At the task's end its cgroup is frozen, every process in it killed, and thawed (the
-/// kills land): frozen, nothing in it can fork or exit meanwhile, so no pid is read and then
-/// reused. Where there is no writable freezer hierarchy (cgroup v2 only, not root, a
+/// before entered the cgroup for the spawn and left it after, never moves). At the task's end
+/// its cgroup is frozen, every process in it killed, and thawed (the kills land): frozen,
+/// nothing in it can fork or exit meanwhile, so no pid is read and then reused. Where there is no writable freezer hierarchy (cgroup v2 only, not root, a
 /// container), ``make(stateDirectory:)`` gives nil and the marker sweep is all there is.
 ///
 /// Cgroups are recycled: one found empty when its task is reaped goes to an idle pool and
 /// serves the next task, so the pool is about as big as the number of tasks running. A mkdir
 /// and an rmdir of a cgroup a task were a tenth of the scheduler's CPU for short tasks, and
 /// renaming them after their task cost most of that again: they are named `cN` for good.
-/// Each cgroup's `tasks` file stays open while it serves a task, and while it waits idle for the first ``idleOpenLimit`` idle ones: opening it
-/// again for every task was a fortieth of the scheduler's CPU for short tasks, and a few cover
-/// the steady state of a few slots. More would be descriptors a burst of tasks left behind (50
+/// Each cgroup's `tasks` file stays open while it serves a task, and while it waits idle for
+/// the first ``idleOpenLimit`` idle ones: opening it again for every task was a fortieth of
+/// the scheduler's CPU for short tasks, and a few cover the steady state of a few slots. More would be descriptors a burst of tasks left behind (50
 /// tasks leaving `sleep 90 &` left the scheduler holding one for each).
 ///
 /// A warm Python host (``HostPool``) runs many tasks in one process: it is spawned into a

@@ -26,10 +26,14 @@ package final class SchedulerLoop: SerialExecutor, Sendable {
         case turn(@Sendable () -> Void)
     }
 
+    private struct Client {
+        var descriptor: Int32
+        var serve: @Sendable () -> Bool
+    }
+
     private struct State {
         var queued: [Work] = []
-        var clients: [UInt64: @Sendable () -> Bool] = [:]
-        var descriptors: [UInt64: Int32] = [:]
+        var clients: [UInt64: Client] = [:]
         var nextToken: UInt64 = 1
         var stopping = false
         var ended = false
@@ -102,8 +106,7 @@ package final class SchedulerLoop: SerialExecutor, Sendable {
             let token = state.nextToken
             guard ctaskmon_epoll_add(epoll, descriptor, token) == 0 else { return false }
             state.nextToken += 1
-            state.clients[token] = serve
-            state.descriptors[token] = descriptor
+            state.clients[token] = Client(descriptor: descriptor, serve: serve)
             return true
         }
     }
@@ -168,13 +171,9 @@ package final class SchedulerLoop: SerialExecutor, Sendable {
                 if token == Self.wakeToken {
                     var value: UInt64 = 0
                     _ = read(wake, &value, MemoryLayout<UInt64>.size)
-                } else if let serve = state.withLock({ $0.clients[token] }), !serve() {
-                    state.withLock { state in
-                        state.clients[token] = nil
-                        if let descriptor = state.descriptors.removeValue(forKey: token) {
-                            _ = ctaskmon_epoll_remove(epoll, descriptor)
-                        }
-                    }
+                } else if let client = state.withLock({ $0.clients[token] }), !client.serve() {
+                    state.withLock { _ = $0.clients.removeValue(forKey: token) }
+                    _ = ctaskmon_epoll_remove(epoll, client.descriptor)
                 }
             }
             since.withLock { $0 = nil }
