@@ -30,13 +30,7 @@ struct LocalBackendLoopTests {
         let inbox = BackendInbox(wake: {})
         let backend = LocalBackend(inbox: inbox, clock: clock, loop: loop)
 
-        let busy = Mutex(false)
-        let release = DispatchSemaphore(value: 0)
-        loop.schedule {
-            busy.withLock { $0 = true }
-            _ = release.wait(timeout: .now() + 60)
-        }
-        #expect(await within { busy.withLock { $0 } })
+        let release = await holdBusy(loop)
         let launchedBefore = clock.now()
         let request = LaunchRequest(
             argv: ["/bin/true"], environment: ["PATH": "/usr/bin:/bin"], workingDirectory: nil,

@@ -27,6 +27,19 @@ private func scheduled(on loop: SchedulerLoop, _ body: @escaping @Sendable () ->
     }
 }
 
+/// Holds `loop` busy in a long turn, as a large submit would, until the returned semaphore is
+/// signalled (at most 60 s); returns once the turn has begun.
+func holdBusy(_ loop: SchedulerLoop) async -> DispatchSemaphore {
+    let running = Mutex(false)
+    let release = DispatchSemaphore(value: 0)
+    loop.schedule {
+        running.withLock { $0 = true }
+        _ = release.wait(timeout: .now() + 60)
+    }
+    #expect(await within { running.withLock { $0 } })
+    return release
+}
+
 @Suite("SchedulerLoop")
 struct SchedulerLoopTests {
     @Test func anActorOnTheLoopRunsThereOneTurnAtATime() async {
@@ -104,13 +117,7 @@ struct SchedulerLoopTests {
         // below holds however long it is.
         try await Task.sleep(for: .milliseconds(20))
         let before = clock.now()
-        let running = Mutex(false)
-        let release = DispatchSemaphore(value: 0)
-        loop.schedule {
-            running.withLock { $0 = true }
-            _ = release.wait(timeout: .now() + 60)
-        }
-        #expect(await within { running.withLock { $0 } })
+        let release = await holdBusy(loop)
         _ = write(fds[1], "x", 1)
         release.signal()
         #expect(await within { seen.withLock { $0 } != nil })
