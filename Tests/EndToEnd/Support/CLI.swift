@@ -123,11 +123,47 @@ final class ServedScheduler: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory.path)
     }
 
-    /// Waits for a job to be done through the CLI's own `wait`.
+    /// Waits for a job to be done through the CLI's own `wait`; when it is not, records what
+    /// the scheduler was doing (its threads, its children, its tasks, its log), so that a
+    /// failure seen once in a stress run can be understood.
     func waitForJob(_ id: JobID) throws -> JobInfo {
-        let result = try taskmon("wait", String(id), "--timeout", "60")
-        #expect(result.status == 0, "\(result.stderr)")
+        var env = ["TASKMON_STATE_DIR": directory.path]
+        env.merge(ProcessInfo.processInfo.environment) { mine, _ in mine }
+        // Longer than wait's own limit, so that wait says what it saw instead of being killed.
+        let result = try run(Binaries.taskmon, ["wait", String(id), "--timeout", "60"], environment: env, timeout: 90)
+        #expect(result.status == 0, "\(result.stderr)\n\(diagnosis(of: id))")
         return try client().job(id, includeTasks: true)
+    }
+
+    /// The scheduler's threads (name, kernel wait channel, system call), its children, the
+    /// job's tasks and the end of its log.
+    func diagnosis(of id: JobID) -> String {
+        func read(_ path: String) -> String {
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var lines = ["scheduler \(pid) threads (name, wchan, syscall):"]
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        var children: [Substring] = []
+        for thread in threads.sorted() {
+            let task = "/proc/\(pid)/task/\(thread)"
+            lines.append("  \(thread) \(read(task + "/comm")) \(read(task + "/wchan")) \(read(task + "/syscall").split(separator: " ").first ?? "")")
+            // A child is listed under the thread that started it.
+            children += read(task + "/children").split(separator: " ")
+        }
+        lines.append("children (stat, wchan):")
+        for child in children {
+            lines.append("  \(read("/proc/\(child)/stat")) \(read("/proc/\(child)/wchan"))")
+        }
+        if let job = try? client().job(id, includeTasks: true) {
+            for task in job.tasks ?? [] {
+                let started = task.startedAt.map { "\($0)" } ?? "-"
+                lines.append("task \(task.id): \(task.status.name) started \(started) pid \(task.pid.map(String.init) ?? "-") \(task.cancellationMessage ?? "")")
+            }
+        } else {
+            lines.append("the scheduler did not answer a job query")
+        }
+        lines.append("log: \(log.suffix(3000))")
+        return lines.joined(separator: "\n")
     }
 }
 
