@@ -37,6 +37,8 @@ let package = Package(
                 "TaskmonKit",
                 "CTaskmonPOSIX",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the commit thread's hot rows (PreparedRow).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -155,6 +155,18 @@ struct HostProcessTests {
         #expect(throws: LaunchError.self) {
             try launcher.launch(request(["/bin/true"], in: scratch, environment: ["PATH": "/bin", "X": "1\u{0}2"]))
         }
+        // A name with "=" would make part of it the value; an empty one is no variable. A "="
+        // in a value is a value's own.
+        for name in ["A=B", ""] {
+            let refused = try #require(throws: LaunchError.self) {
+                try launcher.launch(request(["/bin/true"], in: scratch, environment: ["PATH": "/bin", name: "1"]))
+            }
+            #expect(refused.message.contains("invalid environment variable"), "\(refused)")
+        }
+        let equals = try launcher.launch(request(
+            ["/bin/sh", "-c", "printf '%s' \"$V\""], in: scratch, environment: ["PATH": "/usr/bin:/bin", "V": "a=b="], stdout: "eq"))
+        #expect(await log.wait(for: equals) == [.exited(0)])
+        #expect(try scratch.read("eq") == "a=b=")
     }
 
     @Test func programIsFoundWithTheRequestsPathNotOurs() async throws {

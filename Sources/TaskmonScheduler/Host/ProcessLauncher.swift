@@ -291,8 +291,7 @@ struct CStringArray: ~Copyable {
         var bytes = 0
         for (name, value) in environment { bytes += name.utf8.count + value.utf8.count + 2 }
         var writer = Writer(count: environment.count, bytes: bytes)
-        for (name, value) in environment
-        where name.isEmpty || name.utf8.contains(UInt8(ascii: "=")) || !writer.append(name, value) {
+        for (name, value) in environment where name.isEmpty || !writer.append(name, value) {
             writer.discard()
             throw LaunchError(message: "invalid environment variable '\(name)': empty name, '=' in name, or NUL byte")
         }
@@ -318,10 +317,11 @@ struct CStringArray: ~Copyable {
         }
 
         /// Writes `first` (and "=second") NUL-terminated; false if either contains a NUL byte,
-        /// at which C would silently cut the string short.
+        /// at which C would silently cut the string short, or a name (`first`, with a `second`)
+        /// contains "=", which would make part of it the value.
         mutating func append(_ first: String, _ second: String?) -> Bool {
             let start = next
-            guard copy(first) else { return false }
+            guard copy(first, refusing: second == nil ? nil : UInt8(ascii: "=")) else { return false }
             if let second {
                 next.pointee = CChar(bitPattern: UInt8(ascii: "="))
                 next += 1
@@ -341,13 +341,14 @@ struct CStringArray: ~Copyable {
 
         func discard() { free(buffer) }
 
-        private mutating func copy(_ string: String) -> Bool {
+        private mutating func copy(_ string: String, refusing other: UInt8? = nil) -> Bool {
             var text = string
-            // One memchr and one memcpy a string: a task's environment is a few KiB, copied on
-            // every launch.
+            // A memchr or two and one memcpy a string: a task's environment is a few KiB, copied
+            // on every launch.
             return text.withUTF8 { bytes in
                 guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
                 if memchr(base, 0, bytes.count) != nil { return false }
+                if let other, memchr(base, Int32(other), bytes.count) != nil { return false }
                 memcpy(next, base, bytes.count)
                 next += bytes.count
                 return true

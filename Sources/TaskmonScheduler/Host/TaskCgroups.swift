@@ -89,6 +89,10 @@ package final class TaskCgroups: Sendable {
 
     /// This state dir's folder in the hierarchy: `…/freezer/taskmon-HASH`.
     package let root: String
+    /// `root`, open: a cgroup is looked at relative to it, so that the check at every
+    /// task's end walks two names, not the whole path from /sys (-1 when it could not be opened:
+    /// paths are walked then).
+    private let rootDescriptor: Int32
     private let pool = Mutex(Pool())
     private let sweepInterval: DispatchTimeInterval
     private let sweeper = DispatchQueue(label: "taskmon.cgroups")
@@ -101,9 +105,11 @@ package final class TaskCgroups: Sendable {
     private init(root: String, sweepInterval: DispatchTimeInterval) {
         self.root = root
         self.sweepInterval = sweepInterval
+        rootDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
     }
 
     deinit {
+        if rootDescriptor >= 0 { Glibc.close(rootDescriptor) }
         pool.withLock { pool in
             for busy in pool.busy.values { Glibc.close(busy.group.tasks) }
             for group in pool.idle { Glibc.close(group.tasks) }
@@ -259,8 +265,7 @@ package final class TaskCgroups: Sendable {
     /// left is killed by the next sweep.
     package func ended(_ group: Group) {
         guard markEnded(group) else { return }
-        guard let tasks = Self.read(root + "/" + group.name + "/tasks") else { return armSweep() }
-        tasks.isEmpty ? recycleIfBusy(group) : armSweep()
+        isEmpty(group.name) == true ? recycleIfBusy(group) : armSweep()
     }
 
     /// Like ``ended(_:)``, but what is left in the cgroup is killed now, on this thread (which
@@ -269,9 +274,9 @@ package final class TaskCgroups: Sendable {
     /// killed take a moment to be gone; the sweep recycles the cgroup then.
     package func endNow(_ group: Group) {
         guard markEnded(group) else { return }
-        if let tasks = Self.read(root + "/" + group.name + "/tasks"), tasks.isEmpty { return recycleIfBusy(group) }
+        if isEmpty(group.name) == true { return recycleIfBusy(group) }
         killEnded(group)
-        if let tasks = Self.read(root + "/" + group.name + "/tasks"), tasks.isEmpty { return recycleIfBusy(group) }
+        if isEmpty(group.name) == true { return recycleIfBusy(group) }
         armSweep()
     }
 
@@ -391,13 +396,12 @@ package final class TaskCgroups: Sendable {
             return pool.busy.values.filter(\.ended).map(\.group)
         }
         for group in doomed {
-            let path = root + "/" + group.name
-            guard let tasks = Self.read(path + "/tasks") else {
+            guard let empty = isEmpty(group.name) else {
                 // Removed from outside: nothing left to end.
                 if pool.withLock({ $0.busy.removeValue(forKey: group.name) != nil }) { Glibc.close(group.tasks) }
                 continue
             }
-            if tasks.isEmpty {
+            if empty {
                 recycleIfBusy(group)
             } else {
                 // Killed processes take a moment to be gone: a later sweep recycles the cgroup.
@@ -479,6 +483,24 @@ package final class TaskCgroups: Sendable {
 
     /// The pids in a `tasks` or `cgroup.procs` file, read afresh (a descriptor kept open would
     /// give the kernel's cached list), or nil when it cannot be read.
+    /// Whether nothing is in cgroup `name` (its `tasks` file, read afresh, is empty); nil when
+    /// it cannot be read (removed from outside). Only the first bytes are read, into the
+    /// stack: this runs at every task's end, on the scheduler's thread.
+    private func isEmpty(_ name: String) -> Bool? {
+        let fd = rootDescriptor >= 0
+            ? openat(rootDescriptor, name + "/tasks", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            : open(root + "/" + name + "/tasks", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer -> Bool? in
+            while true {
+                let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                return count < 0 ? nil : count == 0
+            }
+        }
+    }
+
     private static func read(_ path: String) -> [Int32]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }

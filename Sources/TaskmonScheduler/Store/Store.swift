@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Logging
 import Synchronization
 import TaskmonKit
@@ -195,7 +196,11 @@ final class Store: Sendable {
         if !batch.tasks.isEmpty {
             let statement = try db.cachedStatement(sql: Self.updateTaskSQL)
             for task in batch.tasks.values {
-                try statement.execute(arguments: Self.mutableColumns(task) + [task.jobID, task.index])
+                var row = PreparedRow(statement)
+                Self.bindMutableColumns(of: task, to: &row)
+                row.bind(task.jobID)
+                row.bind(task.index)
+                try row.run()
             }
         }
         for key in batch.propertiesChanged {
@@ -209,7 +214,11 @@ final class Store: Sendable {
         if !batch.events.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT INTO events (seq, time, json) VALUES (?, ?, ?)")
             for event in batch.events {
-                try statement.execute(arguments: [Int64(event.seq), event.time.timeIntervalSinceReferenceDate, event.json])
+                var row = PreparedRow(statement)
+                row.bind(Int64(event.seq))
+                row.bind(event.time)
+                row.bind(event.json)
+                try row.run()
             }
         }
         if let last = batch.events.last.map({ Int64($0.seq) }) {
@@ -253,11 +262,15 @@ final class Store: Sendable {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for task in job.tasks {
-            let fixed: StatementArguments = [
-                task.jobID, task.index, task.name, Self.json(task.command),
-                task.env.isEmpty ? nil : Self.json(task.env), task.cwd,
-            ]
-            try statement.execute(arguments: fixed + Self.mutableColumns(task))
+            var row = PreparedRow(statement)
+            row.bind(task.jobID)
+            row.bind(task.index)
+            row.bind(task.name)
+            row.bind(Self.json(task.command))
+            row.bind(task.env.isEmpty ? nil : Self.json(task.env))
+            row.bind(task.cwd)
+            Self.bindMutableColumns(of: task, to: &row)
+            try row.run()
         }
         try insertHosting(of: job, db)
         if let resources = job.resources {
@@ -306,17 +319,31 @@ final class Store: Sendable {
         WHERE job_id = ? AND idx = ?
         """
 
-    /// The columns that change while a task lives, in the order of `updateTaskSQL`.
-    private static func mutableColumns(_ task: TaskState) -> StatementArguments {
-        [
-            task.status.rawValue, task.attempts, task.interruptedRetryAttempts, task.pid,
-            task.submittedAt?.timeIntervalSinceReferenceDate, task.assignedAt?.timeIntervalSinceReferenceDate,
-            task.startedAt?.timeIntervalSinceReferenceDate, task.finishedAt?.timeIntervalSinceReferenceDate,
-            task.exitCode, task.signal, task.progress?.percent, task.progress?.info,
-            task.result.flatMap(json), task.exception.flatMap(json), task.cancellationMessage,
-            task.cancellationReason.rawValue, task.warnings.isEmpty ? nil : json(task.warnings), task.outputPrefix, task.host,
-            task.runDetail.flatMap(json), task.message, task.peakRSS, task.cpuTime,
-        ]
+    /// Binds the columns that change while a task lives, in the order of `updateTaskSQL`.
+    private static func bindMutableColumns(of task: TaskState, to row: inout PreparedRow) {
+        row.bind(task.status.rawValue)
+        row.bind(task.attempts)
+        row.bind(task.interruptedRetryAttempts)
+        row.bind(task.pid)
+        row.bind(task.submittedAt)
+        row.bind(task.assignedAt)
+        row.bind(task.startedAt)
+        row.bind(task.finishedAt)
+        row.bind(task.exitCode)
+        row.bind(task.signal)
+        row.bind(task.progress?.percent)
+        row.bind(task.progress?.info)
+        row.bind(task.result.flatMap(json))
+        row.bind(task.exception.flatMap(json))
+        row.bind(task.cancellationMessage)
+        row.bind(task.cancellationReason.rawValue)
+        row.bind(task.warnings.isEmpty ? nil : json(task.warnings))
+        row.bind(task.outputPrefix)
+        row.bind(task.host)
+        row.bind(task.runDetail.flatMap(json))
+        row.bind(task.message)
+        row.bind(task.peakRSS)
+        row.bind(task.cpuTime)
     }
 
     /// Writes the properties that changed since the last write of this task: each commit
