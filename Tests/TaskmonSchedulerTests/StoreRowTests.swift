@@ -31,6 +31,8 @@ struct StoreRowTests {
         try Self.withStore { store, path in
             var first = Self.task(7, 0)
             first.name = ""  // empty, not NULL
+            // Every kind of character a command's JSON must escape, or keep as it is.
+            first.command = ["/bin/echo", "a\"b\\c", "\n\t\r\u{1}\u{1F}\u{7F}", "ünï 😀 \u{2028}", "", "a/b", "[\"x\"]"]
             first.cwd = "/tmp/ünï cødé"
             first.env = ["A": "1"]
             var batch = StoreBatch()
@@ -54,7 +56,7 @@ struct StoreRowTests {
             changed.runDetail = RunDetail(pid: 42, backendID: "17_3", place: "node-1")
             changed.peakRSS = Int64.max
             changed.cpuTime = 0.000_001
-            changed.warnings = ["w"]
+            changed.warnings = ["w", "a \"quoted\" one\n"]
             var update = StoreBatch()
             update.tasks = [changed.key: changed]
             update.events = [EncodedEvent(seq: 1, time: Date(timeIntervalSinceReferenceDate: 5), json: Data(#"{"seq":1}"#.utf8))]
@@ -64,6 +66,7 @@ struct StoreRowTests {
             let tasks = try #require(loaded.jobs.first { $0.id == 7 }?.tasks)
             let back = try #require(tasks.first { $0.index == 0 })
             #expect(back.name == "")
+            #expect(back.command == first.command)
             #expect(back.cwd == "/tmp/ünï cødé")
             #expect(back.env == ["A": "1"])
             #expect(back.status == .failed)
@@ -83,7 +86,7 @@ struct StoreRowTests {
             #expect(back.runDetail == changed.runDetail)
             #expect(back.peakRSS == Int64.max)
             #expect(back.cpuTime == 0.000_001)
-            #expect(back.warnings == ["w"])
+            #expect(back.warnings == changed.warnings)
             // The untouched task keeps its NULLs.
             let other = try #require(tasks.first { $0.index == 1 })
             #expect(other.name == nil && other.cwd == nil && other.pid == nil && other.message == nil)

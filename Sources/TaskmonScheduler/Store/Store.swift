@@ -382,6 +382,22 @@ final class Store: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// A list of strings (a task's command, its warnings) as JSON, written by hand: every task
+    /// of a job has its command stored, and a `JSONEncoder` a row was two fifths of the commit
+    /// thread's time for a 100,000-task submit. The same text a decoder reads back, with the
+    /// escaping the events use (``EventJSON``).
+    static func json(_ strings: [String]) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(strings.reduce(2) { $0 + $1.utf8.count + 3 })
+        out.append(UInt8(ascii: "["))
+        for (index, string) in strings.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            EventJSON.appendString(&out, string)
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     // MARK: Reading
 
     /// Everything needed to resume: all jobs with their tasks, and the last event's number.
