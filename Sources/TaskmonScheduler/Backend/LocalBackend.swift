@@ -21,6 +21,8 @@ package final class LocalBackend: Backend {
         var termination: ProcessTermination?
         var usage: ResourceUsage?
         var exitedAt: Moment?
+        /// When to report the exit even though its output is still open.
+        var outputDeadline: DispatchTime?
         var reported = false
         /// When it was started, and when we first signalled it: an exit cannot come before
         /// either (the second only when a signal ended it).
@@ -29,12 +31,18 @@ package final class LocalBackend: Backend {
     }
 
     private struct State {
-        /// By pid: an exit may be seen before `launch` has recorded the run's handle.
-        var runs: [Int32: Run] = [:]
+        /// Runs whose process has not been reaped, by pid (and one reaped before `launch`
+        /// recorded its handle: without the scheduler's loop, an exit may be seen first).
+        var unreaped: [Int32: Run] = [:]
+        /// The pid of each run in `unreaped`: once reaped, a run has no pid any more.
         var pidByHandle: [RunHandle: Int32] = [:]
-        var streamOwners: [UInt64: Int32] = [:]
-        /// Exited runs whose output is still open, and when to report them anyway.
-        var awaitingOutput: [Int32: DispatchTime] = [:]
+        /// Runs reaped whose exit or output is still to be reported, by handle: their pid is free,
+        /// and a busy machine (pid_max 32,768) may give it to the next run within seconds, which
+        /// was then taken for this one (runs were kept by pid) and never reported ended.
+        var reaped: [RunHandle: Run] = [:]
+        var streamOwners: [UInt64: RunHandle] = [:]
+        /// Reaped runs whose output is still open, and when to report them anyway.
+        var awaitingOutput: [RunHandle: DispatchTime] = [:]
         /// One timer serves every run in `awaitingOutput`: most tasks' pipes close a moment
         /// after the reap, and a timer each would cost a wake-up a task.
         var sweepArmed = false
@@ -129,9 +137,9 @@ package final class LocalBackend: Backend {
         let launchedAt = clock.now()
         let launched = Result { () throws(LaunchError) -> Int32 in
             let pid = try launcher.launch(piped, cgroup: cgroups.flatMap { cgroups in cgroup.map { (cgroups, $0) } })
-            let exitedAlready = state.withLock { state -> Bool in
+            let (exitedAlready, armSweep) = state.withLock { state -> (Bool, Bool) in
                 // The exit may already have been seen; keep what it recorded.
-                var run = state.runs[pid] ?? Run()
+                var run = state.unreaped.removeValue(forKey: pid) ?? Run()
                 run.handle = handle
                 run.launchedAt = launchedAt
                 if case .task(let key) = request.purpose, run.termination == nil {
@@ -143,15 +151,23 @@ package final class LocalBackend: Backend {
                     // Once exited, the exit has passed the cgroup by: it is ended below.
                     if run.termination == nil { run.cgroup = cgroup }
                 }
-                state.runs[pid] = run
-                state.pidByHandle[handle] = pid
                 // Under the lock, so that a stream closing at once finds its owner.
                 for (pipe, path) in [(out[0], request.stdoutPath), (err[0], request.stderrPath)] {
-                    state.streamOwners[pump.add(pipe: pipe, path: path)] = pid
+                    state.streamOwners[pump.add(pipe: pipe, path: path)] = handle
                 }
-                return run.termination != nil
+                guard run.termination != nil else {
+                    state.unreaped[pid] = run
+                    state.pidByHandle[handle] = pid
+                    return (false, false)
+                }
+                // Reaped already: its output has just been given to the pump, so it waits for it.
+                state.reaped[handle] = run
+                state.awaitingOutput[handle] = run.outputDeadline ?? .now() + outputGrace
+                defer { state.sweepArmed = true }
+                return (true, !state.sweepArmed)
             }
             if exitedAlready, let cgroup { cgroups?.ended(cgroup) }
+            if armSweep { scheduleSweep(after: outputGrace) }
             return pid
         }
         let pid: Int32
@@ -177,7 +193,7 @@ package final class LocalBackend: Backend {
         let at = clock.now()
         let pid = state.withLock { state -> Int32? in
             guard let pid = state.pidByHandle[handle] else { return nil }
-            if state.runs[pid]?.firstSignalAt == nil { state.runs[pid]?.firstSignalAt = at }
+            if state.unreaped[pid]?.firstSignalAt == nil { state.unreaped[pid]?.firstSignalAt = at }
             return pid
         }
         guard let pid else { return }
@@ -189,10 +205,10 @@ package final class LocalBackend: Backend {
     private func exited(_ pid: Int32, _ termination: ProcessTermination, _ usage: ResourceUsage?) {
         let reapedAt = clock.now()
         let happenedSince = loop?.servedSince
-        let (ready, armSweep, cgroup) = state.withLock { state -> (Bool, Bool, TaskCgroups.Group?) in
+        let (ready, armSweep, cgroup) = state.withLock { state -> (RunHandle?, Bool, TaskCgroups.Group?) in
             // An adopted orphan is only reaped; it is nobody's run.
-            if state.adopted.removeValue(forKey: pid) != nil { return (false, false, nil) }
-            var run = state.runs[pid] ?? Run()
+            if state.adopted.removeValue(forKey: pid) != nil { return (nil, false, nil) }
+            var run = state.unreaped.removeValue(forKey: pid) ?? Run()
             let at = Self.exitMoment(
                 reapedAt: reapedAt, happenedSince: happenedSince, launchedAt: run.launchedAt,
                 firstSignalAt: run.firstSignalAt, termination)
@@ -202,14 +218,21 @@ package final class LocalBackend: Backend {
             run.termination = termination
             run.usage = usage
             run.exitedAt = at
-            state.runs[pid] = run
-            if run.openStreams == 0 && run.handle != nil { return (true, false, cgroup) }
-            state.awaitingOutput[pid] = .now() + outputGrace
+            run.outputDeadline = .now() + outputGrace
+            guard let handle = run.handle else {
+                // Seen before `launch` recorded it: `launch` takes it from here.
+                state.unreaped[pid] = run
+                return (nil, false, cgroup)
+            }
+            state.pidByHandle[handle] = nil
+            state.reaped[handle] = run
+            if run.openStreams == 0 { return (handle, false, cgroup) }
+            state.awaitingOutput[handle] = run.outputDeadline
             defer { state.sweepArmed = true }
-            return (false, !state.sweepArmed, cgroup)
+            return (nil, !state.sweepArmed, cgroup)
         }
         if let cgroup { cgroups?.ended(cgroup) }
-        if ready { report(pid) }
+        if let ready { report(ready) }
         if armSweep { scheduleSweep(after: outputGrace) }
     }
 
@@ -233,55 +256,54 @@ package final class LocalBackend: Backend {
     /// Reports the runs whose output grace is over, and waits for the next one, if any.
     private func sweep() {
         let now = DispatchTime.now()
-        let (due, next) = state.withLock { state -> ([Int32], DispatchTime?) in
+        let (due, next) = state.withLock { state -> ([RunHandle], DispatchTime?) in
             let due = state.awaitingOutput.filter { $0.value <= now }.map(\.key)
-            for pid in due { state.awaitingOutput[pid] = nil }
+            for handle in due { state.awaitingOutput[handle] = nil }
             let next = state.awaitingOutput.values.min()
             if next == nil { state.sweepArmed = false }
             return (due, next)
         }
-        for pid in due { report(pid) }
+        for handle in due { report(handle) }
         if let next {
             scheduleSweep(after: .nanoseconds(Int(min(next.uptimeNanoseconds - min(now.uptimeNanoseconds, next.uptimeNanoseconds), UInt64(Int.max)))))
         }
     }
 
     private func streamClosed(_ token: UInt64) {
-        enum Next { case nothing, report(Int32), outputComplete(RunHandle) }
+        enum Next { case nothing, report(RunHandle), outputComplete(RunHandle) }
         let next = state.withLock { state -> Next in
-            guard let pid = state.streamOwners.removeValue(forKey: token), var run = state.runs[pid] else { return .nothing }
+            guard let handle = state.streamOwners.removeValue(forKey: token) else { return .nothing }
+            if let pid = state.pidByHandle[handle] {
+                // Still running: its exit is reported once it is reaped.
+                state.unreaped[pid]?.openStreams -= 1
+                return .nothing
+            }
+            guard var run = state.reaped[handle] else { return .nothing }
             run.openStreams -= 1
             if run.openStreams == 0 && run.reported {
                 // Reported already (after the grace period): its output is complete only now.
-                state.runs[pid] = nil
-                guard let handle = run.handle else { return .nothing }
-                state.pidByHandle[handle] = nil
+                state.reaped[handle] = nil
                 return .outputComplete(handle)
             }
-            state.runs[pid] = run
-            return run.openStreams == 0 && run.termination != nil ? .report(pid) : .nothing
+            state.reaped[handle] = run
+            return run.openStreams == 0 ? .report(handle) : .nothing
         }
         switch next {
         case .nothing: break
-        case .report(let pid): report(pid)
+        case .report(let handle): report(handle)
         case .outputComplete(let handle): inbox.post(.outputComplete(handle, at: clock.now()))
         }
     }
 
-    /// Hands the exit to the scheduler, once.
-    private func report(_ pid: Int32) {
+    /// Hands a reaped run's exit to the scheduler, once.
+    private func report(_ handle: RunHandle) {
         let report = state.withLock { state -> BackendReport? in
-            guard var run = state.runs[pid], let handle = run.handle, let termination = run.termination,
+            guard var run = state.reaped[handle], let termination = run.termination,
                   let at = run.exitedAt, !run.reported else { return nil }
             run.reported = true
-            state.awaitingOutput[pid] = nil
+            state.awaitingOutput[handle] = nil
             let complete = run.openStreams == 0
-            if complete {
-                state.runs[pid] = nil
-                state.pidByHandle[handle] = nil
-            } else {
-                state.runs[pid] = run
-            }
+            state.reaped[handle] = complete ? nil : run
             return .exited(handle, termination, at: at, outputComplete: complete, usage: run.usage)
         }
         if let report { inbox.post(report) }
@@ -313,7 +335,7 @@ package final class LocalBackend: Backend {
             guard let self else { return }
             self.sweepOrphans(final: false)
             let goOn = self.state.withLock { state -> Bool in
-                let goOn = !state.runs.isEmpty || !state.adopted.isEmpty || self.launcher.liveChildren > 0
+                let goOn = !state.unreaped.isEmpty || !state.reaped.isEmpty || !state.adopted.isEmpty || self.launcher.liveChildren > 0
                 if !goOn { state.orphanTimerRunning = false }
                 return goOn
             }
