@@ -7,18 +7,6 @@ import Testing
 import TaskmonScheduler
 import TaskmonTestSupport
 
-/// Whether this process may choose the next pid (root in its pid namespace).
-private let canChooseTheNextPid = access("/proc/sys/kernel/ns_last_pid", W_OK) == 0
-
-/// Makes `pid` the next pid handed out (if nobody forks first).
-private func makeNextPid(_ pid: Int32) {
-    let fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    defer { close(fd) }
-    let text = String(pid - 1)
-    _ = text.withCString { write(fd, $0, strlen($0)) }
-}
-
 @Suite("LocalBackend when a pid comes back")
 struct LocalBackendPidReuseTests {
     /// A run whose exit was reported while something it left behind still holds its output

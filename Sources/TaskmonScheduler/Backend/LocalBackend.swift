@@ -34,6 +34,10 @@ package final class LocalBackend: Backend {
         /// Runs whose process has not been reaped, by pid (and one reaped before `launch`
         /// recorded its handle: without the scheduler's loop, an exit may be seen first).
         var unreaped: [Int32: Run] = [:]
+        /// Runs reaped whose exit has not reached ``exited`` yet when their pid came back to a
+        /// new run (the reaper reports a moment after it reaps, from its own thread when there
+        /// is no loop), oldest first: exits of one pid arrive in the order its processes ended.
+        var superseded: [Int32: [Run]] = [:]
         /// The pid of each run in `unreaped`: once reaped, a run has no pid any more.
         var pidByHandle: [RunHandle: Int32] = [:]
         /// Runs reaped whose exit or output is still to be reported, by handle: their pid is free,
@@ -138,8 +142,15 @@ package final class LocalBackend: Backend {
         let launched = Result { () throws(LaunchError) -> Int32 in
             let pid = try launcher.launch(piped, cgroup: cgroups.flatMap { cgroups in cgroup.map { (cgroups, $0) } })
             let (exitedAlready, armSweep) = state.withLock { state -> (Bool, Bool) in
-                // The exit may already have been seen; keep what it recorded.
+                // The exit may already have been seen; keep what it recorded. A run recorded by
+                // an earlier launch has been reaped (the pid came back): its exit is still coming.
                 var run = state.unreaped.removeValue(forKey: pid) ?? Run()
+                if let older = run.handle {
+                    // Signalled by its handle now, it would be the new process that got it.
+                    state.pidByHandle[older] = nil
+                    state.superseded[pid, default: []].append(run)
+                    run = Run()
+                }
                 run.handle = handle
                 run.launchedAt = launchedAt
                 if case .task(let key) = request.purpose, run.termination == nil {
@@ -208,7 +219,13 @@ package final class LocalBackend: Backend {
         let (ready, armSweep, cgroup) = state.withLock { state -> (RunHandle?, Bool, TaskCgroups.Group?) in
             // An adopted orphan is only reaped; it is nobody's run.
             if state.adopted.removeValue(forKey: pid) != nil { return (nil, false, nil) }
-            var run = state.unreaped.removeValue(forKey: pid) ?? Run()
+            var run: Run
+            if var older = state.superseded[pid], !older.isEmpty {
+                run = older.removeFirst()
+                state.superseded[pid] = older.isEmpty ? nil : older
+            } else {
+                run = state.unreaped.removeValue(forKey: pid) ?? Run()
+            }
             let at = Self.exitMoment(
                 reapedAt: reapedAt, happenedSince: happenedSince, launchedAt: run.launchedAt,
                 firstSignalAt: run.firstSignalAt, termination)

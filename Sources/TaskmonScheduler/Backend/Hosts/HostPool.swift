@@ -48,7 +48,12 @@ package final class HostPool: Backend {
         }
     }
 
+    /// A host for as long as the pool knows it: its pid is free once it is reaped, and may be
+    /// given to the next host within seconds on a busy machine (pid_max 32,768).
+    typealias HostID = UInt64
+
     struct Host {
+        let id: HostID
         let pid: Int32
         let key: HostKey
         let connection: HostConnection
@@ -76,18 +81,31 @@ package final class HostPool: Backend {
     }
 
     struct State {
-        var hosts: [Int32: Host] = [:]
-        var pidByHandle: [RunHandle: Int32] = [:]
+        var hosts: [HostID: Host] = [:]
+        var nextHostID: HostID = 1
+        /// Hosts not yet reaped, by pid: only these may be signalled or moved between cgroups.
+        var hostByPid: [Int32: HostID] = [:]
+        /// Hosts reaped whose exit has not reached ``exited`` yet when their pid came back to a
+        /// new host (the reaper reports a moment after it reaps), oldest first: exits of one pid
+        /// arrive in the order its processes ended.
+        var supersededHosts: [Int32: [HostID]] = [:]
+        var hostByHandle: [RunHandle: HostID] = [:]
         /// Exits seen before `launch` recorded the host (a host that died at once).
         var earlyExits: [Int32: (ProcessTermination, Moment)] = [:]
         var generation: UInt64 = 0
+
+        /// The host's pid while it is unreaped, else nil: a reaped host's pid may be another's.
+        func livePid(of id: HostID) -> Int32? {
+            guard let pid = hosts[id]?.pid, hostByPid[pid] == id else { return nil }
+            return pid
+        }
     }
 
     /// Things to do once the lock is released.
     private struct Actions {
         var sends: [(HostConnection, HostCommand)] = []
         var reports: [BackendReport] = []
-        var idleChecks: [(Int32, UInt64, Duration)] = []
+        var idleChecks: [(HostID, UInt64, Duration)] = []
         /// Task cgroups their host has left: what is left in them is killed before the reports.
         var endedCgroups: [TaskCgroups.Group] = []
     }
@@ -144,15 +162,15 @@ package final class HostPool: Backend {
         let command = Self.taskCommand(request, key)
         let warm = state.withLock { state -> (HostConnection, RunDetail)? in
             let idle = state.hosts.values.filter { $0.key == key && $0.phase.isIdle }
-            guard let pid = idle.min(by: { Self.idleSince($0) < Self.idleSince($1) })?.pid else { return nil }
-            state.hosts[pid]!.phase = .running(handle)
-            state.hosts[pid]!.tasksRun += 1
-            state.hosts[pid]!.signaled = false
-            state.hosts[pid]!.teardownSpool = host.teardownSpool
-            state.pidByHandle[handle] = pid
-            enterTaskCgroup(pid, &state)
-            let count = state.hosts[pid]!.tasksRun
-            return (state.hosts[pid]!.connection, RunDetail(pid: pid, place: "host pid \(pid) (warm, task \(count) of it)"))
+            guard let id = idle.min(by: { Self.idleSince($0) < Self.idleSince($1) })?.id else { return nil }
+            state.hosts[id]!.phase = .running(handle)
+            state.hosts[id]!.tasksRun += 1
+            state.hosts[id]!.signaled = false
+            state.hosts[id]!.teardownSpool = host.teardownSpool
+            state.hostByHandle[handle] = id
+            enterTaskCgroup(id, &state)
+            let (pid, count) = (state.hosts[id]!.pid, state.hosts[id]!.tasksRun)
+            return (state.hosts[id]!.connection, RunDetail(pid: pid, place: "host pid \(pid) (warm, task \(count) of it)"))
         }
         if let (connection, detail) = warm {
             // A host that died just now reports its exit as the run's end (lost → retried).
@@ -165,9 +183,9 @@ package final class HostPool: Backend {
 
     package func signal(_ handle: RunHandle, _ signal: Int32) {
         let pid = state.withLock { state -> Int32? in
-            guard let pid = state.pidByHandle[handle] else { return nil }
-            state.hosts[pid]?.signaled = true
-            return pid
+            guard let id = state.hostByHandle[handle] else { return nil }
+            state.hosts[id]?.signaled = true
+            return state.livePid(of: id)
         }
         if let pid { launcher.signalGroup(pid, signal) }
     }
@@ -176,9 +194,9 @@ package final class HostPool: Backend {
     package func close() async {
         let connections = state.withLock { state -> [(HostConnection, String)] in
             var list: [(HostConnection, String)] = []
-            for (pid, host) in state.hosts {
+            for (id, host) in state.hosts {
                 if case .recycling = host.phase { continue }
-                state.hosts[pid]!.phase = .recycling
+                state.hosts[id]!.phase = .recycling
                 list.append((host.connection, host.teardownSpool))
             }
             return list
@@ -188,7 +206,7 @@ package final class HostPool: Backend {
         while launcher.liveChildren > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        for pid in state.withLock({ Array($0.hosts.keys) }) { launcher.signalGroup(pid, SIGKILL) }
+        for pid in state.withLock({ Array($0.hostByPid.keys) }) { launcher.signalGroup(pid, SIGKILL) }
     }
 
     // MARK: Starting hosts
@@ -223,32 +241,39 @@ package final class HostPool: Backend {
         }
         Glibc.close(pair.theirs)
         let connection = HostConnection(descriptor: pair.ours)
-        let early = state.withLock { state -> (ProcessTermination, Moment)? in
-            state.hosts[pid] = Host(
-                pid: pid, key: key, connection: connection, argv: argv, stderrPath: spawn.stderrPath,
+        let (id, early) = state.withLock { state -> (HostID, (ProcessTermination, Moment)?) in
+            let id = state.nextHostID
+            state.nextHostID += 1
+            state.hosts[id] = Host(
+                id: id, pid: pid, key: key, connection: connection, argv: argv, stderrPath: spawn.stderrPath,
                 idleTimeout: host.idleTimeout, phase: .starting(Pending(handle: handle, request: request)),
                 teardownSpool: host.teardownSpool, cgroup: group)
-            state.pidByHandle[handle] = pid
-            return state.earlyExits.removeValue(forKey: pid)
+            state.hostByHandle[handle] = id
+            // Reaped already (it died at once): its exit was kept for it.
+            if let early = state.earlyExits.removeValue(forKey: pid) { return (id, early) }
+            // A host recorded with this pid before has been reaped: its exit is still coming.
+            if let older = state.hostByPid[pid] { state.supersededHosts[pid, default: []].append(older) }
+            state.hostByPid[pid] = id
+            return (id, nil)
         }
         connection.startReading(
-            onLine: { [weak self] line in self?.received(pid, line) },
-            onEnd: { [weak self] in self?.readerEnded(pid) })
-        if let (termination, at) = early { record(pid, termination, at: at) }
+            onLine: { [weak self] line in self?.received(id, line) },
+            onEnd: { [weak self] in self?.readerEnded(id) })
+        if let (termination, at) = early { record(id, termination, at: at) }
         let wait = DispatchTimeInterval.nanoseconds(Int(clamping: Moment.nanoseconds(helloTimeout)))
-        DispatchQueue.global().asyncAfter(deadline: .now() + wait) { [weak self] in self?.helloExpired(pid) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + wait) { [weak self] in self?.helloExpired(id) }
         return .pending
     }
 
     /// A host that has not said hello in time (stuck importing, say) is killed; its task fails
     /// with the reason.
-    private func helloExpired(_ pid: Int32) {
-        let stuck = state.withLock { state -> Bool in
-            guard let host = state.hosts[pid], case .starting = host.phase else { return false }
-            state.hosts[pid]!.helloMissed = true
-            return true
+    private func helloExpired(_ id: HostID) {
+        let stuck = state.withLock { state -> Int32? in
+            guard let host = state.hosts[id], case .starting = host.phase, let pid = state.livePid(of: id) else { return nil }
+            state.hosts[id]!.helloMissed = true
+            return pid
         }
-        if stuck { launcher.signalGroup(pid, SIGKILL) }
+        if let stuck { launcher.signalGroup(stuck, SIGKILL) }
     }
 
     /// Recycles idle hosts of other kinds while the pool is full.
@@ -258,7 +283,7 @@ package final class HostPool: Backend {
             let idle = state.hosts.values.filter { $0.key != key && $0.phase.isIdle }.sorted { Self.idleSince($0) < Self.idleSince($1) }
             var live = state.hosts.values.filter { if case .recycling = $0.phase { false } else { true } }.count
             for host in idle where live >= capacity {
-                state.hosts[host.pid]!.phase = .recycling
+                state.hosts[host.id]!.phase = .recycling
                 list.append((host.connection, host.teardownSpool))
                 live -= 1
             }
@@ -269,44 +294,44 @@ package final class HostPool: Backend {
 
     // MARK: What hosts say
 
-    private func received(_ pid: Int32, _ line: Data) {
+    private func received(_ id: HostID, _ line: Data) {
         let message = HostMessage.parse(line)
         let now = clock.now()
         var actions = Actions()
         state.withLock { state in
-            guard let host = state.hosts[pid] else { return }
+            guard let host = state.hosts[id] else { return }
             switch (message, host.phase) {
             case (.hello, .starting(let pending)):
                 if let environment = pending.request.host?.environmentPayload {
-                    state.hosts[pid]!.phase = .settingUp(pending)
+                    state.hosts[id]!.phase = .settingUp(pending)
                     actions.sends.append((host.connection, .setup(
                         environment: environment, cwd: pending.request.workingDirectory,
                         spool: pending.request.host?.setupSpool ?? "")))
                 } else {
-                    startPending(pid, pending, at: now, &state, &actions)
+                    startPending(id, pending, at: now, &state, &actions)
                 }
             case (.setupSucceeded, .settingUp(let pending)):
-                startPending(pid, pending, at: now, &state, &actions)
+                startPending(id, pending, at: now, &state, &actions)
             case (.setupFailed(let exception), .settingUp(let pending)):
-                state.hosts[pid]!.phase = .recycling
-                state.pidByHandle[pending.handle] = nil
+                state.hosts[id]!.phase = .recycling
+                state.hostByHandle[pending.handle] = nil
                 actions.reports.append(.environmentFailed(pending.handle, exception, at: now))
                 actions.sends.append((host.connection, .recycle(spool: host.teardownSpool)))
             case (.done(let status), .running(let handle)):
-                state.pidByHandle[handle] = nil
+                state.hostByHandle[handle] = nil
                 actions.reports.append(.exited(handle, .exited(status), at: now, outputComplete: true))
-                let left = leaveTaskCgroup(pid, &state, &actions)
+                let left = leaveTaskCgroup(id, &state, &actions)
                 if status == 0 && left {
                     state.generation += 1
-                    state.hosts[pid]!.phase = .idle(since: now, generation: state.generation)
+                    state.hosts[id]!.phase = .idle(since: now, generation: state.generation)
                     if !host.idleCheckPending {
-                        state.hosts[pid]!.idleCheckPending = true
-                        actions.idleChecks.append((pid, state.generation, host.idleTimeout))
+                        state.hosts[id]!.idleCheckPending = true
+                        actions.idleChecks.append((id, state.generation, host.idleTimeout))
                     }
                 } else {
                     // The reference's rule: a host whose task failed is not trusted with another;
                     // nor is one that cannot leave its task's cgroup (it ends with the host).
-                    state.hosts[pid]!.phase = .recycling
+                    state.hosts[id]!.phase = .recycling
                     actions.sends.append((host.connection, .recycle(spool: host.teardownSpool)))
                 }
             default:
@@ -317,13 +342,13 @@ package final class HostPool: Backend {
     }
 
     /// A ready host takes the task it was started for.
-    private func startPending(_ pid: Int32, _ pending: Pending, at now: Moment, _ state: inout State, _ actions: inout Actions) {
-        guard let host = state.hosts[pid] else { return }
-        state.hosts[pid]!.phase = .running(pending.handle)
-        state.hosts[pid]!.tasksRun = 1
-        enterTaskCgroup(pid, &state)
+    private func startPending(_ id: HostID, _ pending: Pending, at now: Moment, _ state: inout State, _ actions: inout Actions) {
+        guard let host = state.hosts[id] else { return }
+        state.hosts[id]!.phase = .running(pending.handle)
+        state.hosts[id]!.tasksRun = 1
+        enterTaskCgroup(id, &state)
         actions.sends.append((host.connection, Self.taskCommand(pending.request, host.key)))
-        actions.reports.append(.started(pending.handle, RunDetail(pid: pid, place: "host pid \(pid) (new, task 1 of it)"), at: now))
+        actions.reports.append(.started(pending.handle, RunDetail(pid: host.pid, place: "host pid \(host.pid) (new, task 1 of it)"), at: now))
     }
 
     private func perform(_ actions: Actions) {
@@ -331,30 +356,30 @@ package final class HostPool: Backend {
         for group in actions.endedCgroups { cgroups?.endNow(group) }
         for (connection, command) in actions.sends { connection.send(command) }
         for report in actions.reports { inbox.post(report) }
-        for (pid, generation, timeout) in actions.idleChecks {
+        for (id, generation, timeout) in actions.idleChecks {
             let nanoseconds = Int(clamping: Moment.nanoseconds(timeout))
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in
-                self?.idleExpired(pid, generation)
+                self?.idleExpired(id, generation)
             }
         }
     }
 
     /// The host's idle timer went off: recycle it if it has been idle for its whole timeout since;
     /// if it worked meanwhile, look again when its current idle spell would run out.
-    private func idleExpired(_ pid: Int32, _ generation: UInt64) {
+    private func idleExpired(_ id: HostID, _ generation: UInt64) {
         enum Next { case nothing, recycle(HostConnection, String), later(UInt64, Duration) }
         let now = clock.now()
         let next = state.withLock { state -> Next in
-            guard let host = state.hosts[pid] else { return .nothing }
+            guard let host = state.hosts[id] else { return .nothing }
             guard case .idle(let since, let current) = host.phase else {
                 // Busy again: the next time it goes idle schedules a new check.
-                state.hosts[pid]!.idleCheckPending = false
+                state.hosts[id]!.idleCheckPending = false
                 return .nothing
             }
             let due = since + host.idleTimeout
             if current == generation || now >= due {
-                state.hosts[pid]!.phase = .recycling
-                state.hosts[pid]!.idleCheckPending = false
+                state.hosts[id]!.phase = .recycling
+                state.hosts[id]!.idleCheckPending = false
                 return .recycle(host.connection, host.teardownSpool)
             }
             return .later(current, now.duration(to: due))
@@ -365,7 +390,7 @@ package final class HostPool: Backend {
         case .recycle(let connection, let spool):
             connection.send(.recycle(spool: spool))
         case .later(let current, let wait):
-            perform(Actions(idleChecks: [(pid, current, wait)]))
+            perform(Actions(idleChecks: [(id, current, wait)]))
         }
     }
 
@@ -375,13 +400,13 @@ package final class HostPool: Backend {
     /// the task starts is born there. Under the state lock, before the task is sent, so that the
     /// task's end (its `done`, or the host's exit) always finds the cgroup. Without one (no
     /// cgroups, none to be had, the host gone), the task runs in the host's own cgroup.
-    private func enterTaskCgroup(_ pid: Int32, _ state: inout State) {
-        guard let cgroups, let host = state.hosts[pid], let home = host.cgroup, host.taskCgroup == nil,
-              host.termination == nil, let group = cgroups.prepare() else { return }
+    private func enterTaskCgroup(_ id: HostID, _ state: inout State) {
+        guard let cgroups, let host = state.hosts[id], let pid = state.livePid(of: id), let home = host.cgroup,
+              host.taskCgroup == nil, host.termination == nil, let group = cgroups.prepare() else { return }
         cgroups.track(group)
         // While the host is unreaped: its number cannot have been given to another process.
         if launcher.whileUnreaped(pid, { cgroups.move(pid, from: home, to: group) }) == true {
-            state.hosts[pid]!.taskCgroup = group
+            state.hosts[id]!.taskCgroup = group
         } else {
             // Empty: ready for the next.
             cgroups.ended(group)
@@ -391,10 +416,11 @@ package final class HostPool: Backend {
     /// Moves host `pid` back into its own cgroup once its task is done, and hands the task's
     /// cgroup to `actions` to be emptied. False when the host could not leave it (it stays the
     /// host's, ended with it).
-    private func leaveTaskCgroup(_ pid: Int32, _ state: inout State, _ actions: inout Actions) -> Bool {
-        guard let cgroups, let host = state.hosts[pid], let group = host.taskCgroup else { return true }
-        guard let home = host.cgroup, launcher.whileUnreaped(pid, { cgroups.move(pid, from: group, to: home) }) == true else { return false }
-        state.hosts[pid]!.taskCgroup = nil
+    private func leaveTaskCgroup(_ id: HostID, _ state: inout State, _ actions: inout Actions) -> Bool {
+        guard let cgroups, let host = state.hosts[id], let group = host.taskCgroup else { return true }
+        guard let home = host.cgroup, let pid = state.livePid(of: id),
+              launcher.whileUnreaped(pid, { cgroups.move(pid, from: group, to: home) }) == true else { return false }
+        state.hosts[id]!.taskCgroup = nil
         actions.endedCgroups.append(group)
         return true
     }
@@ -402,56 +428,64 @@ package final class HostPool: Backend {
     // MARK: Hosts ending
 
     private func exited(_ pid: Int32, _ termination: ProcessTermination) {
-        record(pid, termination, at: clock.now())
+        let at = clock.now()
+        let id = state.withLock { state -> HostID? in
+            if var older = state.supersededHosts[pid], !older.isEmpty {
+                let id = older.removeFirst()
+                state.supersededHosts[pid] = older.isEmpty ? nil : older
+                return id
+            }
+            if let id = state.hostByPid.removeValue(forKey: pid) { return id }
+            state.earlyExits[pid] = (termination, at)
+            return nil
+        }
+        if let id { record(id, termination, at: at) }
     }
 
-    private func record(_ pid: Int32, _ termination: ProcessTermination, at: Moment) {
+    private func record(_ id: HostID, _ termination: ProcessTermination, at: Moment) {
         let (ready, groups) = state.withLock { state -> (Bool?, [TaskCgroups.Group]) in
-            guard let host = state.hosts[pid] else {
-                state.earlyExits[pid] = (termination, at)
-                return (nil, [])
-            }
-            state.hosts[pid]!.termination = termination
-            state.hosts[pid]!.exitedAt = at
-            state.hosts[pid]!.cgroup = nil
-            state.hosts[pid]!.taskCgroup = nil
+            guard let host = state.hosts[id] else { return (nil, []) }
+            state.hosts[id]!.termination = termination
+            state.hosts[id]!.exitedAt = at
+            state.hosts[id]!.cgroup = nil
+            state.hosts[id]!.taskCgroup = nil
             return (host.readerDone, [host.taskCgroup, host.cgroup].compactMap { $0 })
         }
         // The host is gone: what it or its last task left is killed by the sweep.
         for group in groups { cgroups?.ended(group) }
         switch ready {
-        case true?: finish(pid)
-        case false?: DispatchQueue.global().asyncAfter(deadline: .now() + lineGrace) { [weak self] in self?.finish(pid) }
+        case true?: finish(id)
+        case false?: DispatchQueue.global().asyncAfter(deadline: .now() + lineGrace) { [weak self] in self?.finish(id) }
         case nil: break
         }
     }
 
-    private func readerEnded(_ pid: Int32) {
+    private func readerEnded(_ id: HostID) {
         let exited = state.withLock { state -> Bool in
-            state.hosts[pid]?.readerDone = true
-            return state.hosts[pid]?.termination != nil
+            state.hosts[id]?.readerDone = true
+            return state.hosts[id]?.termination != nil
         }
-        if exited { finish(pid) }
+        if exited { finish(id) }
     }
 
     /// The host is gone and its last lines are read: the run it had (if any) ends, once.
-    private func finish(_ pid: Int32) {
+    private func finish(_ id: HostID) {
         let report = state.withLock { state -> BackendReport? in
-            guard let host = state.hosts[pid], let termination = host.termination, let at = host.exitedAt else { return nil }
-            state.hosts[pid] = nil
+            guard let host = state.hosts[id], let termination = host.termination, let at = host.exitedAt else { return nil }
+            state.hosts[id] = nil
             switch host.phase {
             case .starting(let pending), .settingUp(let pending):
-                state.pidByHandle[pending.handle] = nil
+                state.hostByHandle[pending.handle] = nil
                 if host.signaled { return .exited(pending.handle, termination, at: at, outputComplete: true) }
                 let tail = Scheduler.tail(of: host.stderrPath, bytes: 2048).trimmingCharacters(in: .whitespacesAndNewlines)
                 let how = host.helloMissed ? "did not start within \(Lifecycle.formatSeconds(Double(Moment.nanoseconds(helloTimeout)) / 1e9)) and was killed" : Lifecycle.describe(termination)
                 let words = "the Python host (\(host.argv.joined(separator: " "))) \(how) before it was ready"
                 return .launchFailed(pending.handle, LaunchError(message: tail.isEmpty ? words : "\(words): \(tail)"), at: at)
             case .running(let handle):
-                state.pidByHandle[handle] = nil
+                state.hostByHandle[handle] = nil
                 if host.signaled { return .exited(handle, termination, at: at, outputComplete: true) }
                 if case .signaled(let signal) = termination {
-                    return .lost(handle, reason: "its host (pid \(pid)) was killed by signal \(signal) (\(Lifecycle.signalName(signal)))", at: at)
+                    return .lost(handle, reason: "its host (pid \(host.pid)) was killed by signal \(signal) (\(Lifecycle.signalName(signal)))", at: at)
                 }
                 return .exited(handle, termination, at: at, outputComplete: true)
             case .idle, .recycling:
