@@ -4,12 +4,19 @@ import TaskmonKit
 // MARK: Throughput as a user runs it: `taskmon submit --wait` beside xargs, in the same run
 
 /// CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
-func processCPUSeconds(_ pid: Int32) -> Double {
+func processCPUSeconds(_ pid: Int32) -> Double { statCPUSeconds(pid, fromField: 14) }
+
+/// CPU seconds (user + system) of the children a process has reaped so far (cutime + cstime in
+/// /proc/PID/stat): for the scheduler, what its tasks themselves cost.
+func reapedChildrenCPUSeconds(_ pid: Int32) -> Double { statCPUSeconds(pid, fromField: 16) }
+
+/// The sum of /proc/PID/stat's clock-tick fields `field` and `field + 1` (1-based, as in proc(5)), in seconds.
+private func statCPUSeconds(_ pid: Int32, fromField field: Int) -> Double {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
           let close = stat.lastIndex(of: ")") else { return .nan }
-    // Fields after the command name: state is field 3, utime 14 and stime 15.
+    // The command name, in parentheses, may hold spaces; what follows starts at field 3 (state).
     let fields = stat[stat.index(after: close)...].split(separator: " ")
-    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+    guard fields.count > field - 2, let user = Double(fields[field - 3]), let system = Double(fields[field - 2]) else { return .nan }
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
@@ -53,14 +60,18 @@ func cliThroughput() throws {
     let specPath = scheduler.directory.path + "/noop.json"
     try Wire.encoder().encode(spec).write(to: URL(fileURLWithPath: specPath))
     var taskmonWalls: [Double] = [], xargsWalls: [Double] = [], ratios: [Double] = []
-    var schedulerCPU: [Double] = [], waiterCPU: [Double] = []
+    var schedulerCPU: [Double] = [], waiterCPU: [Double] = [], tasksCPU: [Double] = [], xargsCPU: [Double] = []
+    let schedulerPid = scheduler.process.processIdentifier
     for _ in 0..<rounds {
-        let before = processCPUSeconds(scheduler.process.processIdentifier)
+        let before = processCPUSeconds(schedulerPid)
+        let tasksBefore = reapedChildrenCPUSeconds(schedulerPid)
         let taskmon = timedRun([taskmonPath, "submit", "--state-dir", scheduler.directory.path, "--wait", specPath])
         guard taskmon.status == 0 else { throw BenchError("taskmon submit --wait exited \(taskmon.status)") }
-        schedulerCPU.append(processCPUSeconds(scheduler.process.processIdentifier) - before)
+        schedulerCPU.append(processCPUSeconds(schedulerPid) - before)
+        tasksCPU.append(reapedChildrenCPUSeconds(schedulerPid) - tasksBefore)
         waiterCPU.append(taskmon.cpu)
         let xargs = timedRun(["/bin/sh", "-c", "seq \(count) | xargs -P2 -n1 /bin/true"])
+        xargsCPU.append(xargs.cpu)
         taskmonWalls.append(taskmon.wall)
         xargsWalls.append(xargs.wall)
         ratios.append(taskmon.wall / xargs.wall)
@@ -70,6 +81,13 @@ func cliThroughput() throws {
     line(String(format: "   seq | xargs -P2 -n1 true   %7.2f s  (%5.0f tasks/s)", median(xargsWalls), Double(count) / median(xargsWalls)))
     line(String(format: "   taskmon / xargs, pair by pair: median %.2f× (min %.2f×, max %.2f×)  (goal ≤ 1.2×)  %@",
                 median(ratios), ratios.min() ?? .nan, ratios.max() ?? .nan, verdict(median(ratios) <= 1.2)))
-    line(String(format: "   scheduler CPU %.2f s = %.3f ms a task (goal ≤ 0.25 ms)  %@", median(schedulerCPU), perTask, verdict(perTask <= 0.25)))
+    let msPerTask = { (seconds: Double) in seconds / Double(count) * 1000 }
+    line(String(format: "   scheduler CPU %.2f s = %.3f ms a task (goal ≤ 0.25 ms)  %@; rounds %.3f–%.3f ms", median(schedulerCPU), perTask,
+                verdict(perTask <= 0.25), msPerTask(schedulerCPU.min() ?? .nan), msPerTask(schedulerCPU.max() ?? .nan)))
+    // What a task costs on this machine, measured in the same rounds: the yardstick for the figure above.
+    let tasksOwn = msPerTask(median(tasksCPU)), xargsWithTasks = msPerTask(median(xargsCPU))
+    line(String(format: "   the tasks' own CPU %.3f ms a task (the scheduler's reaped children); xargs with its tasks %.3f ms a task,",
+                tasksOwn, xargsWithTasks))
+    line(String(format: "   so xargs' own share is about %.3f ms a task, against the scheduler's %.3f", xargsWithTasks - tasksOwn, perTask))
     line(String(format: "   submitter CPU %.3f s (waiting costs it one event)", median(waiterCPU)))
 }
