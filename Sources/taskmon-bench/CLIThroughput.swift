@@ -76,12 +76,12 @@ func cliThroughput() throws {
         xargsWalls.append(xargs.wall)
         ratios.append(taskmon.wall / xargs.wall)
     }
-    let perTask = median(schedulerCPU) / Double(count) * 1000
+    let msPerTask = { (seconds: Double) in seconds / Double(count) * 1000 }
+    let perTask = msPerTask(median(schedulerCPU))
     line(String(format: "   taskmon submit --wait      %7.2f s  (%5.0f tasks/s)", median(taskmonWalls), Double(count) / median(taskmonWalls)))
     line(String(format: "   seq | xargs -P2 -n1 true   %7.2f s  (%5.0f tasks/s)", median(xargsWalls), Double(count) / median(xargsWalls)))
     line(String(format: "   taskmon / xargs, pair by pair: median %.2f× (min %.2f×, max %.2f×)  (goal ≤ 1.2×)  %@",
                 median(ratios), ratios.min() ?? .nan, ratios.max() ?? .nan, verdict(median(ratios) <= 1.2)))
-    let msPerTask = { (seconds: Double) in seconds / Double(count) * 1000 }
     line(String(format: "   scheduler CPU %.2f s = %.3f ms a task (goal ≤ 0.25 ms)  %@; rounds %.3f–%.3f ms", median(schedulerCPU), perTask,
                 verdict(perTask <= 0.25), msPerTask(schedulerCPU.min() ?? .nan), msPerTask(schedulerCPU.max() ?? .nan)))
     // What a task costs on this machine, measured in the same rounds: the yardstick for the figure above.
