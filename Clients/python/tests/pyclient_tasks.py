@@ -137,8 +137,13 @@ class Environment:
 
     def setup(self):
         print("setting up")
-        with open(os.path.join(self.folder, "prepared"), "w") as f:
+        # Each host sets up (two slots, two hosts): the second host's setup must not truncate
+        # the file while the first host's task reads it, so the file appears whole, by rename.
+        path = os.path.join(self.folder, "prepared")
+        staged = "%s.%d" % (path, os.getpid())
+        with open(staged, "w") as f:
             f.write("prepared by setup")
+        os.replace(staged, path)
 
     def teardown(self):
         with open(os.path.join(self.folder, "torn-down"), "w") as f:
