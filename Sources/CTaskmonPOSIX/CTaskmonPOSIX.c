@@ -10,6 +10,8 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <errno.h>
 #include <unistd.h>
 
 int ctaskmon_wifexited(int status) { return WIFEXITED(status); }
@@ -18,6 +20,26 @@ int ctaskmon_wifsignaled(int status) { return WIFSIGNALED(status); }
 int ctaskmon_wtermsig(int status) { return WTERMSIG(status); }
 
 int ctaskmon_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+int ctaskmon_is_child(pid_t pid, int pidfd) {
+    siginfo_t info;
+    for (;;) {
+        memset(&info, 0, sizeof info);
+        // WNOWAIT: only a look; the child, if it is one, is still the reaper's to reap.
+        int result = pidfd >= 0
+            ? waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG | WNOWAIT)
+            : waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT);
+        if (result == 0) return 1;
+        if (errno == EINTR) continue;
+        // A kernel without P_PIDFD (before 5.4): ask by number, which the pidfd keeps in use.
+        if (errno == EINVAL && pidfd >= 0) { pidfd = -1; continue; }
+        return 0;
+    }
+}
 
 int ctaskmon_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);

@@ -294,6 +294,44 @@ struct HostProcessTests {
         launcher.signalGroup(pid, SIGTERM)  // group gone: ESRCH is ignored
     }
 
+    /// The orphan sweep lists our children, then adopts those no launcher watches: a child reaped
+    /// in between whose number the kernel has given to someone else's process must not be taken
+    /// for ours, or that process's group would be SIGKILLed (at its end, or at once when it cannot
+    /// be watched). Here the stranger is a session leader that is not our child, with a second
+    /// process in its group.
+    @Test func adoptingAProcessThatIsNotOurChildSignalsNobody() async throws {
+        let scratch = try Scratch()
+        let log = ExitLog()
+        let launcher = ProcessLauncher(killGroupOnExit: true, onExit: log.record)
+        let leaderFile = scratch.file("leader")
+        let memberFile = scratch.file("member")
+        // The leader's parent waits until the leader has its own session, then exits, so the
+        // leader is reparented away from us (this process is no subreaper).
+        let script = """
+            setsid sh -c 'sleep 120 & echo $! > \(memberFile); echo $$ > \(leaderFile); exec sleep 2' &
+            while [ ! -s \(leaderFile) ]; do sleep 0.01; done
+            """
+        let parent = try launcher.launch(request(["sh", "-c", script], in: scratch))
+        #expect(await log.wait(for: parent) == [.exited(0)])
+        let leader = try #require(Int32(await waitForContent(leaderFile).trimmingCharacters(in: .newlines)))
+        let member = try #require(Int32(await waitForContent(memberFile).trimmingCharacters(in: .newlines)))
+        defer { kill(member, SIGKILL) }
+        #expect(getpgid(member) == leader)
+
+        // Alive and not ours: refused, not watched.
+        #expect(throws: LaunchError.self) { try launcher.adopt(leader) }
+        #expect(launcher.liveChildren == 0)
+        let end = ContinuousClock.now + .seconds(60)
+        while isAlive(leader), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!isAlive(leader))
+        // Gone (or a zombie of its new parent's): its number is still the group's id; refused
+        // without a signal to that group.
+        #expect(throws: LaunchError.self) { try launcher.adopt(leader) }
+        #expect(launcher.liveChildren == 0)
+        #expect(isAlive(member), "a process of a group that is not ours was killed")
+        #expect(log.all[leader] == nil)
+    }
+
     @Test func childStartsWithCleanSignalStateAndNoInheritedDescriptors() async throws {
         let scratch = try Scratch()
         let log = ExitLog()

@@ -24,6 +24,12 @@ int ctaskmon_wtermsig(int status);
 /// The returned descriptor is always close-on-exec. Returns -1 and sets errno on failure.
 int ctaskmon_pidfd_open(pid_t pid);
 
+/// Whether `pid` is a child of this process not yet reaped (running, stopped or a zombie),
+/// asked through `pidfd` when it is one (>= 0), which names one process for good, or else
+/// by number. Never reaps: a waitid with WNOWAIT. A process that is not ours (the number of a
+/// child reaped a moment ago, given to someone else's process) answers 0.
+int ctaskmon_is_child(pid_t pid, int pidfd);
+
 /// posix_spawn_file_actions_addchdir_np. Exists because glibc declares it only
 /// under _GNU_SOURCE, which Swift's Glibc module is not built with.
 int ctaskmon_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);

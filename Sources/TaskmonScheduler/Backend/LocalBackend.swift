@@ -371,7 +371,9 @@ package final class LocalBackend: Backend {
                 final || state.liveTasks[found.key] != found.attempt
             }
         }
-        doomed.forEach(OrphanSweep.kill)
+        // Under the reaper's lock: an orphan reaped after the list above was made has a number
+        // the kernel may already have given to someone else's process.
+        for found in doomed { _ = launcher.whileUnreaped(found.pid) { OrphanSweep.kill(found) } }
     }
 
     /// Starts watching every child of ours that we did not launch (orphans reparented to us).

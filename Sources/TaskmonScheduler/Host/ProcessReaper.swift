@@ -97,12 +97,22 @@ final class ProcessReaper: Sendable {
 
     /// Starts watching a child that became ours without being spawned by us (an orphan
     /// reparented to us as subreaper). If it cannot be watched, it is killed and reaped here.
+    ///
+    /// A process that is not our child is refused without a signal: the caller found `pid` in
+    /// a list of our children, and the child it was may have been reaped since and its number
+    /// given to someone else's process, whose group our reap would SIGKILL.
     func adopt(_ pid: Int32) throws(LaunchError) {
         let pidfd = ctaskmon_pidfd_open(pid)
         guard pidfd >= 0 else {
             let code = errno
-            abandon(pid)
+            // Killed only while it is our unreaped child: then its number cannot be anyone else's.
+            if ctaskmon_is_child(pid, -1) != 0 { abandon(pid) }
             throw LaunchError(message: "cannot monitor process \(pid): \(errorText(code))")
+        }
+        // Asked through the pidfd, which names this one process whatever happens to the number.
+        guard ctaskmon_is_child(pid, pidfd) != 0 else {
+            close(pidfd)
+            throw LaunchError(message: "process \(pid) is not a child of this process")
         }
         try watch(pid, pidfd: pidfd)
     }
