@@ -63,8 +63,9 @@ let package = Package(
             dependencies: ["TaskmonKit", "TaskmonMonitor", "CTaskmonPOSIX"]
         ),
         .executableTarget(name: "taskmon-swift-example", dependencies: ["TaskmonKit"], path: "Examples/SwiftAPI"),
-        // What every test target needs to wait without blocking Swift's cooperative pool.
-        .target(name: "TaskmonTestSupport", path: "Tests/Support"),
+        // What every test target needs to wait without blocking Swift's cooperative pool, and
+        // to follow a process by its pidfd rather than by a number that may come back.
+        .target(name: "TaskmonTestSupport", dependencies: ["CTaskmonPOSIX"], path: "Tests/Support"),
         .testTarget(name: "TaskmonKitTests", dependencies: ["TaskmonKit"]),
         .testTarget(name: "TaskmonMonitorTests", dependencies: ["TaskmonMonitor", "TaskmonKit"]),
         .testTarget(

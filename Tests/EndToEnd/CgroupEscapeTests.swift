@@ -34,7 +34,7 @@ struct CgroupEscapeTests {
                     """])])
                 let job = try client.submit(spec).jobID
                 let escapee = try EscapeTests.pid(in: file)
-                let group = Self.freezerGroup(of: escapee)
+                let group = Self.freezerGroup(of: escapee.pid)
                 let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(escapee)/environ"))) ?? Data()
                 #expect(FileManager.default.createFile(atPath: looked, contents: nil))
                 #expect(!String(decoding: environ, as: UTF8.self).contains("TASKMON_"))
@@ -66,7 +66,7 @@ struct CgroupEscapeTests {
                 let job = try scheduler.client().submit(spec).jobID
                 let escapee = try EscapeTests.pid(in: file)
                 #expect(try scheduler.waitForJob(job).count(.completed) == 1)
-                #expect(EscapeTests.gone(escapee), "the setup's environment-cleared grandchild outlived it (in \(Self.freezerGroup(of: escapee) ?? "none"))")
+                #expect(EscapeTests.gone(escapee), "the setup's environment-cleared grandchild outlived it (in \(Self.freezerGroup(of: escapee.pid) ?? "none"))")
             }
         }
     }
@@ -159,14 +159,14 @@ struct CgroupEscapeTests {
 
                 let first = try EscapeTests.pid(in: folder + "/first.pid")
                 let done = try Self.waitForStatus(client, job, 0, .completed)
-                #expect(EscapeTests.gone(first), "the first task's env -i setsid child outlived its COMPLETED task (in \(Self.freezerGroup(of: first) ?? "none"))")
+                #expect(EscapeTests.gone(first), "the first task's env -i setsid child outlived its COMPLETED task (in \(Self.freezerGroup(of: first.pid) ?? "none"))")
                 let host = try #require(done.pid)
 
                 let second = try EscapeTests.pid(in: folder + "/second.pid")
                 let running = try Self.waitForStatus(client, job, 1, .running)
                 #expect(running.pid == host, "the second task is not in the first one's host")
                 // The host runs the task in the task's cgroup, the child is in it too, thawed.
-                let group = Self.freezerGroup(of: second)
+                let group = Self.freezerGroup(of: second.pid)
                 #expect(group?.contains("/taskmon-") == true && group?.split(separator: "/").last?.first == "c", "the child is in \(group ?? "none")")
                 #expect(Self.freezerGroup(of: host) == group, "the host is not in its task's cgroup")
                 let state = (try? String(contentsOfFile: Self.hierarchy + (group ?? "/") + "/freezer.state", encoding: .utf8)) ?? ""
@@ -199,7 +199,7 @@ struct CgroupEscapeTests {
                 let job = try scheduler.client().submit(spec).jobID
                 let left = try EscapeTests.pid(in: folder + "/left.pid")
                 #expect(try scheduler.waitForJob(job).count(.timedOut) == 1)
-                #expect(EscapeTests.gone(left), "the timed-out task's env -i setsid child outlived it (in \(Self.freezerGroup(of: left) ?? "none"))")
+                #expect(EscapeTests.gone(left), "the timed-out task's env -i setsid child outlived it (in \(Self.freezerGroup(of: left.pid) ?? "none"))")
             }
         }
     }

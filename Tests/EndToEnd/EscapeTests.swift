@@ -7,18 +7,21 @@ import TaskmonKit
 /// their process group, their session, or ignore the signals meant for them.
 @Suite("Nothing a task started outlives it (real binary)")
 struct EscapeTests {
-    /// The pid a task wrote to `path`, once it is there.
-    static func pid(in path: String) throws -> Int32 {
+    /// The process whose pid a task wrote to `path`, once it is there, followed by its pidfd
+    /// from then on (call it while that process still runs): a number checked later may be
+    /// another process's by then.
+    static func pid(in path: String) throws -> WatchedProcess {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: path, encoding: .utf8), text.hasSuffix("\n"),
-               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) { return pid }
+               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) { return WatchedProcess(pid) }
             usleep(10_000)
         }
         throw EscapeTestError("no pid in \(path)")
     }
 
-    /// True while the process exists and is not a zombie.
+    /// True while the process exists and is not a zombie, asked by number: only for a process
+    /// just found in /proc (``leftovers(of:)``).
     static func isAlive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return false }
@@ -26,10 +29,10 @@ struct EscapeTests {
         return state != "Z" && state != "X"
     }
 
-    static func gone(_ pid: Int32, within seconds: Double = 15) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while isAlive(pid) && Date() < deadline { usleep(10_000) }
-        return !isAlive(pid)
+    static func isAlive(_ process: WatchedProcess) -> Bool { process.isAlive }
+
+    static func gone(_ process: WatchedProcess, within seconds: Double = 15) -> Bool {
+        process.gone(within: seconds)
     }
 
     func run(_ script: String, in scheduler: ServedScheduler, timeout: Double? = nil) throws -> (JobID, SchedulerClient) {
@@ -95,8 +98,8 @@ struct EscapeTests {
                     """
                 let (job, _) = try run(script, in: scheduler, timeout: 20)
                 let task = try Self.pid(in: file)
-                #expect(try Self.pid(in: ready) == task)
-                #expect(getpgid(task) == getpgid(scheduler.pid), "the task did not join the scheduler's group")
+                #expect(try Self.pid(in: ready).pid == task.pid)
+                #expect(getpgid(task.pid) == getpgid(scheduler.pid), "the task did not join the scheduler's group")
                 let info = try scheduler.waitForJob(job)
                 #expect(info.count(.timedOut) == 1)
                 #expect(Self.gone(task))

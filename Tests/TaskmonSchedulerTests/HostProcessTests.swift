@@ -283,14 +283,13 @@ struct HostProcessTests {
         let grandchildFile = scratch.file("grandchild")
         let pid = try launcher.launch(
             request(["sh", "-c", "sleep 600 & echo $! > \(grandchildFile); sleep 600; wait"], in: scratch))
-        let grandchild = try #require(Int32(await waitForContent(grandchildFile).trimmingCharacters(in: .newlines)))
-        #expect(isAlive(grandchild))
+        // By its pidfd: once init has reaped it, its number may be another process's at once.
+        let grandchild = WatchedProcess(try #require(Int32(await waitForContent(grandchildFile).trimmingCharacters(in: .newlines))))
+        #expect(grandchild.isAlive)
         launcher.signalGroup(pid, SIGTERM)
         #expect(await log.wait(for: pid) == [.signaled(SIGTERM)])
-        // The orphaned grandchild is reaped by init (or left a zombie if init never reaps): either way, dead.
-        let end = ContinuousClock.now + .seconds(10)
-        while isAlive(grandchild), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(!isAlive(grandchild))
+        // The orphaned grandchild is reaped by init (or left a zombie if init never reaps): either way, ended.
+        #expect(await grandchild.gone(within: 60), "the grandchild \(grandchild) outlived its group's SIGTERM")
         launcher.signalGroup(pid, SIGTERM)  // group gone: ESRCH is ignored
     }
 
@@ -315,20 +314,19 @@ struct HostProcessTests {
         #expect(await log.wait(for: parent) == [.exited(0)])
         let leader = try #require(Int32(await waitForContent(leaderFile).trimmingCharacters(in: .newlines)))
         let member = try #require(Int32(await waitForContent(memberFile).trimmingCharacters(in: .newlines)))
-        defer { kill(member, SIGKILL) }
+        let leaderProcess = WatchedProcess(leader), memberProcess = WatchedProcess(member)
+        defer { if memberProcess.isAlive { kill(member, SIGKILL) } }
         #expect(getpgid(member) == leader)
 
         // Alive and not ours: refused, not watched.
         #expect(throws: LaunchError.self) { try launcher.adopt(leader) }
         #expect(launcher.liveChildren == 0)
-        let end = ContinuousClock.now + .seconds(60)
-        while isAlive(leader), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(!isAlive(leader))
+        #expect(await leaderProcess.gone(within: 60))
         // Gone (or a zombie of its new parent's): its number is still the group's id; refused
         // without a signal to that group.
         #expect(throws: LaunchError.self) { try launcher.adopt(leader) }
         #expect(launcher.liveChildren == 0)
-        #expect(isAlive(member), "a process of a group that is not ours was killed")
+        #expect(memberProcess.isAlive, "a process of a group that is not ours was killed")
         #expect(log.all[leader] == nil)
     }
 
@@ -500,12 +498,4 @@ struct HostProcessTests {
         #expect(ExecutableLookup.resolve("bin", path: "/usr:/", workingDirectory: nil) == nil)  // directories are skipped
         #expect(ExecutableLookup.resolve("", path: "/bin", workingDirectory: nil) == nil)
     }
-}
-
-private func isAlive(_ pid: Int32) -> Bool {
-    // A zombie has finished running; only its entry remains until its (new) parent reaps it.
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let afterName = stat.range(of: ") ")
-    else { return false }
-    return stat[afterName.upperBound] != "Z"
 }
