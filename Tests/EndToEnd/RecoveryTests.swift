@@ -26,6 +26,8 @@ struct RecoveryTests {
             }
             let before = try (0..<2).map { try client.task(1, $0) }
             let orphan = try #require(try client.task(1, 2).pid)
+            // Running now; followed by its pidfd, as its number may be another process's later.
+            let orphanProcess = WatchedProcess(orphan)
             client.close()
 
             scheduler.crash()
@@ -55,12 +57,7 @@ struct RecoveryTests {
             #expect(long.interruptedRetryAttempts == 1)
             #expect(long.pid != orphan)
             // The crashed scheduler's process for it was killed, not left running beside the new one.
-            var orphanAlive = true
-            _ = eventually(60) {
-                orphanAlive = kill(orphan, 0) == 0
-                return !orphanAlive
-            }
-            #expect(!orphanAlive)
+            #expect(orphanProcess.gone(within: 60), "the crashed scheduler's process \(orphan) still runs")
             try scheduler.taskmon("cancel", "1")
         }
     }

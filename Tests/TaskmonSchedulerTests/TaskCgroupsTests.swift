@@ -109,11 +109,11 @@ struct TaskCgroupsTests {
         let pid = try Self.launch(["/bin/sh", "-c", "/bin/sleep 300 </dev/null >/dev/null 2>&1 & echo $! > \(file)"], launcher, in: scratch, cgroups, group)
         cgroups.track(group)
         #expect(await exits.wait(for: pid))
-        let left = try #require(Int32((try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        let left = WatchedProcess(try #require(Int32((try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")))
 
         cgroups.ended(group)
         #expect(cgroups.liveGroups == 1, "a cgroup with a live process in it was recycled")
-        #expect(kill(left, 0) == 0)
+        #expect(left.isAlive)
 
         // The sweep: the task has ended, so what it left is killed; once gone, the cgroup is idle.
         let recycled = await within(60) {
@@ -122,7 +122,7 @@ struct TaskCgroupsTests {
         }
         #expect(recycled)
         // Gone from the cgroup at its exit; gone as a pid once init has reaped it.
-        #expect(await within(60) { kill(left, 0) != 0 }, "the leftover outlived its task")
+        #expect(await left.gone(within: 60), "the leftover outlived its task")
         // Reused: the next task gets it.
         #expect(cgroups.prepare()?.name == group.name)
     }

@@ -126,7 +126,7 @@ struct TaskOutcomeTests {
             // The grandchild was in the task's group, so it is gone too (allow for reaping by init).
             var alive = true
             await within {
-                alive = kill(grandchild, 0) == 0 && !isZombie(grandchild)
+                alive = isTaskProcess(grandchild, of: scheduler.directory.path)
                 return !alive
             }
             #expect(!alive)
@@ -187,6 +187,27 @@ struct OutputSpoolTests {
         }
     }
 
+    /// What the two checks above stand on: a task's running process is recognised, and one of
+    /// another scheduler (another state dir) is not.
+    @Test("a task's running process carries its scheduler's marker")
+    func taskProcessesAreRecognisedByTheirMarker() async throws {
+        try await withScheduler { scheduler in
+            let pidFile = scheduler.directory.path + "/running.pid"
+            let job = try await scheduler.submit(["sleep 60 & echo $! > \(pidFile); wait"])
+            var text = ""
+            #expect(await within {
+                text = (try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? ""
+                return text.hasSuffix("\n")
+            })
+            let pid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            #expect(isTaskProcess(pid, of: scheduler.directory.path))
+            #expect(!isTaskProcess(pid, of: scheduler.directory.path + "-other"))
+            #expect(!isTaskProcess(getpid(), of: scheduler.directory.path))
+            _ = try await scheduler.client.cancel(job)
+            try await scheduler.waitForJob(job)
+        }
+    }
+
     @Test("a background process that keeps the output open neither holds the status back nor outlives the task")
     func lingeringGrandchild() async throws {
         try await withScheduler { scheduler in
@@ -198,14 +219,24 @@ struct OutputSpoolTests {
             #expect(task.standardOutput == "early\n")
             // Nothing a task started outlives it: the background subshell went with the task.
             let pid = try #require(Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
-            var alive = kill(pid, 0) == 0 && !isZombie(pid)
+            var alive = isTaskProcess(pid, of: scheduler.directory.path)
             await within {
-                alive = kill(pid, 0) == 0 && !isZombie(pid)
+                alive = isTaskProcess(pid, of: scheduler.directory.path)
                 return !alive
             }
             #expect(!alive, "the background subshell outlived its task")
         }
     }
+}
+
+/// Whether `pid` is a running (not zombie) process of a task of the scheduler in `directory`:
+/// the number was read after the task ended, and by then it may be another process's (other
+/// tests fork all the time, and some hand freed pids out again on purpose), which lacks the
+/// marker every task's processes carry.
+func isTaskProcess(_ pid: Int32, of directory: String) -> Bool {
+    guard kill(pid, 0) == 0, !isZombie(pid),
+          let environ = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")) else { return false }
+    return environ.split(separator: 0).contains { Data("TASKMON_STATE_DIR=\(directory)".utf8) == $0 }
 }
 
 func isZombie(_ pid: Int32) -> Bool {
