@@ -173,7 +173,7 @@ struct CgroupEscapeTests {
                 #expect(state.hasPrefix("THAWED"), "the running task's cgroup is \(state)")
                 // A few sweeps pass while it runs: none touches it.
                 usleep(600_000)
-                #expect(EscapeTests.isAlive(second), "a running task's child was killed")
+                #expect(second.isAlive, "a running task's child was killed")
                 #expect(FileManager.default.createFile(atPath: folder + "/go", contents: nil))
 
                 let info = try scheduler.waitForJob(job)
@@ -217,7 +217,7 @@ struct CgroupEscapeTests {
             _ = try scheduler.client().submit(spec)
             let escapee = try EscapeTests.pid(in: file)
             scheduler.crash()
-            #expect(EscapeTests.isAlive(escapee))
+            #expect(escapee.isAlive)
             try scheduler.start()
             #expect(EscapeTests.gone(escapee), "the crashed scheduler's escapee outlived the restart")
         }

@@ -20,16 +20,15 @@ struct EscapeTests {
         throw EscapeTestError("no pid in \(path)")
     }
 
-    /// True while the process exists and is not a zombie, asked by number: only for a process
-    /// just found in /proc (``leftovers(of:)``).
+    /// True while the process exists and is not a zombie, asked by number: only to see that a
+    /// process just found in /proc (``leftovers(of:)``) or known to run still runs; whether one
+    /// has ended is asked of a ``WatchedProcess``.
     static func isAlive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return false }
         let state = stat[stat.index(after: close)...].split(separator: " ").first
         return state != "Z" && state != "X"
     }
-
-    static func isAlive(_ process: WatchedProcess) -> Bool { process.isAlive }
 
     static func gone(_ process: WatchedProcess, within seconds: Double = 15) -> Bool {
         process.gone(within: seconds)

@@ -54,7 +54,7 @@ struct KillLoopTests {
                 // the task never started.
                 let forget = "UPDATE tasks SET status = 1, attempts = 0, pid = NULL, started_at = NULL, assigned_at = NULL WHERE job_id = \(job)"
                 #expect(try run("/usr/bin/sqlite3", [scheduler.directory.databasePath, forget]).status == 0)
-                #expect(EscapeTests.isAlive(first), "the task's process outlives the crashed scheduler")
+                #expect(first.isAlive, "the task's process outlives the crashed scheduler")
                 try scheduler.start(slots: 1)
                 #expect(EscapeTests.gone(first), "the unrecorded run was not killed")
                 let client = try scheduler.client()

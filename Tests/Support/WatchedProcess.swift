@@ -33,9 +33,8 @@ public final class WatchedProcess: Sendable, CustomStringConvertible {
     public func gone(within seconds: Double) -> Bool {
         let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while true {
-            let left = ContinuousClock.now.duration(to: end)
-            let millis = max(0, Int32(min(Double(left.components.seconds) * 1000 + Double(left.components.attoseconds) / 1e15, 60_000)))
-            if ended(waitingMilliseconds: millis) { return true }
+            let left = ContinuousClock.now.duration(to: end) / .milliseconds(1)
+            if ended(waitingMilliseconds: Int32(max(0, min(left, 60_000)))) { return true }
             if ContinuousClock.now >= end { return false }
         }
     }
@@ -45,11 +44,10 @@ public final class WatchedProcess: Sendable, CustomStringConvertible {
         await within(seconds) { !self.isAlive }
     }
 
-    /// A pidfd reads ready once its process has exited.
+    /// A pidfd reads ready once its process has exited; a failed poll (EINTR) says nothing.
     private func ended(waitingMilliseconds millis: Int32) -> Bool {
         guard pidfd >= 0 else { return true }
         var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&entry, 1, millis)
-        return ready > 0 || (ready < 0 && errno != EINTR)
+        return poll(&entry, 1, millis) > 0
     }
 }

@@ -126,7 +126,7 @@ struct TaskOutcomeTests {
             // The grandchild was in the task's group, so it is gone too (allow for reaping by init).
             var alive = true
             await within {
-                alive = isTaskProcess(grandchild, of: scheduler.directory.path)
+                alive = isTaskProcess(grandchild, of: scheduler.directory)
                 return !alive
             }
             #expect(!alive)
@@ -200,9 +200,9 @@ struct OutputSpoolTests {
                 return text.hasSuffix("\n")
             })
             let pid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-            #expect(isTaskProcess(pid, of: scheduler.directory.path))
-            #expect(!isTaskProcess(pid, of: scheduler.directory.path + "-other"))
-            #expect(!isTaskProcess(getpid(), of: scheduler.directory.path))
+            #expect(isTaskProcess(pid, of: scheduler.directory))
+            #expect(!isTaskProcess(pid, of: StateDirectory(path: scheduler.directory.path + "-other")))
+            #expect(!isTaskProcess(getpid(), of: scheduler.directory))
             _ = try await scheduler.client.cancel(job)
             try await scheduler.waitForJob(job)
         }
@@ -219,9 +219,9 @@ struct OutputSpoolTests {
             #expect(task.standardOutput == "early\n")
             // Nothing a task started outlives it: the background subshell went with the task.
             let pid = try #require(Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
-            var alive = isTaskProcess(pid, of: scheduler.directory.path)
+            var alive = isTaskProcess(pid, of: scheduler.directory)
             await within {
-                alive = isTaskProcess(pid, of: scheduler.directory.path)
+                alive = isTaskProcess(pid, of: scheduler.directory)
                 return !alive
             }
             #expect(!alive, "the background subshell outlived its task")
@@ -229,14 +229,12 @@ struct OutputSpoolTests {
     }
 }
 
-/// Whether `pid` is a running (not zombie) process of a task of the scheduler in `directory`:
-/// the number was read after the task ended, and by then it may be another process's (other
-/// tests fork all the time, and some hand freed pids out again on purpose), which lacks the
-/// marker every task's processes carry.
-func isTaskProcess(_ pid: Int32, of directory: String) -> Bool {
-    guard kill(pid, 0) == 0, !isZombie(pid),
-          let environ = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")) else { return false }
-    return environ.split(separator: 0).contains { Data("TASKMON_STATE_DIR=\(directory)".utf8) == $0 }
+/// Whether `pid` is a running (not zombie) process of a task of the scheduler in `directory`,
+/// by the marker every task's processes carry (read as the scheduler's own orphan sweep reads
+/// it): the number was read after the task ended, and by then it may be another process's
+/// (other tests fork all the time, and some hand freed pids out again on purpose).
+func isTaskProcess(_ pid: Int32, of directory: StateDirectory) -> Bool {
+    !isZombie(pid) && OrphanSweep.task(of: pid, directory) != nil
 }
 
 func isZombie(_ pid: Int32) -> Bool {
